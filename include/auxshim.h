@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * auxshim: attach an IOMMU domain to an iommu_group whose devices do their
+ * DMA through other (backing) devices, as mediated devices do.
+ *
+ * This is the design Alex Williamson proposed for iommu_aux_attach_group()
+ * in 2020: the caller passes a lookup callback that maps every device of the
+ * group to the device doing its DMA.  A backing device with aux enabled gets
+ * an aux attach (the aux-domain API where the kernel has it, PASID attach
+ * where it has that instead); any other backing device gets a whole-device
+ * attach.  The shim records the domain per group, so that
+ * auxshim_get_domain_for_dev() answers for the group's devices.
+ *
+ * The header is self-contained: it needs only kernel headers.
+ */
+#ifndef AUXSHIM_H
+#define AUXSHIM_H
+
+#include <linux/types.h>
+
+struct device;
+struct iommu_domain;
+struct iommu_group;
+
+/**
+ * typedef auxshim_lookup_t - map a device of a group to its backing device
+ * @dev: a device of the group being attached
+ *
+ * Called once per device of the group on every auxshim_attach_group(), in
+ * process context, with no shim lock held: it may sleep.
+ *
+ * Return: the device that does @dev's DMA (possibly @dev itself), NULL if
+ * there is none, or an ERR_PTR() whose error auxshim_attach_group() returns.
+ */
+typedef struct device *(*auxshim_lookup_t)(struct device *dev);
+
+/**
+ * auxshim_attach_group() - attach a domain to every device of a group
+ * @domain: the domain to attach
+ * @group: the group whose devices are attached
+ * @lookup: maps each device of @group to its backing device, or NULL to
+ *	attach @group as a whole, like iommu_attach_group()
+ *
+ * For every device of @group the backing device is @lookup(dev).  A backing
+ * device with aux enabled (auxshim_dev_enable_aux()) gets an aux attach with
+ * its own PASID; any other backing device gets a whole-device attach, shared
+ * (refcounted) by every group that attaches @domain through it and refused
+ * with -EBUSY for a different domain.  All or nothing: on failure every
+ * device attached by this call is detached again and the shim's table is
+ * unchanged.
+ *
+ * Context: process context, may sleep.  @lookup is called without any shim
+ * lock held, exactly once per device of @group.
+ *
+ * Return: 0 on success; -EINVAL if @domain or @group is NULL or an ERR_PTR;
+ * -EBUSY if @group already has a domain through the shim or a backing device
+ * is attached to another domain; -ENODEV if @lookup returns NULL or @group
+ * has no device; the PTR_ERR() of an ERR_PTR returned by @lookup; -ENOMEM;
+ * otherwise what the kernel's attach returned.
+ */
+int auxshim_attach_group(struct iommu_domain *domain,
+			 struct iommu_group *group,
+			 auxshim_lookup_t lookup);
+
+/**
+ * auxshim_detach_group() - undo auxshim_attach_group()
+ * @domain: the domain that was attached
+ * @group: the group it was attached to
+ *
+ * Undoes exactly what the attach recorded: the backing device, mode and
+ * PASID of every device, without calling the lookup again.  A detach that
+ * does not match the recorded domain changes nothing and warns once.
+ *
+ * Context: process context, may sleep.
+ */
+void auxshim_detach_group(struct iommu_domain *domain,
+			  struct iommu_group *group);
+
+/**
+ * auxshim_get_domain_for_dev() - the domain a device's DMA goes through
+ * @dev: any device
+ *
+ * Context: any context that may call iommu_get_domain_for_dev(); lock-free
+ * when @dev's group was attached through the shim.
+ *
+ * Return: the domain the shim attached to @dev's group, else what
+ * iommu_get_domain_for_dev() says (which may be NULL).  No reference is
+ * taken: the caller must keep the attachment alive while using it.
+ */
+struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
+
+/**
+ * auxshim_get_pasid() - the PASID a device of an attached group uses
+ * @domain: the domain attached to @dev's group
+ * @dev: a device of a group attached through auxshim_attach_group()
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the PASID (>= 0); -EINVAL if @dev was not attached through aux
+ * (or @domain is not its domain); -ENODEV if the shim knows nothing of @dev.
+ */
+int auxshim_get_pasid(struct iommu_domain *domain, struct device *dev);
+
+/**
+ * auxshim_dev_has_aux() - can @dev take aux domains?
+ * @dev: a (physical) device
+ *
+ * True where the kernel has the aux-domain API and the device's IOMMU
+ * driver reports IOMMU_DEV_FEAT_AUX, or where the kernel has PASID attach
+ * and the device supports PASIDs.
+ *
+ * Context: process context.
+ */
+bool auxshim_dev_has_aux(struct device *dev);
+
+/**
+ * auxshim_dev_enable_aux() - enable aux domains on @dev
+ * @dev: a (physical) device
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 on success or if already enabled; -EINVAL for a NULL @dev;
+ * -EOPNOTSUPP if the kernel has neither aux domains nor PASID attach;
+ * -ENODEV if @dev cannot do aux domains; else the kernel's error.
+ */
+int auxshim_dev_enable_aux(struct device *dev);
+
+/**
+ * auxshim_dev_disable_aux() - disable aux domains on @dev
+ * @dev: a (physical) device
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 on success or if not enabled; -EINVAL for a NULL @dev; -EBUSY
+ * while aux attachments on @dev exist; -EOPNOTSUPP if the kernel has
+ * neither aux domains nor PASID attach; else the kernel's error.
+ */
+int auxshim_dev_disable_aux(struct device *dev);
+
+/**
+ * auxshim_dev_aux_enabled() - is aux enabled on @dev?
+ * @dev: a (physical) device
+ *
+ * Context: process context.
+ */
+bool auxshim_dev_aux_enabled(struct device *dev);
+
+/**
+ * auxshim_aux_attach_device() - attach @domain to @dev as an aux domain
+ * @domain: the domain
+ * @dev: a device with aux enabled
+ *
+ * Attaching the same @domain to the same @dev again takes another reference
+ * on the one attachment (and keeps its PASID).
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 on success; -EINVAL for NULL arguments or if aux is not enabled
+ * on @dev; -EOPNOTSUPP if the kernel has no aux/PASID attach; else the
+ * kernel's error.
+ */
+int auxshim_aux_attach_device(struct iommu_domain *domain, struct device *dev);
+
+/**
+ * auxshim_aux_detach_device() - drop an auxshim_aux_attach_device()
+ * @domain: the domain
+ * @dev: the device
+ *
+ * The attachment goes when its last reference does.  A detach of something
+ * not attached changes nothing and warns once.
+ *
+ * Context: process context, may sleep.
+ */
+void auxshim_aux_detach_device(struct iommu_domain *domain, struct device *dev);
+
+/**
+ * auxshim_aux_get_pasid() - the PASID of @domain's aux attachment to @dev
+ * @domain: the domain
+ * @dev: the (physical) device
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the PASID (>= 0); -EINVAL for NULL arguments; -ENODEV if @domain
+ * is not aux-attached to @dev.
+ */
+int auxshim_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
+
+/**
+ * auxshim_domain_alloc() - allocate a paging domain usable for @dev
+ * @dev: the device that will do the DMA (for an mdev: its parent)
+ *
+ * Hides iommu_domain_alloc(bus) / iommu_paging_domain_alloc(dev).  Free the
+ * domain with iommu_domain_free() once nothing is attached to it.
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: the domain, or an ERR_PTR(): -EINVAL for a NULL @dev, -ENODEV if
+ * @dev has no IOMMU, -ENOMEM, or the kernel's error.
+ */
+struct iommu_domain *auxshim_domain_alloc(struct device *dev);
+
+/**
+ * auxshim_map() - map @size bytes at @iova to @paddr in @domain
+ * @domain: the domain
+ * @iova: I/O virtual address, aligned to the domain's smallest page size
+ * @paddr: physical address, same alignment
+ * @size: length, same alignment
+ * @prot: IOMMU_READ | IOMMU_WRITE | ...
+ *
+ * Hides the iommu_map() signature change (gfp argument); allocates page
+ * tables with GFP_KERNEL.  Unmap with iommu_unmap().
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: 0 or the kernel's error; -EINVAL for a NULL @domain.
+ */
+int auxshim_map(struct iommu_domain *domain, unsigned long iova,
+		phys_addr_t paddr, size_t size, int prot);
+
+#endif /* AUXSHIM_H */

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Test-only entry points of auxshim.ko.  They exist only in a test build
+ * (make AUXSHIM_TEST=1, which defines AUXSHIM_TEST_HOOKS); the module users
+ * load exports none of them.  Used by the in-guest test modules.
+ */
+#ifndef AUXSHIM_TESTHOOKS_H
+#define AUXSHIM_TESTHOOKS_H
+
+#ifndef AUXSHIM_TEST_HOOKS
+#error "auxshim_testhooks.h is for test builds only (make AUXSHIM_TEST=1)"
+#endif
+
+/**
+ * struct auxshim_test_counts - what the shim holds right now
+ * @groups: groups in the table
+ * @devs: device records (one per device of an attached group)
+ * @attachments: kernel-level attachments (direct, aux or whole group)
+ * @aux_devs: devices with aux enabled through the shim
+ * @allocs: live objects the shim allocated (must reach 0 when idle)
+ */
+struct auxshim_test_counts {
+	unsigned int groups;
+	unsigned int devs;
+	unsigned int attachments;
+	unsigned int aux_devs;
+	long allocs;
+};
+
+void auxshim_test_get_counts(struct auxshim_test_counts *c);
+
+/**
+ * auxshim_test_fail_nth() - make the shim's @nth allocation from now fail
+ * @nth: 1-based; 0 turns injection off
+ *
+ * Every kmalloc-family allocation in the shim counts.  Once the @nth one
+ * has been failed, injection turns itself off.
+ */
+void auxshim_test_fail_nth(unsigned int nth);
+
+/* Has the injected failure fired since the last auxshim_test_fail_nth()? */
+bool auxshim_test_fail_fired(void);
+
+#endif /* AUXSHIM_TESTHOOKS_H */
