@@ -10,6 +10,8 @@
 #                                 the shim's fault-injection hooks
 #   make check [KERNELS="6.1"]    the full test suite (see README)
 #   make demo [KERNEL=6.1]        the QEMU demo (see README)
+#   make sign                     sign the modules with the DKMS MOK key
+#                                 (SIGN_KEY=..., SIGN_CERT=... to override)
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -20,11 +22,21 @@ export AUXSHIM_TEST
 PWD_ := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 CONFIG_H := $(PWD_)/auxshim_config.h
 
-.PHONY: all modules clean config check demo bench lint help headers-check FORCE
+.PHONY: all modules clean config check demo bench lint help headers-check sign FORCE
 
 all: modules
 
-headers-check:
+headers-# For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
+SIGN_KEY ?= /var/lib/dkms/mok.key
+SIGN_CERT ?= /var/lib/dkms/mok.pub
+
+sign: modules
+	@for m in $(PWD_)/*.ko; do \
+	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
+	  echo "  SIGN    $$m"; \
+	done
+
+check:
 	@test -f "$(KDIR)/Makefile" || { \
 	  echo "auxshim: no kernel headers for $(KERNELRELEASE) at $(KDIR); install linux-headers-$(KERNELRELEASE) or pass KDIR=/path/to/kernel/build." >&2; \
 	  exit 1; }
@@ -42,6 +54,16 @@ modules: $(CONFIG_H)
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(PWD_)" clean; fi
 	rm -f $(CONFIG_H) $(PWD_)/.auxshim_config.stamp
+
+# For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
+SIGN_KEY ?= /var/lib/dkms/mok.key
+SIGN_CERT ?= /var/lib/dkms/mok.pub
+
+sign: modules
+	@for m in $(PWD_)/*.ko; do \
+	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
+	  echo "  SIGN    $$m"; \
+	done
 
 check:
 	$(PWD_)/scripts/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
