@@ -26,17 +26,7 @@ CONFIG_H := $(PWD_)/auxshim_config.h
 
 all: modules
 
-headers-# For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
-SIGN_KEY ?= /var/lib/dkms/mok.key
-SIGN_CERT ?= /var/lib/dkms/mok.pub
-
-sign: modules
-	@for m in $(PWD_)/*.ko; do \
-	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
-	  echo "  SIGN    $$m"; \
-	done
-
-check:
+headers-check:
 	@test -f "$(KDIR)/Makefile" || { \
 	  echo "auxshim: no kernel headers for $(KERNELRELEASE) at $(KDIR); install linux-headers-$(KERNELRELEASE) or pass KDIR=/path/to/kernel/build." >&2; \
 	  exit 1; }
@@ -54,6 +44,16 @@ modules: $(CONFIG_H)
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(PWD_)" clean; fi
 	rm -f $(CONFIG_H) $(PWD_)/.auxshim_config.stamp
+
+# For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
+SIGN_KEY ?= /var/lib/dkms/mok.key
+SIGN_CERT ?= /var/lib/dkms/mok.pub
+
+sign: modules
+	@for m in $(PWD_)/*.ko; do \
+	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
+	  echo "  SIGN    $$m"; \
+	done
 
 # For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
 SIGN_KEY ?= /var/lib/dkms/mok.key
