@@ -55,16 +55,6 @@ sign: modules
 	  echo "  SIGN    $$m"; \
 	done
 
-# For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
-SIGN_KEY ?= /var/lib/dkms/mok.key
-SIGN_CERT ?= /var/lib/dkms/mok.pub
-
-sign: modules
-	@for m in $(PWD_)/*.ko; do \
-	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
-	  echo "  SIGN    $$m"; \
-	done
-
 check:
 	$(PWD_)/scripts/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
 
