@@ -32,6 +32,9 @@ static atomic_long_t auxshim_allocs = ATOMIC_LONG_INIT(0);
  */
 static unsigned int auxshim_live;
 
+/* Groups in the table, so that lookups skip an empty one; auxshim_lock. */
+static unsigned int auxshim_nr_groups;
+
 #ifdef AUXSHIM_TEST_HOOKS
 /* fail_nth for the shim's allocations; the module users load has none. */
 static atomic_t auxshim_fail_nth = ATOMIC_INIT(0);
@@ -399,6 +402,7 @@ int auxshim_attach_group(struct iommu_domain *domain,
 		goto err_unlock;
 	}
 	hash_add_rcu(auxshim_table, &grp->hnode, (unsigned long)group);
+	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups + 1);
 	auxshim_live_get();
 	mutex_unlock(&auxshim_lock);
 
@@ -433,6 +437,7 @@ void auxshim_detach_group(struct iommu_domain *domain,
 		return;
 	}
 	hash_del_rcu(&grp->hnode);
+	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups - 1);
 	auxshim_grp_teardown(grp);
 	auxshim_live_put();
 	mutex_unlock(&auxshim_lock);
@@ -450,12 +455,17 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 		return NULL;
 
 	group = READ_ONCE(dev->iommu_group);
-	if (group) {
-		rcu_read_lock();
+	if (group && READ_ONCE(auxshim_nr_groups)) {
+		/*
+		 * The sched flavour is inline (rcu_read_lock() is a call under
+		 * PREEMPT_RCU) and, since RCU flavours were consolidated in
+		 * v5.0, call_rcu() waits for these readers too.
+		 */
+		rcu_read_lock_sched();
 		grp = auxshim_grp_find_rcu(group);
 		if (grp)
 			domain = grp->domain;
-		rcu_read_unlock();
+		rcu_read_unlock_sched();
 		if (domain)
 			return domain;
 	}
