@@ -1,0 +1,256 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The four target kernels, fetched from Debian's archive into the cache and
+# never installed on the host.
+#
+#   kernels.sh fetch [K...]           fetch (first use only) and pin K (default: all)
+#   kernels.sh path K WHAT            print WHAT for kernel K, fetching on first use:
+#       release   KERNELRELEASE, e.g. 6.1.0-41-amd64
+#       kdir      kernel build dir as seen by the build environment
+#       hostkdir  the same directory as seen from the host
+#       vmlinuz   kernel image (host path)
+#       modroot   root of the extracted modules (modprobe -d / depmod -b)
+#       chroot    build chroot ("" when K builds on the host)
+#   kernels.sh run K DIR CMD...       run CMD in K's build environment, cwd DIR
+#                                     (chroot: DIR bind-mounted at the same path)
+#   kernels.sh list                   short names and pinned releases
+#
+# K is a short name: 5.10, 6.1, 6.12 or 7.3.  The newest ABI in the archive
+# is resolved on first fetch and pinned in $AUXSHIM_CACHE/kernels/K/info;
+# later runs do no network work.  "rm -r $AUXSHIM_CACHE/kernels/K" re-resolves.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+APTDIR=$AUXSHIM_CACHE/apt
+
+# Private apt: its own sources, lists, cache and an empty dpkg status, so the
+# host's apt state is neither read nor written.
+apt_opts() {
+	echo "-o Dir::Etc::SourceList=$APTDIR/sources.list" \
+		"-o Dir::Etc::SourceParts=/dev/null" \
+		"-o Dir::Etc::Preferences=/dev/null" \
+		"-o Dir::Etc::PreferencesParts=/dev/null" \
+		"-o Dir::State=$APTDIR/state" \
+		"-o Dir::State::Lists=$APTDIR/lists" \
+		"-o Dir::State::status=$APTDIR/status" \
+		"-o Dir::Cache=$APTDIR/cache" \
+		"-o APT::Architecture=amd64" \
+		"-o APT::Architectures=amd64" \
+		"-o Acquire::Languages=none" \
+		"-o APT::Sandbox::User=root" \
+		"-o Debug::NoLocking=1"
+}
+
+# shellcheck disable=SC2046
+papt_get() { apt-get -q $(apt_opts) "$@"; }
+# shellcheck disable=SC2046
+papt_cache() { apt-cache $(apt_opts) "$@"; }
+
+apt_update_once() {
+	[ -f "$APTDIR/updated" ] || with_lock apt apt_update
+}
+
+apt_update() {
+	[ -f "$APTDIR/updated" ] && return 0
+	mirror_uris
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/state"
+	: >"$APTDIR/status"
+	{
+		for s in bullseye bullseye-security bookworm bookworm-security \
+			 bookworm-backports trixie trixie-backports; do
+			case $s in
+			*-security) echo "deb $SECURITY_MIRROR $s main" ;;
+			*) echo "deb $DEBIAN_MIRROR $s main" ;;
+			esac
+		done
+	} >"$APTDIR/sources.list"
+	log "updating private package lists ($DEBIAN_MIRROR, $SECURITY_MIRROR)"
+	papt_get update >"$APTDIR/update.log" 2>&1 ||
+		{ cat "$APTDIR/update.log" >&2; die "private apt-get update failed"; }
+	touch "$APTDIR/updated"
+}
+
+# Newest KERNELRELEASE the archive has for short name $1.
+resolve_release() {
+	local re
+	case $1 in
+	5.10) re='^linux-headers-5\.10\.0-[0-9]+-amd64$' ;;
+	6.1) re='^linux-headers-6\.1\.0-[0-9]+-amd64$' ;;
+	6.12) re='^linux-headers-6\.12\.[0-9]+\+(deb12|bpo)-amd64$' ;;
+	7.3) re='^linux-headers-7\.3\.[0-9]+\+(deb13|bpo)-amd64$' ;;
+	*) die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)" ;;
+	esac
+	papt_cache pkgnames linux-headers- | grep -E "$re" | sed 's/^linux-headers-//' |
+		sort -V | tail -n 1
+}
+
+# Header packages: linux-headers-REL plus its -common and linux-kbuild deps.
+header_packages() {
+	echo "linux-headers-$1"
+	papt_cache depends --no-recommends --no-suggests "linux-headers-$1" |
+		sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\).*/\1/p' | sort -u
+}
+
+# Image packages: the unsigned image (<= 6.12) or, from 7.x on, the split
+# binary/modules/base packages.
+image_packages() {
+	if papt_cache show "linux-binary-unsigned-$1" >/dev/null 2>&1; then
+		echo "linux-binary-unsigned-$1 linux-modules-$1 linux-base-$1"
+	else
+		echo "linux-image-$1-unsigned"
+	fi
+}
+
+# mmdebstrap a build chroot for kernel $1 (release $2) with its compiler,
+# dkms and linux-headers-REL installed natively.
+make_chroot() {
+	local k=$1 rel=$2 dir=$3 suite gcc
+	suite=$(kernel_chroot_suite "$k")
+	case $suite in bullseye) gcc=gcc-10 ;; *) gcc=gcc-14 ;; esac
+	local -a mirrors=()
+	local line
+	while IFS= read -r line; do mirrors+=("$line"); done < <(chroot_sources_list "$suite")
+	log "$k: building $suite chroot with $gcc and linux-headers-$rel (takes a minute)"
+	mkdir -p "${dir%/*}"
+	rm -rf "$dir.tmp"
+	mmdebstrap --quiet --variant=minbase \
+		--aptopt='APT::Install-Recommends "false"' \
+		--include="$gcc,make,libc6-dev,kmod,dkms,dwarves,xz-utils,zstd,bc,flex,bison,libelf-dev,libssl-dev,rsync,linux-headers-$rel" \
+		"$suite" "$dir.tmp" "${mirrors[@]}" >"$dir.log" 2>&1 ||
+		{ tail -n 30 "$dir.log" >&2; die "$k: mmdebstrap $suite failed (log: $dir.log)"; }
+	rm -rf "$dir.tmp/var/cache/apt/archives/"*.deb "$dir.tmp/var/lib/apt/lists/"*_Packages
+	mv "$dir.tmp" "$dir"
+}
+
+# The arch headers' Makefile includes the common part by absolute path;
+# point it at the extracted copy.
+fix_headers_makefile() {
+	local root=$1 rel=$2 mk
+	mk=$root/usr/src/linux-headers-$rel/Makefile
+	[ -f "$mk" ] || die "no $mk after extraction"
+	sed -i "s| /usr/src/| $root/usr/src/|g; s|=/usr/src/|=$root/usr/src/|g" "$mk"
+}
+
+do_fetch() {
+	local k=$1 kd rel root pkgs p chroot="" kdir hostkdir vmlinuz
+	kd=$AUXSHIM_CACHE/kernels/$k
+	[ -f "$kd/info" ] && return 0
+	apt_update_once
+	rel=$(resolve_release "$k")
+	[ -n "$rel" ] || die "$k: no linux-headers package found in the archive"
+	log "$k: resolved to $rel"
+	mkdir -p "$kd/debs"
+	root=$kd/root
+	pkgs=$(image_packages "$rel")
+	[ -n "$(kernel_chroot_suite "$k")" ] || pkgs="$pkgs $(header_packages "$rel")"
+	# shellcheck disable=SC2086
+	(cd "$kd/debs" && papt_get download $pkgs >"$kd/download.log" 2>&1) ||
+		{ cat "$kd/download.log" >&2; die "$k: download failed"; }
+	rm -rf "$root"
+	mkdir -p "$root"
+	for p in "$kd"/debs/*.deb; do dpkg-deb -x "$p" "$root"; done
+	# 7.x ships everything under usr/lib; depmod -b and modprobe -d look in lib/.
+	[ -e "$root/lib" ] || ln -s usr/lib "$root/lib"
+	depmod -b "$root" "$rel"
+	vmlinuz=
+	for p in "$root/boot/vmlinuz-$rel" "$root/usr/lib/modules/$rel/vmlinuz.unsigned" \
+		 "$root/usr/lib/modules/$rel/vmlinuz"; do
+		[ -f "$p" ] && { vmlinuz=$p; break; }
+	done
+	[ -n "$vmlinuz" ] || die "$k: no vmlinuz in the image packages"
+	if [ -n "$(kernel_chroot_suite "$k")" ]; then
+		chroot=$AUXSHIM_CACHE/chroots/$k
+		[ -d "$chroot" ] || make_chroot "$k" "$rel" "$chroot"
+		kdir=/usr/src/linux-headers-$rel
+		hostkdir=$chroot$kdir
+	else
+		fix_headers_makefile "$root" "$rel"
+		kdir=$root/usr/src/linux-headers-$rel
+		hostkdir=$kdir
+	fi
+	[ -f "$hostkdir/Makefile" ] || die "$k: no headers at $hostkdir"
+	rm -rf "$kd/debs"
+	cat >"$kd/info.tmp" <<-EOF
+		release=$rel
+		kdir=$kdir
+		hostkdir=$hostkdir
+		vmlinuz=$vmlinuz
+		modroot=$root
+		chroot=$chroot
+	EOF
+	mv "$kd/info.tmp" "$kd/info"
+	log "$k: ready ($rel)"
+}
+
+fetch() {
+	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
+	[ -f "$AUXSHIM_CACHE/kernels/$1/info" ] && return 0
+	with_lock "kernel-$1" do_fetch "$1"
+}
+
+info_get() {
+	fetch "$1"
+	sed -n "s/^$2=//p" "$AUXSHIM_CACHE/kernels/$1/info"
+}
+
+# Run "$@" in kernel $1's build environment with working directory $2.  In a
+# chroot this runs in a private mount namespace: /proc, /dev and $2 are
+# mounted there and vanish with the process, even if it is killed.
+run_in() {
+	local k=$1 dir=$2 chroot
+	shift 2
+	chroot=$(info_get "$k" chroot)
+	if [ -z "$chroot" ]; then
+		(cd "$dir" && "$@")
+		return
+	fi
+	dir=$(cd "$dir" && pwd)
+	unshare --mount --propagation private -- /bin/sh -eu -c '
+		ch=$1 dir=$2; shift 2
+		mkdir -p "$ch$dir"
+		mount --bind "$dir" "$ch$dir"
+		mount -t proc proc "$ch/proc"
+		mount --bind /dev "$ch/dev"
+		cd /
+		exec chroot "$ch" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 TERM=dumb /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"
+	' run_in "$chroot" "$dir" "$@"
+}
+
+usage() { sed -n '4,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+
+main() {
+	[ $# -ge 1 ] || usage
+	local cmd=$1 k
+	shift
+	case $cmd in
+	fetch)
+		[ $# -gt 0 ] || set -- $AUXSHIM_KERNELS
+		for k in "$@"; do fetch "$k"; done
+		;;
+	path)
+		[ $# -eq 2 ] || usage
+		case $2 in
+		release | kdir | hostkdir | vmlinuz | modroot | chroot) info_get "$1" "$2" ;;
+		*) usage ;;
+		esac
+		;;
+	run)
+		[ $# -ge 3 ] || usage
+		run_in "$@"
+		;;
+	list)
+		for k in $AUXSHIM_KERNELS; do
+			if [ -f "$AUXSHIM_CACHE/kernels/$k/info" ]; then
+				printf '%-5s %s\n' "$k" "$(sed -n 's/^release=//p' "$AUXSHIM_CACHE/kernels/$k/info")"
+			else
+				printf '%-5s (not fetched)\n' "$k"
+			fi
+		done
+		;;
+	*) usage ;;
+	esac
+}
+
+main "$@"

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Shared by every host-side script: sourced, never run.  Defines the one
+# cache directory, logging, the Debian mirrors (read from the host's apt
+# configuration at run time) and the list of target kernels.
+
+AUXSHIM_CACHE=${AUXSHIM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/auxshim}
+export AUXSHIM_CACHE
+
+# Repository root: the parent of this scripts/ directory.
+AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
+
+# The kernels we build and test on, by short name.
+AUXSHIM_KERNELS="5.10 6.1 6.12 7.3"
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Short kernel name -> Debian suites that may hold it (newest ABI wins),
+# the suite of the chroot it builds in ("" = host) and the suites of that
+# chroot.
+kernel_known() {
+	case " $AUXSHIM_KERNELS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+kernel_chroot_suite() {
+	case $1 in
+	5.10) echo bullseye ;;
+	7.3) echo trixie ;;
+	*) echo "" ;;
+	esac
+}
+
+# The host's Debian mirrors, from its own apt configuration.  Sets
+# DEBIAN_MIRROR and SECURITY_MIRROR (AUXSHIM_MIRROR and
+# AUXSHIM_SECURITY_MIRROR override).
+mirror_uris() {
+	[ -n "${DEBIAN_MIRROR:-}" ] && [ -n "${SECURITY_MIRROR:-}" ] && return 0
+	local files f uris line
+	files=
+	for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
+		 /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] && files="$files $f"
+	done
+	# deb822: "URIs:" lines; one-line format: "deb [opts] URI suite ...".
+	# shellcheck disable=SC2086
+	uris=$(cat /dev/null $files | awk '
+		/^[ \t]*URIs:/ { for (i = 2; i <= NF; i++) print $i; next }
+		/^[ \t]*deb[ \t]/ {
+			for (i = 2; i <= NF; i++) {
+				if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; continue }
+				print $i; break
+			}
+		}')
+	for line in $uris; do
+		case $line in
+		*debian-security*) SECURITY_MIRROR=${SECURITY_MIRROR:-${line%/}} ;;
+		*/debian | */debian/) DEBIAN_MIRROR=${DEBIAN_MIRROR:-${line%/}} ;;
+		esac
+	done
+	DEBIAN_MIRROR=${AUXSHIM_MIRROR:-${DEBIAN_MIRROR:-}}
+	SECURITY_MIRROR=${AUXSHIM_SECURITY_MIRROR:-${SECURITY_MIRROR:-}}
+	[ -n "$DEBIAN_MIRROR" ] ||
+		die "no Debian mirror found in /etc/apt (set AUXSHIM_MIRROR)"
+	[ -n "$SECURITY_MIRROR" ] ||
+		die "no debian-security mirror found in /etc/apt (set AUXSHIM_SECURITY_MIRROR)"
+	export DEBIAN_MIRROR SECURITY_MIRROR
+}
+
+# sources.list lines for a chroot of SUITE (main suite, -updates, -security
+# and -backports where Debian has them).
+chroot_sources_list() {
+	mirror_uris
+	local suite=$1
+	echo "deb $DEBIAN_MIRROR $suite main"
+	echo "deb $DEBIAN_MIRROR $suite-updates main"
+	echo "deb $SECURITY_MIRROR $suite-security main"
+	case $suite in
+	bookworm | trixie) echo "deb $DEBIAN_MIRROR $suite-backports main" ;;
+	esac
+}
+
+# Run "$@" while holding an exclusive lock named $1 under the cache, so two
+# concurrent runs never fetch or build the same thing at once.
+with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$AUXSHIM_CACHE/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$AUXSHIM_CACHE/locks/$name"
+}
+
+# Seconds since the epoch, for wall-time reports.
+now() { date +%s; }
