@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build the repository for one target kernel:
+#
+#   scripts/build.sh K [make args...]      e.g. scripts/build.sh 6.1 AUXSHIM_TEST=1
+#
+# Copies the sources (not .git, not build products) to
+# $AUXSHIM_CACHE/build/K/tree and runs "make KDIR=... W=1 ARGS" there, on the
+# host or in K's chroot.  Incremental: unchanged files keep their mtimes.
+# Prints the .ko files it produced.  Exit status: 0 clean build, 1 build
+# failed, 3 built but our own sources produced warnings (they are printed).
+# The full log is $AUXSHIM_CACHE/build/K/build.log.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
+
+sync_tree() {
+	local tree=$1
+	mkdir -p "$tree"
+	# Build products in the destination survive (--delete spares excluded
+	# names), which keeps the build incremental.
+	rsync -a --delete \
+		--exclude=/.git --exclude=/.ci \
+		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
+		--exclude=auxshim_config.h --exclude='.auxshim_config*' \
+		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
+		"$AUXSHIM_SRC/" "$tree/"
+}
+
+# Warnings from our own files: compiler/sparse diagnostics naming a file in
+# the tree, and modpost warnings about our modules.
+our_warnings() {
+	local tree=$1 log=$2
+	grep -E "(warning|error):" "$log" | grep -F "$tree/" || true
+	grep -E "^WARNING: modpost: .*($tree/|auxshim)" "$log" || true
+}
+
+do_build() {
+	local k=$1 dir tree kdir log rc=0 warns
+	shift
+	dir=$AUXSHIM_CACHE/build/$k
+	tree=$dir/tree
+	log=$dir/build.log
+	kdir=$("$KERNELS_SH" path "$k" kdir)
+	sync_tree "$tree"
+	log "$k: make KDIR=$kdir W=1 $* (log: $log)"
+	"$KERNELS_SH" run "$k" "$tree" make -j"$(nproc)" KDIR="$kdir" W=1 "$@" \
+		>"$log" 2>&1 || rc=$?
+	warns=$(our_warnings "$tree" "$log")
+	if [ "$rc" -ne 0 ]; then
+		grep -E "error|Error|\*\*\*|warning:" "$log" | head -n 40 >&2 || true
+		log "$k: BUILD FAILED (exit $rc; full log: $log)"
+		return 1
+	fi
+	if [ -n "$warns" ]; then
+		printf '%s\n' "$warns" >&2
+		log "$k: $(printf '%s\n' "$warns" | wc -l) warning line(s) from our sources (log: $log)"
+		ls "$tree"/*.ko 2>/dev/null || true
+		return 3
+	fi
+	ls "$tree"/*.ko 2>/dev/null || true
+	log "$k: build clean"
+}
+
+main() {
+	[ $# -ge 1 ] || { sed -n '4,14s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
+	"$KERNELS_SH" fetch "$1"
+	with_lock "build-$1" do_build "$@"
+}
+
+main "$@"

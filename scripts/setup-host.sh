@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install what the test suite needs on a Debian 12 host, from the host's own
+# apt sources only.  Idempotent: when everything is present it does nothing,
+# not even apt-get update.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+# package -> a file it provides (checked instead of asking dpkg, so a tool
+# present some other way also counts).
+PACKAGES="
+qemu-system-x86:/usr/bin/qemu-system-x86_64
+busybox-static:/bin/busybox
+dkms:/usr/sbin/dkms
+mmdebstrap:/usr/bin/mmdebstrap
+debian-archive-keyring:/usr/share/keyrings/debian-archive-keyring.gpg
+cpio:/usr/bin/cpio
+xz-utils:/usr/bin/xz
+zstd:/usr/bin/zstd
+kmod:/usr/sbin/depmod
+dwarves:/usr/bin/pahole
+gcc:/usr/bin/gcc
+gcc-12:/usr/bin/gcc-12
+make:/usr/bin/make
+bc:/usr/bin/bc
+flex:/usr/bin/flex
+bison:/usr/bin/bison
+libelf-dev:/usr/include/libelf.h
+libssl-dev:/usr/include/openssl/ssl.h
+rsync:/usr/bin/rsync
+sparse:/usr/bin/sparse
+perl:/usr/bin/perl
+util-linux:/usr/bin/unshare
+coreutils:/usr/bin/timeout
+"
+
+missing() {
+	local entry pkg file
+	for entry in $PACKAGES; do
+		pkg=${entry%%:*}
+		file=${entry#*:}
+		[ -e "$file" ] || echo "$pkg"
+	done
+}
+
+main() {
+	local need
+	need=$(missing | tr '\n' ' ')
+	if [ -z "${need// /}" ]; then
+		log "host ready (nothing to install)"
+		return 0
+	fi
+	[ "$(id -u)" -eq 0 ] || die "need root to install: $need"
+	log "installing: $need"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $need
+	need=$(missing | tr '\n' ' ')
+	[ -z "${need// /}" ] || die "still missing after install: $need"
+	log "host ready"
+}
+
+main "$@"
