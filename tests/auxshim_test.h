@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * auxshim_test.ko internals shared by its files: the edu device (QEMU's
+ * teaching PCI device, our DMA witness) and the KTAP helpers.
+ */
+#ifndef AUXSHIM_TEST_H
+#define AUXSHIM_TEST_H
+
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/types.h>
+
+struct iommu_domain;
+struct iommu_group;
+
+/* The bound edu device.  Valid while auxshim_test_lock is held. */
+struct edu {
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	struct iommu_group *group;		/* reference held */
+	struct iommu_domain *def_domain;	/* kernel's domain at probe */
+};
+
+/*
+ * auxshim_test_lock serializes everything the module does to edu and to the
+ * shim: probe/remove, test runs, the held attachment, the benchmark.  It
+ * protects auxshim_test_edu.
+ */
+extern struct mutex auxshim_test_lock;
+extern struct edu *auxshim_test_edu;
+
+/* edu's device-side buffer and the largest single transfer QEMU 7.2 takes */
+#define EDU_BUF		0x40000
+#define EDU_XFER_MAX	4095
+
+int edu_dma(struct edu *e, u64 src, u64 dst, u32 cnt, bool to_ram);
+
+/* benchmark (auxshim_test_bench.c) */
+int auxshim_test_bench(struct edu *e, unsigned long iters,
+		       unsigned int rounds);
+
+#endif /* AUXSHIM_TEST_H */
