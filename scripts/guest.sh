@@ -1,0 +1,325 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Boot a target kernel in QEMU (TCG, emulated VT-d + edu) and run guest test
+# scripts in it; print and judge the KTAP they produce.
+#
+#   scripts/guest.sh --kernel K [options] SCRIPT...
+#
+#   SCRIPT            tests/guest/NAME.test.sh (a path, or just NAME); several
+#                     scripts run in one boot, in order
+#   --ko PATH         add one of our .ko files (repeatable); modules named in
+#                     the scripts' "# auxshim-modules:" headers are taken from
+#                     --modules-dir (default: $AUXSHIM_CACHE/build/K/tree)
+#   --modules-dir D   where header-named modules are looked up
+#   --devices ARGS    replace the default device set
+#                     ("-device intel-iommu,intremap=on,caching-mode=on -device edu")
+#   --qemu ARGS       extra QEMU arguments (appended)
+#   --append ARGS     extra kernel command line
+#   --timeout S       kill the guest after S seconds (default 300, or the
+#                     scripts' "# auxshim-timeout:")
+#   --allow ERE       kernel log lines matching ERE are expected (repeatable)
+#   --out DIR         run directory (default $AUXSHIM_CACHE/runs/K/SUITE)
+#   --shell           interactive: console on this terminal, a shell after
+#                     the scripts (exit it to power off)
+#   --brief           print only failures and skips, not every result
+#
+# Exit status 0 iff the guest ran to its end, the KTAP is well formed with a
+# matching plan, no case failed and the kernel log has no BUG/Oops/WARNING/
+# slab corruption/panic (beyond what was declared expected).  Counts go to
+# DIR/counts as "PASSED FAILED SKIPPED"; logs: DIR/console.log (kernel
+# console), DIR/ktap.log (the KTAP document), DIR/dmesg.log (full dmesg).
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
+GUEST_DIR=$AUXSHIM_SRC/tests/guest
+DEFAULT_DEVICES="-device intel-iommu,intremap=on,caching-mode=on -device edu"
+BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 slub_debug=FZPU loglevel=5"
+# Kernel log lines that fail a run.
+BAD_RE='BUG:|BUG [a-z0-9_-]+ \(|kernel BUG|Oops|WARNING:|general protection|Kernel panic|Redzone|Poison overwritten|Object padding|={70,}|UBSAN:|KASAN:|INFO: task .* blocked|rcu_.*stall|watchdog: BUG|Unable to handle'
+
+# The stock modules every guest loads (busybox insmod ignores softdeps, so
+# vfio_iommu_type1 is named explicitly).
+base_kmods() {
+	case $1 in
+	5.10) echo "vfio vfio_iommu_type1 vfio-pci mdev vfio_mdev" ;;
+	*) echo "vfio vfio_iommu_type1 vfio-pci mdev" ;;
+	esac
+}
+
+# Header values "# auxshim-KEY: value" of the given scripts, one per line.
+header() {
+	local key=$1
+	shift
+	sed -n "s/^# auxshim-$key: *//p" "$@"
+}
+
+resolve_script() {
+	local s=$1
+	[ -f "$s" ] && { echo "$s"; return; }
+	for s in "$GUEST_DIR/$1" "$GUEST_DIR/$1.test.sh" "$GUEST_DIR/$1.bench.sh"; do
+		[ -f "$s" ] && { echo "$s"; return; }
+	done
+	die "no guest script '$1' (looked in $GUEST_DIR)"
+}
+
+# busybox, /dev/console and the directory skeleton; shared by all kernels.
+base_cpio() {
+	local out=$AUXSHIM_CACHE/guest/base.cpio st
+	[ -f "$out" ] && [ "$out" -nt /bin/busybox ] && { echo "$out"; return; }
+	st=$AUXSHIM_CACHE/guest/base.stage
+	rm -rf "$st"
+	mkdir -p "$st"/{bin,sbin,dev,proc,sys,tmp,etc,run,usr/bin,usr/sbin,kmod,modules,tests}
+	cp /bin/busybox "$st/bin/busybox"
+	ln -s busybox "$st/bin/sh"
+	mknod "$st/dev/console" c 5 1
+	mknod "$st/dev/null" c 1 3
+	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$st"
+	echo "$out"
+}
+
+# The stock modules (decompressed: busybox insmod may not read .ko.xz) and
+# their load order; cached per kernel and module list.
+kmod_cpio() {
+	local k=$1 extra=$2 rel root names key out st n p f
+	rel=$("$KERNELS_SH" path "$k" release)
+	root=$("$KERNELS_SH" path "$k" modroot)
+	names="$(base_kmods "$k") $extra"
+	key=$(echo "$rel $names" | md5sum | cut -c1-12)
+	out=$AUXSHIM_CACHE/guest/kmod-$k-$key.cpio
+	[ -f "$out" ] && { echo "$out"; return; }
+	st=$out.stage
+	rm -rf "$st"
+	mkdir -p "$st/kmod"
+	for n in $names; do
+		modprobe -d "$root" -S "$rel" --show-depends "$n" ||
+			die "$k: module $n not found under $root"
+	done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$st/list"
+	while read -r p; do
+		f=${p##*/}
+		case $f in
+		*.ko.xz) xz -dc "$p" >"$st/kmod/${f%.xz}"; f=${f%.xz} ;;
+		*.ko.zst) zstd -qdc "$p" >"$st/kmod/${f%.zst}"; f=${f%.zst} ;;
+		*.ko.gz) gzip -dc "$p" >"$st/kmod/${f%.gz}"; f=${f%.gz} ;;
+		*) cp "$p" "$st/kmod/$f" ;;
+		esac
+		echo "$f" >>"$st/kmod/order"
+	done <"$st/list"
+	(cd "$st" && find kmod | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$st"
+	echo "$out"
+}
+
+# This run's part: /init, config, guest scripts, our modules.
+run_cpio() {
+	local out=$1 st=$1.stage ko
+	shift
+	rm -rf "$st"
+	mkdir -p "$st/etc" "$st/tests" "$st/modules"
+	cp "$GUEST_DIR/init" "$st/init"
+	chmod 755 "$st/init"
+	cp "$GUEST_DIR"/* "$st/tests/"
+	for s in "${SCRIPTS[@]}"; do cp "$s" "$st/tests/"; done
+	for ko in "${KOS[@]}"; do cp "$ko" "$st/modules/"; done
+	{
+		echo "KERNEL='$KERNEL'"
+		echo "KREL='$REL'"
+		echo "SCRIPTS='$(for s in "${SCRIPTS[@]}"; do printf '%s ' "${s##*/}"; done)'"
+		echo "SHELL_AFTER='$SHELL_MODE'"
+	} >"$st/etc/auxshim.conf"
+	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out"
+	rm -rf "$st"
+}
+
+# KTAP check: version line, plan, results numbered 1..N.  Prints
+# "PASSED FAILED SKIPPED" or "malformed: why".
+parse_ktap() {
+	tr -d '\r' <"$1" | awk '
+		function bad(why) { print "malformed: " why; ok = 0; exit }
+		BEGIN { ok = 1; state = 0 }
+		state == 0 && /^KTAP version 1$/ { state = 1; next }
+		state == 0 { next }
+		state == 1 && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; state = 2; next }
+		state == 1 { bad("no plan after the version line") }
+		/^#/ || /^$/ { next }
+		/^(ok|not ok) [0-9]+( |$)/ {
+			num = ($1 == "ok") ? $2 : $3
+			if (num != n + 1) bad("result " num " out of sequence (expected " n + 1 ")")
+			n++
+			if ($1 == "not") f++
+			else if ($0 ~ / # [Ss][Kk][Ii][Pp]/) s++
+			else p++
+			next
+		}
+		{ bad("unexpected line: " $0) }
+		END {
+			if (!ok) exit
+			if (state == 0) { print "malformed: no KTAP document"; exit }
+			if (state == 1) { print "malformed: no plan"; exit }
+			if (n != plan) { print "malformed: plan 1.." plan " but " n " results"; exit }
+			print p + 0, f + 0, s + 0
+		}'
+}
+
+# Kernel log lines that fail the run, minus the expected ones.
+kernel_errors() {
+	local allow
+	allow=$(printf '%s\n' "${ALLOW[@]}" |
+		cat - <(tr -d '\r' <"$OUT/ktap.log" | sed -n 's/^# auxshim-allow: //p') |
+		grep -v '^$' | paste -sd'|' || true)
+	cat "$OUT/console.log" "$OUT/dmesg.log" 2>/dev/null | tr -d '\r' |
+		grep -E -- "$BAD_RE" | grep -v '^auxshim-ktap:' |
+		{ if [ -n "$allow" ]; then grep -Ev -- "$allow"; else cat; fi; } |
+		sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
+}
+
+print_results() {
+	tr -d '\r' <"$OUT/ktap.log" | awk -v brief="$BRIEF" -v tag="[$KERNEL/$SUITE]" '
+		/^(ok|not ok) [0-9]+/ {
+			if (/^not ok/) { print tag " FAIL " $0; next }
+			if (/ # [Ss][Kk][Ii][Pp]/) { print tag " SKIP " $0; next }
+			if (!brief) print tag "      " $0
+		}
+		/^# / && !/^# auxshim-allow:/ && !brief { print tag "      " $0 }'
+}
+
+show_log() {
+	log "---- last 60 lines of $OUT/console.log ----"
+	tr -d '\r' <"$OUT/console.log" | tail -n 60 >&2
+	log "---- end (full logs: $OUT/{console,ktap,dmesg}.log) ----"
+}
+
+parse_args() {
+	KERNEL= OUT= TIMEOUT= SHELL_MODE= BRIEF= DEVICES=$DEFAULT_DEVICES
+	EXTRA_QEMU= EXTRA_APPEND= MODULES_DIR=
+	KOS=() SCRIPTS=() ALLOW=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) KERNEL=$2; shift ;;
+		--ko) KOS+=("$(realpath "$2")"); shift ;;
+		--modules-dir) MODULES_DIR=$2; shift ;;
+		--devices) DEVICES=$2; shift ;;
+		--qemu) EXTRA_QEMU="$EXTRA_QEMU $2"; shift ;;
+		--append) EXTRA_APPEND="$EXTRA_APPEND $2"; shift ;;
+		--timeout) TIMEOUT=$2; shift ;;
+		--allow) ALLOW+=("$2"); shift ;;
+		--out) OUT=$2; shift ;;
+		--shell) SHELL_MODE=1 ;;
+		--brief) BRIEF=1 ;;
+		-h | --help) sed -n '4,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-*) die "unknown option $1 (see --help)" ;;
+		*) SCRIPTS+=("$(resolve_script "$1")") ;;
+		esac
+		shift
+	done
+	[ -n "$KERNEL" ] || die "--kernel K is required (one of: $AUXSHIM_KERNELS)"
+	kernel_known "$KERNEL" || die "unknown kernel '$KERNEL' (known: $AUXSHIM_KERNELS)"
+	[ ${#SCRIPTS[@]} -gt 0 ] || [ -n "$SHELL_MODE" ] || die "no guest script given"
+}
+
+# Fill in what the scripts' headers ask for.
+apply_headers() {
+	local m v ko
+	[ ${#SCRIPTS[@]} -gt 0 ] || return 0
+	MODULES_DIR=${MODULES_DIR:-$AUXSHIM_CACHE/build/$KERNEL/tree}
+	for m in $(header modules "${SCRIPTS[@]}"); do
+		ko=$MODULES_DIR/${m%.ko}.ko
+		[ -f "$ko" ] || die "$ko (asked for by a script header) not built; run scripts/build.sh $KERNEL AUXSHIM_TEST=1"
+		case " ${KOS[*]} " in *" $ko "*) ;; *) KOS+=("$ko") ;; esac
+	done
+	KMODS=$(header kmods "${SCRIPTS[@]}" | tr '\n' ' ')
+	EXTRA_QEMU="$EXTRA_QEMU $(header qemu "${SCRIPTS[@]}" | tr '\n' ' ')"
+	EXTRA_APPEND="$EXTRA_APPEND $(header append "${SCRIPTS[@]}" | tr '\n' ' ')"
+	while IFS= read -r v; do [ -n "$v" ] && ALLOW+=("$v"); done < <(header allow "${SCRIPTS[@]}")
+	if [ -z "$TIMEOUT" ]; then
+		TIMEOUT=$(header timeout "${SCRIPTS[@]}" | sort -n | tail -n 1)
+	fi
+}
+
+main() {
+	parse_args "$@"
+	KMODS=
+	apply_headers
+	TIMEOUT=${TIMEOUT:-300}
+	SUITE=shell
+	if [ ${#SCRIPTS[@]} -gt 0 ]; then
+		SUITE=$(for s in "${SCRIPTS[@]}"; do s=${s##*/}; s=${s%.test.sh}; printf '%s+' "${s%.bench.sh}"; done)
+		SUITE=${SUITE%+}
+	fi
+	OUT=${OUT:-$AUXSHIM_CACHE/runs/$KERNEL/$SUITE}
+	mkdir -p "$OUT" "$AUXSHIM_CACHE/guest"
+	rm -f "$OUT"/{console,ktap,dmesg}.log "$OUT/counts"
+	REL=$("$KERNELS_SH" path "$KERNEL" release)
+	VMLINUZ=$("$KERNELS_SH" path "$KERNEL" vmlinuz)
+
+	local base kmod start rc=0 counts errs failed=0
+	base=$(with_lock guest-base base_cpio)
+	kmod=$(with_lock "guest-kmod-$KERNEL" kmod_cpio "$KERNEL" "$KMODS")
+	run_cpio "$OUT/run.cpio"
+	cat "$base" "$kmod" "$OUT/run.cpio" >"$OUT/initrd"
+
+	local -a qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 1G -smp 2
+		-nic none -nodefaults -display none -no-reboot
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04
+		-kernel "$VMLINUZ" -initrd "$OUT/initrd"
+		-append "$BASE_APPEND $EXTRA_APPEND")
+	# shellcheck disable=SC2206
+	qemu+=($DEVICES $EXTRA_QEMU)
+	if [ -n "$SHELL_MODE" ]; then
+		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$OUT/console.log"
+			-serial chardev:con -mon chardev=con)
+	else
+		qemu+=(-monitor none -serial "file:$OUT/console.log")
+	fi
+	qemu+=(-serial "file:$OUT/ktap.log" -serial "file:$OUT/dmesg.log")
+	printf '%q ' "${qemu[@]}" >"$OUT/qemu.cmd"
+	echo >>"$OUT/qemu.cmd"
+
+	log "$KERNEL ($REL): booting $SUITE (timeout ${TIMEOUT}s, logs in $OUT)"
+	start=$(now)
+	if [ -n "$SHELL_MODE" ]; then
+		"${qemu[@]}" || rc=$?
+	else
+		timeout -k 5 "$TIMEOUT" "${qemu[@]}" </dev/null >"$OUT/qemu.out" 2>&1 || rc=$?
+	fi
+	echo "$(($(now) - start))" >"$OUT/seconds"
+	touch "$OUT/ktap.log" "$OUT/console.log"
+
+	local why=""
+	case $rc in
+	1 | 3) ;;
+	124 | 137) why="guest timed out after ${TIMEOUT}s (killed)" ;;
+	0) why="guest stopped without a verdict (panic or reboot?)" ;;
+	*) why="qemu exited with status $rc: $(tail -n 3 "$OUT/qemu.out" 2>/dev/null | tr '\n' ' ')" ;;
+	esac
+
+	print_results
+	counts=$(parse_ktap "$OUT/ktap.log")
+	case $counts in
+	malformed*)
+		why="${why:+$why; }KTAP $counts"
+		counts="0 0 0"
+		;;
+	esac
+	errs=$(kernel_errors)
+	if [ -n "$errs" ]; then
+		printf '[%s/%s] kernel log: %s\n' "$KERNEL" "$SUITE" "$errs" | sed "2,\$s/^/[$KERNEL\/$SUITE] kernel log: /" >&2
+		why="${why:+$why; }kernel log has BUG/Oops/WARNING/slab errors (see above)"
+	fi
+	# A broken run counts as one more failed case.
+	set -- $counts
+	if [ -n "$why" ]; then
+		failed=1
+		log "[$KERNEL/$SUITE] RUN FAILED: $why"
+		show_log
+	fi
+	echo "$1 $(($2 + failed)) $3" >"$OUT/counts"
+	log "[$KERNEL/$SUITE] $1 passed, $(($2 + failed)) failed, $3 skipped ($(cat "$OUT/seconds") s)"
+	[ $(($2 + failed)) -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# KTAP helpers for guest test scripts (busybox sh).  /init sources this file
+# before it sources each tests/guest/*.test.sh (or *.bench.sh), so a script
+# just calls the functions; sourcing it again is harmless.
+#
+# Guest test file convention (one file = one guest boot = one suite; the
+# suite is the file name without .test.sh/.bench.sh).  Header comments the
+# host reads (scripts/guest.sh), all optional, each may repeat:
+#
+#   # auxshim-modules: auxshim auxshim_test   our .ko files the boot needs (from the
+#                                             kernel's build tree); land in $MODDIR
+#   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
+#                                             (vfio, vfio_iommu_type1, mdev... always are)
+#   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments
+#   # auxshim-append: foo.bar=1               extra kernel command line
+#   # auxshim-timeout: 300                    seconds before the boot is killed
+#   # auxshim-allow: WARNING:.*auxshim_detach  kernel log lines (ERE) that are expected
+#   # auxshim-kernels: 6.12 7.3               run only on these (else the suite is skipped)
+#
+# Functions (names are test case names: keep them short, no '#'):
+#
+#   ktap_ok NAME                     pass
+#   ktap_not_ok NAME REASON...       fail
+#   ktap_skip NAME REASON...         skip (never counts as a pass)
+#   ktap_expect NAME CMD...          pass iff CMD exits 0
+#   ktap_expect_fail NAME CMD...     pass iff CMD exits non-zero
+#   ktap_insmod NAME [PARAMS...]     insmod $MODDIR/NAME.ko; returns its status (no result)
+#   ktap_import_dmesg MOD            import the KTAP that module MOD printed to the kernel
+#                                    log (lines "MOD: KTAP version 1", "MOD: 1..N",
+#                                    "MOD: ok 1 x"...; the last run counts) as cases "MOD.x"
+#   ktap_allow ERE                   declare kernel log lines matching ERE expected
+#   ktap_diag TEXT...                diagnostic line in the final document
+#
+# Results are numbered when /init prints the one KTAP document of the boot
+# (ktap_finish) on the result port; progress lines go to the console.
+# Variables: MODDIR (our .ko files), KREL (uname -r), KERNEL (short name, e.g. 6.1),
+# SUITE (current suite name).
+
+[ -n "${KTAP_LOADED:-}" ] && return 0
+KTAP_LOADED=1
+KTAP_DIR=${KTAP_DIR:-/tmp/ktap}
+MODDIR=${MODDIR:-/modules}
+mkdir -p "$KTAP_DIR"
+: >>"$KTAP_DIR/results"
+: >>"$KTAP_DIR/allow"
+
+# One result line: "ok|not ok<TAB>name<TAB>directive".
+ktap__record() {
+	_kr_res=$1 _kr_name=$2 _kr_dir=$3
+	_kr_name=$(printf '%s' "$_kr_name" | tr '\t\n#' '  _')
+	_kr_dir=$(printf '%s' "$_kr_dir" | tr '\t\n' '  ')
+	printf '%s\t%s\t%s\n' "$_kr_res" "$_kr_name" "$_kr_dir" >>"$KTAP_DIR/results"
+	echo "auxshim-ktap: $_kr_res $_kr_name${_kr_dir:+ # $_kr_dir}"
+}
+
+ktap_ok() { ktap__record ok "$1" ""; }
+
+ktap_not_ok() {
+	_k_name=$1
+	shift
+	ktap__record "not ok" "$_k_name" "$*"
+}
+
+ktap_skip() {
+	_k_name=$1
+	shift
+	ktap__record ok "$_k_name" "SKIP $*"
+}
+
+ktap_diag() { printf '# %s\n' "$*" >>"$KTAP_DIR/results"; echo "auxshim-ktap: # $*"; }
+
+ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
+
+ktap__run() {
+	_k_out=$KTAP_DIR/cmd.out
+	"$@" >"$_k_out" 2>&1
+	_k_rc=$?
+	cat "$_k_out"
+	return $_k_rc
+}
+
+ktap_expect() {
+	_k_name=$1
+	shift
+	if ktap__run "$@"; then
+		ktap_ok "$_k_name"
+	else
+		ktap_not_ok "$_k_name" "exit $_k_rc: $* ($(tail -n 1 "$_k_out"))"
+	fi
+}
+
+ktap_expect_fail() {
+	_k_name=$1
+	shift
+	if ktap__run "$@"; then
+		ktap_not_ok "$_k_name" "unexpectedly succeeded: $*"
+	else
+		ktap_ok "$_k_name"
+	fi
+}
+
+ktap_insmod() {
+	_k_mod=$1
+	shift
+	insmod "$MODDIR/$_k_mod.ko" "$@"
+}
+
+ktap_import_dmesg() {
+	_k_mod=$1
+	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e "s/^$_k_mod: //p" >"$KTAP_DIR/import.txt"
+	# Keep only the last run: from the last "KTAP version" line on.  Top-level
+	# lines only (nested subtests are indented).
+	awk -v mod="$_k_mod" '
+		/^KTAP version / { n = 0; plan = -1; seen = 1; delete out; next }
+		!seen { next }
+		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+		/^(not ok|ok) [0-9]+/ {
+			res = ($1 == "ok") ? "ok" : "not ok"
+			line = $0
+			sub(/^(not ok|ok) [0-9]+ ?(- )?/, "", line)
+			dir = ""
+			if ((i = index(line, " # ")) > 0) { dir = substr(line, i + 3); line = substr(line, 1, i - 1) }
+			else if (line ~ /^# /) { dir = substr(line, 3); line = "" }
+			if (line == "") line = "case" (n + 1)
+			if (toupper(substr(dir, 1, 4)) == "SKIP") dir = "SKIP" substr(dir, 5)
+			out[++n] = res "\t" mod "." line "\t" dir
+		}
+		END {
+			if (!seen) { printf "not ok\t%s\tno KTAP from %s in the kernel log\n", mod, mod; exit }
+			for (i = 1; i <= n; i++) print out[i]
+			if (plan != n)
+				printf "not ok\t%s.plan\tplanned %d, got %d results\n", mod, plan, n
+		}' "$KTAP_DIR/import.txt" >"$KTAP_DIR/import.res"
+	while IFS='	' read -r _k_res _k_name _k_dir; do
+		ktap__record "$_k_res" "$_k_name" "$_k_dir"
+	done <"$KTAP_DIR/import.res"
+}
+
+# Print the document: version, plan, numbered results.
+ktap_finish() {
+	_k_n=$(grep -c -v '^#' "$KTAP_DIR/results")
+	echo "KTAP version 1"
+	echo "1..$_k_n"
+	awk -F'\t' '
+		/^#/ { print; next }
+		{ n++; printf "%s %d %s%s\n", $1, n, $2, ($3 != "" ? " # " $3 : "") }
+	' "$KTAP_DIR/results"
+	while IFS= read -r _k_re; do
+		[ -n "$_k_re" ] && printf '# auxshim-allow: %s\n' "$_k_re"
+	done <"$KTAP_DIR/allow"
+	return 0
+}
+
+# 0 when every result so far passed or was skipped.
+ktap_all_passed() { ! grep -q '^not ok' "$KTAP_DIR/results"; }
