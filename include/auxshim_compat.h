@@ -174,4 +174,301 @@ static inline int auxshim_compat_map(struct iommu_domain *domain,
 
 /* ---- tests: the test IOMMU driver (owned by tests/) ---------------------- */
 
+/*
+ * How the test IOMMU puts its fake devices in front of the IOMMU core:
+ * - bus_set_iommu() on a private bus (<= v6.1 upstream, Debian 5.10): the
+ *   core probes every device added to that bus;
+ * - a fwnode (>= v6.11): iommu_device_register() with a fwnode and a fwspec
+ *   on each fake platform device, which the core probes through its
+ *   platform bus notifier; "pasid-num-bits" gives them PASIDs;
+ * - by hand (v6.2 .. v6.7, Debian 6.1): iommu_device_register() refuses a
+ *   second driver ("Temporarily enforce global restriction to a single
+ *   driver") once intel-iommu owns the platform and PCI buses, and
+ *   iommu_probe_device() is not exported, so the mock sets the private
+ *   bus's iommu_ops, fills dev->iommu and adds the device to its group
+ *   itself, as the core's probe would.
+ */
+#include <linux/property.h>
+#include <linux/slab.h>
+
+#if defined(AUXSHIM_HAVE_MOCK_BUS_SET_IOMMU)
+#define AUXSHIM_MOCK_ROUTE "bus_set_iommu() on a private bus"
+#define AUXSHIM_MOCK_ROUTE_BUS 1
+#elif defined(AUXSHIM_HAVE_MOCK_FWSPEC_INIT_FWNODE) && \
+	defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN) && \
+	defined(AUXSHIM_HAVE_DEV_IOMMU_MAX_PASIDS)
+#define AUXSHIM_MOCK_ROUTE "iommu_device_register() with a fwnode, fwspec on platform devices"
+#define AUXSHIM_MOCK_ROUTE_FWNODE 1
+#elif defined(AUXSHIM_HAVE_MOCK_BUS_IOMMU_OPS)
+#define AUXSHIM_MOCK_ROUTE "private bus->iommu_ops, devices added to their groups by the mock"
+#define AUXSHIM_MOCK_ROUTE_MANUAL 1
+#else
+#define AUXSHIM_MOCK_ROUTE NULL
+#endif
+
+/* Which route, for the code paths that differ at run time. */
+static inline bool auxshim_mockc_manual(void)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	return true;
+#else
+	return false;
+#endif
+}
+
+static inline bool auxshim_mockc_platform_devices(void)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_FWNODE)
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* The aux feature, where the aux-domain API exists (enum gone in v6.14+). */
+#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+typedef enum iommu_dev_features auxshim_mock_feat_t;
+#define AUXSHIM_MOCK_FEAT_AUX IOMMU_DEV_FEAT_AUX
+#else
+typedef int auxshim_mock_feat_t;
+#define AUXSHIM_MOCK_FEAT_AUX (-1)
+#endif
+
+/* Callback signatures that changed. */
+#if defined(AUXSHIM_HAVE_MOCK_ATTACH_DEV_OLD)
+#define AUXSHIM_MOCK_ATTACH_ARGS \
+	struct iommu_domain *domain, struct device *dev, struct iommu_domain *old
+#else
+#define AUXSHIM_MOCK_ATTACH_ARGS struct iommu_domain *domain, struct device *dev
+#endif
+
+/*
+ * The mock's callbacks, by their fixed names in tests/mock_iommu.c, placed
+ * where this kernel wants them: struct iommu_domain_ops since v5.17,
+ * struct iommu_ops before.
+ */
+#if defined(AUXSHIM_HAVE_MOCK_MAP_PAGES)
+#define AUXSHIM_MOCK_MAP_OPS \
+	.map_pages = mock_map_pages, .unmap_pages = mock_unmap_pages,
+#else
+#define AUXSHIM_MOCK_MAP_OPS .map = mock_map, .unmap = mock_unmap,
+#endif
+
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS_DETACH_DEV) || !defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+#define AUXSHIM_MOCK_DETACH_OPS .detach_dev = mock_detach_dev,
+#define AUXSHIM_MOCK_HAS_DETACH_DEV 1
+#else
+#define AUXSHIM_MOCK_DETACH_OPS
+#endif
+
+#if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
+#define AUXSHIM_MOCK_PASID_OPS .set_dev_pasid = mock_set_dev_pasid,
+#define AUXSHIM_MOCK_BLOCKED_PASID_OPS .set_dev_pasid = mock_blocked_set_dev_pasid,
+#define AUXSHIM_MOCK_HAS_SET_DEV_PASID 1
+#else
+#define AUXSHIM_MOCK_PASID_OPS
+#define AUXSHIM_MOCK_BLOCKED_PASID_OPS
+#endif
+
+#define AUXSHIM_MOCK_PAGING_CALLBACKS \
+	.attach_dev = mock_attach_dev, \
+	AUXSHIM_MOCK_DETACH_OPS \
+	AUXSHIM_MOCK_MAP_OPS \
+	AUXSHIM_MOCK_PASID_OPS \
+	.iova_to_phys = mock_iova_to_phys,
+
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+#define AUXSHIM_MOCK_DOMAIN_OPS_DEFINE \
+	static const struct iommu_domain_ops mock_domain_ops = { \
+		AUXSHIM_MOCK_PAGING_CALLBACKS \
+		.free = mock_domain_free, \
+	}
+#define AUXSHIM_MOCK_OPS_DOMAIN .default_domain_ops = &mock_domain_ops,
+#else
+#define AUXSHIM_MOCK_DOMAIN_OPS_DEFINE struct auxshim_mock_unused
+#define AUXSHIM_MOCK_OPS_DOMAIN \
+	AUXSHIM_MOCK_PAGING_CALLBACKS .domain_free = mock_domain_free,
+#endif
+
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_ALLOC_PAGING)
+#define AUXSHIM_MOCK_OPS_ALLOC .domain_alloc_paging = mock_domain_alloc_paging,
+#else
+#define AUXSHIM_MOCK_OPS_ALLOC .domain_alloc = mock_domain_alloc_type,
+#endif
+
+#if defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
+#define AUXSHIM_MOCK_OPS_PGSIZE .pgsize_bitmap = MOCK_PGSIZES,
+#else
+#define AUXSHIM_MOCK_OPS_PGSIZE
+#endif
+
+/* A static blocked domain: the default, and what detaches PASIDs on 6.14+. */
+#if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
+#define AUXSHIM_MOCK_BLOCKED_DEFINE \
+	static const struct iommu_domain_ops mock_blocked_ops = { \
+		.attach_dev = mock_blocked_attach_dev, \
+		AUXSHIM_MOCK_BLOCKED_PASID_OPS \
+	}; \
+	static struct iommu_domain mock_blocked_domain = { \
+		.type = IOMMU_DOMAIN_BLOCKED, \
+		.ops = &mock_blocked_ops, \
+	}
+#define AUXSHIM_MOCK_OPS_BLOCKED \
+	.default_domain = &mock_blocked_domain, \
+	.blocked_domain = &mock_blocked_domain,
+#define AUXSHIM_MOCK_HAS_BLOCKED 1
+#else
+#define AUXSHIM_MOCK_BLOCKED_DEFINE struct auxshim_mock_unused
+#define AUXSHIM_MOCK_OPS_BLOCKED
+#endif
+
+#if defined(AUXSHIM_HAVE_MOCK_REMOVE_DEV_PASID)
+#define AUXSHIM_MOCK_OPS_REMOVE_PASID .remove_dev_pasid = mock_remove_dev_pasid,
+#else
+#define AUXSHIM_MOCK_OPS_REMOVE_PASID
+#endif
+
+#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+#define AUXSHIM_MOCK_OPS_AUX \
+	.dev_has_feat = mock_dev_has_feat, \
+	.dev_feat_enabled = mock_dev_feat_enabled, \
+	.dev_enable_feat = mock_dev_enable_feat, \
+	.dev_disable_feat = mock_dev_disable_feat, \
+	.aux_attach_dev = mock_aux_attach_dev, \
+	.aux_detach_dev = mock_aux_detach_dev, \
+	.aux_get_pasid = mock_aux_get_pasid,
+#define AUXSHIM_MOCK_HAS_AUX_OPS 1
+#else
+#define AUXSHIM_MOCK_OPS_AUX
+#endif
+
+#define AUXSHIM_MOCK_IOMMU_OPS_FIELDS \
+	AUXSHIM_MOCK_OPS_DOMAIN \
+	AUXSHIM_MOCK_OPS_ALLOC \
+	AUXSHIM_MOCK_OPS_PGSIZE \
+	AUXSHIM_MOCK_OPS_BLOCKED \
+	AUXSHIM_MOCK_OPS_REMOVE_PASID \
+	AUXSHIM_MOCK_OPS_AUX
+
+/* The domain's own page sizes, where the ops no longer carry them. */
+static inline void auxshim_mockc_domain_init(struct iommu_domain *domain,
+					     unsigned long pgsizes)
+{
+#if !defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
+	domain->pgsize_bitmap = pgsizes;
+#endif
+}
+
+/* Make the IOMMU known to the core, by the route above. */
+static inline int auxshim_mockc_register(struct iommu_device *iommu,
+					 const struct iommu_ops *ops,
+					 struct bus_type *bus,
+					 struct fwnode_handle *fwnode,
+					 u32 max_pasids)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_BUS)
+	int ret;
+
+	iommu->ops = ops;
+#if defined(AUXSHIM_HAVE_MOCK_DEVICE_REGISTER_HWDEV)
+	ret = iommu_device_register(iommu, ops, NULL);
+#else
+	ret = iommu_device_register(iommu);
+#endif
+	if (ret)
+		return ret;
+	ret = bus_set_iommu(bus, ops);
+	if (ret)
+		iommu_device_unregister(iommu);
+	return ret;
+#elif defined(AUXSHIM_MOCK_ROUTE_FWNODE)
+	iommu->fwnode = fwnode;
+	iommu->max_pasids = max_pasids;
+	return iommu_device_register(iommu, ops, NULL);
+#elif defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	iommu->ops = ops;
+	bus->iommu_ops = ops;
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+static inline void auxshim_mockc_unregister(struct iommu_device *iommu,
+					    struct bus_type *bus)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_BUS)
+	bus_set_iommu(bus, NULL);
+	iommu_device_unregister(iommu);
+#elif defined(AUXSHIM_MOCK_ROUTE_FWNODE)
+	iommu_device_unregister(iommu);
+#elif defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	bus->iommu_ops = NULL;
+#endif
+}
+
+/*
+ * Manual route only: what the core's probe/release would do for a device
+ * on the private bus (called from the mock's bus notifier).
+ */
+static inline int auxshim_mockc_manual_probe(struct device *dev,
+					     struct iommu_device *iommu,
+					     struct iommu_group *group)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	struct dev_iommu *param;
+	int ret;
+
+	param = kzalloc(sizeof(*param), GFP_KERNEL);
+	if (!param)
+		return -ENOMEM;
+	mutex_init(&param->lock);
+	param->iommu_dev = iommu;
+	dev->iommu = param;
+	ret = iommu_group_add_device(group, dev);
+	if (ret) {
+		dev->iommu = NULL;
+		kfree(param);
+	}
+	return ret;
+#else
+	return 0;
+#endif
+}
+
+static inline void auxshim_mockc_manual_release(struct device *dev)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	struct dev_iommu *param = dev->iommu;
+
+	if (!param)
+		return;
+	iommu_group_remove_device(dev);
+	dev->iommu = NULL;
+	kfree(param);
+#endif
+}
+
+/*
+ * Fwnode route only: give a fake platform device its fwspec and, for a
+ * PASID-capable one, "pasid-num-bits", before it is added.
+ */
+static inline int auxshim_mockc_fwspec(struct device *dev,
+				       struct fwnode_handle *iommu_fwnode,
+				       const struct property_entry *props)
+{
+#if defined(AUXSHIM_MOCK_ROUTE_FWNODE)
+	int ret;
+
+	if (props) {
+		ret = device_create_managed_software_node(dev, props, NULL);
+		if (ret)
+			return ret;
+	}
+	return iommu_fwspec_init(dev, iommu_fwnode);
+#else
+	return 0;
+#endif
+}
+
 #endif /* AUXSHIM_COMPAT_H */

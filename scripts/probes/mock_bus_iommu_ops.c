@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * struct bus_type.iommu_ops, for the test IOMMU on a private bus
+ * Removed in v6.8 by "iommu: Remove struct bus_type::iommu_ops".
+ */
+#include <linux/device.h>
+#include <linux/iommu.h>
+
+void conftest(struct bus_type *bus, const struct iommu_ops *ops);
+void conftest(struct bus_type *bus, const struct iommu_ops *ops)
+{
+	bus->iommu_ops = ops;
+}

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * struct iommu_ops.default_domain and .blocked_domain (static domains)
+ * Added in v6.7 by "iommu: Add IOMMU_DOMAIN_PLATFORM" and "iommu: Add
+ * ops->blocked_domain".
+ */
+#include <linux/iommu.h>
+
+const void *conftest(const struct iommu_ops *ops);
+const void *conftest(const struct iommu_ops *ops)
+{
+	return ops->default_domain ? ops->default_domain : ops->blocked_domain;
+}
