@@ -34,7 +34,11 @@ headers-check:
 # Feature probes: one compile test per kernel API (scripts/probes/*.c),
 # rerun whenever the kernel build directory or the probes change.
 $(CONFIG_H): headers-check FORCE
-	@$(PWD_)/scripts/conftest.sh "$(KDIR)" "$@" $(if $(CC),CC="$(CC)")
+	@$(PWD_)/scripts/conftest.sh "$(KDIR)" "$@" $(PROBE_CC)
+
+# Probes must use the compiler the modules use: the kernel's, unless the
+# caller chose one (make's built-in CC=cc is no choice).
+PROBE_CC := $(if $(filter command line environment,$(origin CC)),CC="$(CC)")
 
 config: $(CONFIG_H)
 
