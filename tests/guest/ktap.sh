@@ -23,8 +23,9 @@
 #   ktap_ok NAME                     pass
 #   ktap_not_ok NAME REASON...       fail
 #   ktap_skip NAME REASON...         skip (never counts as a pass)
-#   ktap_expect NAME CMD...          pass iff CMD exits 0
-#   ktap_expect_fail NAME CMD...     pass iff CMD exits non-zero
+#   ktap_expect NAME CMD...          pass iff CMD exits 0 (returns 1 on failure, so
+#                                    "ktap_expect load ktap_insmod x || return" works)
+#   ktap_expect_fail NAME CMD...     pass iff CMD exits non-zero (returns 1 otherwise)
 #   ktap_insmod NAME [PARAMS...]     insmod $MODDIR/NAME.ko; returns its status (no result)
 #   ktap_import_dmesg MOD            import the KTAP that module MOD printed to the kernel
 #                                    log (lines "MOD: KTAP version 1", "MOD: 1..N",
@@ -87,6 +88,7 @@ ktap_expect() {
 		ktap_ok "$_k_name"
 	else
 		ktap_not_ok "$_k_name" "exit $_k_rc: $* ($(tail -n 1 "$_k_out"))"
+		return 1
 	fi
 }
 
@@ -95,6 +97,7 @@ ktap_expect_fail() {
 	shift
 	if ktap__run "$@"; then
 		ktap_not_ok "$_k_name" "unexpectedly succeeded: $*"
+		return 1
 	else
 		ktap_ok "$_k_name"
 	fi
