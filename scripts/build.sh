@@ -16,20 +16,6 @@ set -eu
 
 KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
 
-sync_tree() {
-	local tree=$1
-	mkdir -p "$tree"
-	# Build products in the destination survive (--delete spares excluded
-	# names), which keeps the build incremental.
-	rsync -a --delete \
-		--exclude=/.git --exclude=/.ci \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
-		--exclude=auxshim_config.h --exclude='.auxshim_config*' \
-		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
-		"$AUXSHIM_SRC/" "$tree/"
-}
-
 # Warnings from our own files: compiler/sparse diagnostics naming a file in
 # the tree, and modpost warnings about our modules.
 our_warnings() {
@@ -45,7 +31,7 @@ do_build() {
 	tree=$dir/tree
 	log=$dir/build.log
 	kdir=$("$KERNELS_SH" path "$k" kdir)
-	sync_tree "$tree"
+	sync_source "$tree"
 	log "$k: make KDIR=$kdir W=1 $* (log: $log)"
 	"$KERNELS_SH" run "$k" "$tree" make -j"$(nproc)" KDIR="$kdir" W=1 "$@" \
 		>"$log" 2>&1 || rc=$?

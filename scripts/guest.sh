@@ -135,36 +135,6 @@ run_cpio() {
 	rm -rf "$st"
 }
 
-# KTAP check: version line, plan, results numbered 1..N.  Prints
-# "PASSED FAILED SKIPPED" or "malformed: why".
-parse_ktap() {
-	tr -d '\r' <"$1" | awk '
-		function bad(why) { print "malformed: " why; ok = 0; exit }
-		BEGIN { ok = 1; state = 0 }
-		state == 0 && /^KTAP version 1$/ { state = 1; next }
-		state == 0 { next }
-		state == 1 && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; state = 2; next }
-		state == 1 { bad("no plan after the version line") }
-		/^#/ || /^$/ { next }
-		/^(ok|not ok) [0-9]+( |$)/ {
-			num = ($1 == "ok") ? $2 : $3
-			if (num != n + 1) bad("result " num " out of sequence (expected " n + 1 ")")
-			n++
-			if ($1 == "not") f++
-			else if ($0 ~ / # [Ss][Kk][Ii][Pp]/) s++
-			else p++
-			next
-		}
-		{ bad("unexpected line: " $0) }
-		END {
-			if (!ok) exit
-			if (state == 0) { print "malformed: no KTAP document"; exit }
-			if (state == 1) { print "malformed: no plan"; exit }
-			if (n != plan) { print "malformed: plan 1.." plan " but " n " results"; exit }
-			print p + 0, f + 0, s + 0
-		}'
-}
-
 # Kernel log lines that fail the run, minus the expected ones.
 kernel_errors() {
 	local allow
@@ -298,7 +268,7 @@ main() {
 	esac
 
 	print_results
-	counts=$(parse_ktap "$OUT/ktap.log")
+	counts=$(ktap_counts "$OUT/ktap.log")
 	case $counts in
 	malformed*)
 		why="${why:+$why; }KTAP $counts"

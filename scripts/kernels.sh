@@ -14,6 +14,7 @@
 #       chroot    build chroot ("" when K builds on the host)
 #   kernels.sh run K DIR CMD...       run CMD in K's build environment, cwd DIR
 #                                     (chroot: DIR bind-mounted at the same path)
+#   kernels.sh exec K CMD...          run CMD in K's build environment, cwd / (no bind)
 #   kernels.sh list                   short names and pinned releases
 #
 # K is a short name: 5.10, 6.1, 6.12 or 7.3.  The newest ABI in the archive
@@ -205,11 +206,13 @@ run_in() {
 		(cd "$dir" && "$@")
 		return
 	fi
-	dir=$(cd "$dir" && pwd)
+	[ "$dir" = / ] || dir=$(cd "$dir" && pwd)
 	unshare --mount --propagation private -- /bin/sh -eu -c '
 		ch=$1 dir=$2; shift 2
-		mkdir -p "$ch$dir"
-		mount --bind "$dir" "$ch$dir"
+		if [ "$dir" != / ]; then
+			mkdir -p "$ch$dir"
+			mount --bind "$dir" "$ch$dir"
+		fi
 		mount -t proc proc "$ch/proc"
 		mount --bind /dev "$ch/dev"
 		cd /
@@ -239,6 +242,12 @@ main() {
 	run)
 		[ $# -ge 3 ] || usage
 		run_in "$@"
+		;;
+	exec)
+		[ $# -ge 2 ] || usage
+		k=$1
+		shift
+		run_in "$k" / "$@"
 		;;
 	list)
 		for k in $AUXSHIM_KERNELS; do

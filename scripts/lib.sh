@@ -93,5 +93,55 @@ with_lock() {
 	) 9>"$AUXSHIM_CACHE/locks/$name"
 }
 
+# Copy the repository's sources (not .git, not build products) to $1.
+# Build products already in $1 survive (--delete spares excluded names),
+# which keeps builds there incremental.
+sync_source() {
+	mkdir -p "$1"
+	rsync -a --delete \
+		--exclude=/.git --exclude=/.ci \
+		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
+		--exclude=auxshim_config.h --exclude='.auxshim_config*' \
+		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
+		"$AUXSHIM_SRC/" "$1/"
+}
+
+# Check a KTAP document (file $1): version line, plan, results numbered
+# 1..N matching the plan.  Prints "PASSED FAILED SKIPPED", or
+# "malformed: why".  Lines before "KTAP version 1" are ignored.
+ktap_counts() {
+	tr -d '\r' <"$1" | awk '
+		function bad(why) { print "malformed: " why; ok = 0; exit }
+		BEGIN { ok = 1; state = 0 }
+		state == 0 && /^KTAP version 1$/ { state = 1; next }
+		state == 0 { next }
+		state == 1 && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; state = 2; next }
+		state == 1 { bad("no plan after the version line") }
+		/^#/ || /^$/ { next }
+		/^(ok|not ok) [0-9]+( |$)/ {
+			num = ($1 == "ok") ? $2 : $3
+			if (num != n + 1) bad("result " num " out of sequence (expected " n + 1 ")")
+			n++
+			if ($1 == "not") f++
+			else if ($0 ~ / # [Ss][Kk][Ii][Pp]/) s++
+			else p++
+			next
+		}
+		{ bad("unexpected line: " $0) }
+		END {
+			if (!ok) exit
+			if (state == 0) { print "malformed: no KTAP document"; exit }
+			if (state == 1) { print "malformed: no plan"; exit }
+			if (n != plan) { print "malformed: plan 1.." plan " but " n " results"; exit }
+			print p + 0, f + 0, s + 0
+		}'
+}
+
+# The version DKMS and modinfo report, from dkms.conf.
+package_version() {
+	sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$AUXSHIM_SRC/dkms.conf"
+}
+
 # Seconds since the epoch, for wall-time reports.
 now() { date +%s; }

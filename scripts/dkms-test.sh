@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Really run dkms add/build/install/uninstall/remove of this repository for
+# one target kernel and print the results as a KTAP document on stdout:
+#
+#   scripts/dkms-test.sh K
+#
+# 5.10 and 7.3: inside their chroots, natively (linux-headers installed
+# there; the chroot's own /usr/src, /var/lib/dkms, /lib/modules).
+# 6.1 and 6.12: on the host with private trees under
+# $AUXSHIM_CACHE/dkms/K (--sourcetree, --dkmstree, --installtree,
+# --kernelsourcedir = the extracted headers, --no-depmod), so the host's
+# /usr/src, /var/lib/dkms and /lib/modules are never touched.
+# Log: $AUXSHIM_CACHE/dkms/K/dkms.log.  Exit status 0 iff every case passed.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
+N=0
+FAILED=0
+RESULTS=
+
+result() {
+	N=$((N + 1))
+	RESULTS="$RESULTS$1 $N $2${3:+ # $3}
+"
+	case $1 in "not ok") FAILED=$((FAILED + 1)) ;; esac
+}
+
+# Run a step, logging its output; a failed step prints its log tail.
+step() {
+	local name=$1
+	shift
+	printf '\n$ %s\n' "$*" >>"$LOG"
+	if "$@" >>"$LOG" 2>&1; then
+		result ok "$name"
+		return 0
+	fi
+	result "not ok" "$name" "failed: $*"
+	log "$KERNEL: $name failed; last lines of $LOG:"
+	tail -n 25 "$LOG" >&2
+	return 1
+}
+
+check() {
+	local name=$1
+	shift
+	printf '\n$ check %s: %s\n' "$name" "$*" >>"$LOG"
+	if "$@" >>"$LOG" 2>&1; then
+		result ok "$name"
+	else
+		result "not ok" "$name" "$(tail -n 1 "$LOG")"
+	fi
+}
+
+# dkms, or any command, in this kernel's environment.
+in_env() {
+	if [ -n "$CHROOT" ]; then
+		"$KERNELS_SH" exec "$KERNEL" "$@"
+	else
+		"$@"
+	fi
+}
+
+dkms_() {
+	# shellcheck disable=SC2086
+	in_env dkms "$@" $DKMS_OPTS
+}
+
+# The installed .ko (maybe compressed) of module $1, host path, or nothing.
+installed_ko() {
+	local f
+	for f in "$HOST_ITREE/$REL/updates/dkms/$1.ko"*; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
+modinfo_ok() {
+	local m=$1 ko field v
+	ko=$(installed_ko "$m") || { echo "$m not installed"; return 1; }
+	for field in license version description; do
+		v=$(in_env modinfo -F "$field" "${ko#"$CHROOT"}")
+		[ -n "$v" ] || { echo "$m: modinfo has no $field"; return 1; }
+		echo "$m: $field=$v"
+	done
+	v=$(in_env modinfo -F version "${ko#"$CHROOT"}")
+	[ "$v" = "$VERSION" ] || { echo "$m: version $v, dkms.conf says $VERSION"; return 1; }
+	in_env modinfo "${ko#"$CHROOT"}" | grep '^depends:' ||
+		{ echo "$m: modinfo has no depends field"; return 1; }
+}
+
+installed_all() {
+	local m
+	for m in $MODULES; do
+		installed_ko "$m" || { echo "$m.ko* not under $HOST_ITREE/$REL/updates/dkms"; return 1; }
+	done
+}
+
+removed_all() {
+	local m
+	for m in $MODULES; do
+		! installed_ko "$m" || { echo "$m still installed"; return 1; }
+	done
+}
+
+status_is() {
+	local want=$1 s
+	s=$(dkms_ status -m auxshim -v "$VERSION" -k "$REL" 2>/dev/null || true)
+	echo "dkms status: ${s:-<empty>}"
+	case $want in
+	none) [ -z "$s" ] ;;
+	*) printf '%s' "$s" | grep -q ": $want" ;;
+	esac
+}
+
+state_clean() {
+	status_is none || return 1
+	[ ! -e "$HOST_DTREE/auxshim" ] || { echo "$HOST_DTREE/auxshim left behind"; return 1; }
+}
+
+# Leftovers of an interrupted earlier run.
+cleanup() {
+	dkms_ remove -m auxshim -v "$VERSION" --all >/dev/null 2>&1 || true
+	rm -rf "$HOST_DTREE/auxshim" "$HOST_ITREE/$REL/updates/dkms"/auxshim*
+}
+
+setup() {
+	KERNEL=$1
+	"$KERNELS_SH" fetch "$KERNEL"
+	REL=$("$KERNELS_SH" path "$KERNEL" release)
+	CHROOT=$("$KERNELS_SH" path "$KERNEL" chroot)
+	VERSION=$(package_version)
+	[ -n "$VERSION" ] || die "no PACKAGE_VERSION in $AUXSHIM_SRC/dkms.conf"
+	MODULES=$(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$AUXSHIM_SRC/dkms.conf")
+	local d=$AUXSHIM_CACHE/dkms/$KERNEL
+	mkdir -p "$d" "$AUXSHIM_CACHE/locks"
+	LOG=$d/dkms.log
+	: >"$LOG"
+	if [ -n "$CHROOT" ]; then
+		SRC_PARENT=$CHROOT/usr/src
+		HOST_DTREE=$CHROOT/var/lib/dkms
+		HOST_ITREE=$CHROOT/lib/modules
+		DKMS_OPTS=
+	else
+		SRC_PARENT=$d/src
+		HOST_DTREE=$d/dkmstree
+		HOST_ITREE=$d/lib/modules
+		mkdir -p "$SRC_PARENT" "$HOST_DTREE" "$HOST_ITREE/$REL"
+		DKMS_OPTS="--sourcetree $SRC_PARENT --dkmstree $HOST_DTREE --installtree $HOST_ITREE"
+	fi
+}
+
+run_cases() {
+	local kopts="-k $REL"
+	[ -n "$CHROOT" ] ||
+		kopts="$kopts --kernelsourcedir $("$KERNELS_SH" path "$KERNEL" kdir) --no-depmod"
+	cleanup
+	sync_source "$SRC_PARENT/auxshim-$VERSION"
+	step dkms-add dkms_ add -m auxshim -v "$VERSION" || return 0
+	# shellcheck disable=SC2086
+	if step dkms-build dkms_ build -m auxshim -v "$VERSION" $kopts; then
+		# shellcheck disable=SC2086
+		if step dkms-install dkms_ install -m auxshim -v "$VERSION" $kopts; then
+			check installed-under-updates-dkms installed_all
+			for m in $MODULES; do check "modinfo-$m" modinfo_ok "$m"; done
+			check status-installed status_is installed
+			# shellcheck disable=SC2086
+			step dkms-uninstall dkms_ uninstall -m auxshim -v "$VERSION" $kopts
+			check uninstall-removed-modules removed_all
+		fi
+	fi
+	step dkms-remove dkms_ remove -m auxshim -v "$VERSION" --all
+	check state-clean state_clean
+	rm -rf "${SRC_PARENT:?}/auxshim-$VERSION"
+}
+
+main() {
+	[ $# -eq 1 ] || { sed -n '4,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
+	setup "$1"
+	# One dkms test per kernel at a time.
+	exec 9>"$AUXSHIM_CACHE/locks/dkms-$KERNEL"
+	flock 9
+	run_cases
+	echo "KTAP version 1"
+	echo "1..$N"
+	printf '%s' "$RESULTS"
+	[ "$FAILED" -eq 0 ]
+}
+
+main "$@"
