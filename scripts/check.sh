@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The test suite behind "make check" (and "make bench"):
+#
+#   scripts/check.sh [--kernels "6.1 5.10"] [--bench] [--suites "boot shim"]
+#
+# Sets up the host (scripts/setup-host.sh), fetches the kernels, then per
+# kernel: build with AUXSHIM_TEST=1 under W=1 (build and zero-warning cases),
+# the DKMS test (scripts/dkms-test.sh), and one guest boot per
+# tests/guest/*.test.sh (scripts/guest.sh).  --bench runs only the
+# tests/guest/*.bench.sh files instead (no DKMS, no timeouts counted as
+# tests).  Prints a per-kernel, per-suite summary; the last line is exactly
+# "N passed, N failed, N skipped".  Exit status non-zero if anything failed.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+S=$AUXSHIM_SRC/scripts
+SUMMARY=
+
+# record KERNEL SUITE PASSED FAILED SKIPPED SECONDS [NOTE]
+record() {
+	SUMMARY="$SUMMARY$1|$2|$3|$4|$5|$6|${7:-}
+"
+}
+
+# Counts from a guest run directory ("P F S"); a run that left none failed.
+run_counts() {
+	if [ -f "$1/counts" ]; then cat "$1/counts"; else echo "0 1 0"; fi
+}
+
+suite_name() {
+	local s=${1##*/}
+	s=${s%.test.sh}
+	echo "${s%.bench.sh}"
+}
+
+# Does guest file $2 run on kernel $1 ("# auxshim-kernels:" header)?
+suite_wants_kernel() {
+	local ks
+	ks=$(sed -n 's/^# auxshim-kernels: *//p' "$2" | tr '\n' ' ')
+	[ -z "${ks// /}" ] && return 0
+	case " $ks " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+needs_modules() { grep -q '^# auxshim-modules: *[^ ]' "$1"; }
+
+check_build() {
+	local k=$1 t0 rc=0
+	t0=$(now)
+	"$S/build.sh" "$k" AUXSHIM_TEST=1 >&2 || rc=$?
+	case $rc in
+	0) record "$k" build 2 0 0 $(($(now) - t0)) ;;
+	3) record "$k" build 1 1 0 $(($(now) - t0)) "warnings under W=1" ;;
+	*) record "$k" build 0 1 1 $(($(now) - t0)) "build failed" ;;
+	esac
+	return $((rc == 1))
+}
+
+check_dkms() {
+	local k=$1 t0 dir=$AUXSHIM_CACHE/runs/$k/dkms counts
+	t0=$(now)
+	mkdir -p "$dir"
+	"$S/dkms-test.sh" "$k" >"$dir/ktap.log" || true
+	sed 's/^/  /' "$dir/ktap.log" | grep -E '^  not ok|# SKIP' >&2 || true
+	counts=$(ktap_counts "$dir/ktap.log")
+	case $counts in
+	malformed*) record "$k" dkms 0 1 0 $(($(now) - t0)) "$counts" ;;
+	*)
+		# shellcheck disable=SC2086
+		record "$k" dkms $counts $(($(now) - t0))
+		;;
+	esac
+}
+
+check_guest() {
+	local k=$1 f=$2 built=$3 suite dir t0 timeout=()
+	suite=$(suite_name "$f")
+	dir=$AUXSHIM_CACHE/runs/$k/$suite
+	if ! suite_wants_kernel "$k" "$f"; then
+		record "$k" "$suite" 0 0 1 0 "not for this kernel"
+		return
+	fi
+	if [ "$built" != 1 ] && needs_modules "$f"; then
+		record "$k" "$suite" 0 0 1 0 "not run: the build failed"
+		return
+	fi
+	# Benchmarks are never timed tests: a generous default.
+	[ "$MODE" = bench ] && ! grep -q '^# auxshim-timeout:' "$f" && timeout=(--timeout 1800)
+	t0=$(now)
+	rm -f "$dir/counts"
+	"$S/guest.sh" --kernel "$k" --brief --out "$dir" "${timeout[@]}" "$f" >&2 || true
+	# shellcheck disable=SC2046
+	record "$k" "$suite" $(run_counts "$dir") $(($(now) - t0))
+}
+
+check_kernel() {
+	local k=$1 t0 built=1 f n=0
+	t0=$(now)
+	log "==== $k ===="
+	if ! "$S/kernels.sh" fetch "$k" >&2; then
+		record "$k" fetch 0 1 0 $(($(now) - t0)) "could not fetch the kernel"
+		WALL="$WALL $k:$(($(now) - t0))"
+		return
+	fi
+	check_build "$k" || built=0
+	[ "$MODE" = bench ] || check_dkms "$k"
+	for f in "$AUXSHIM_SRC"/tests/guest/*."$MODE".sh; do
+		[ -f "$f" ] || continue
+		if [ -n "$SUITES" ]; then
+			case " $SUITES " in *" $(suite_name "$f") "*) ;; *) continue ;; esac
+		fi
+		n=$((n + 1))
+		check_guest "$k" "$f" "$built"
+	done
+	[ "$n" -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files"
+	WALL="$WALL $k:$(($(now) - t0))"
+}
+
+print_summary() {
+	local tp=0 tf=0 ts=0 k suite p f s t note w
+	echo
+	echo "==== summary ($MODE) ===="
+	printf '%-6s %-12s %6s %6s %7s %6s  %s\n' kernel suite passed failed skipped secs note
+	while IFS='|' read -r k suite p f s t note; do
+		[ -n "$k" ] || continue
+		printf '%-6s %-12s %6d %6d %7d %6d  %s\n' "$k" "$suite" "$p" "$f" "$s" "$t" "$note"
+		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+	done <<<"$SUMMARY"
+	printf 'wall time per kernel:'
+	for w in $WALL; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
+	printf ' total %ss\n' $(($(now) - START))
+	echo "$tp passed, $tf failed, $ts skipped"
+	[ "$tf" -eq 0 ]
+}
+
+main() {
+	local kernels=$AUXSHIM_KERNELS k
+	MODE=test SUITES= WALL= START=$(now)
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernels) kernels=$2; shift ;;
+		--bench) MODE=bench ;;
+		--suites) SUITES=$2; shift ;;
+		-h | --help) sed -n '4,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		*) die "unknown argument '$1' (see --help)" ;;
+		esac
+		shift
+	done
+	for k in $kernels; do
+		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS)"
+	done
+	"$S/setup-host.sh" >&2
+	for k in $kernels; do check_kernel "$k"; done
+	print_summary
+}
+
+main "$@"
