@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# What auxshim_get_domain_for_dev() costs next to the kernel's own
+# iommu_get_domain_for_dev(), on edu, with edu's group attached through the
+# shim and not attached (auxshim_test.ko's bench file: interleaved loops,
+# several rounds, medians).  Run by "make bench", never by "make check".
+# Read the ratio: absolute ns/op under TCG are noise.
+# auxshim-modules: auxshim auxshim_test
+# auxshim-timeout: 900
+
+BENCH_ITERS=2000000
+BENCH_ROUNDS=7
+T=/sys/kernel/debug/auxshim_test
+
+bench_lines() {
+	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e 's/^auxshim_test: # bench /bench /p'
+}
+
+shim_bench() {
+	local n
+
+	ktap_expect load-auxshim ktap_insmod auxshim || return
+	ktap_expect load-auxshim_test ktap_insmod auxshim_test || return
+	ktap_expect bench-run sh -c "echo $BENCH_ITERS $BENCH_ROUNDS > $T/bench"
+	ktap_import_dmesg auxshim_test
+	bench_lines >/tmp/bench.txt
+	while IFS= read -r l; do
+		ktap_diag "$KERNEL $l"
+	done </tmp/bench.txt
+	# Both states, each with its ns/op and its ratio line.
+	n=$(grep -c -E '^bench (attached|not-attached): (ratio|auxshim_get)' /tmp/bench.txt)
+	ktap_expect bench-results-printed [ "$n" = 4 ]
+	ktap_expect unload sh -c "rmmod auxshim_test && rmmod auxshim"
+}
+
+shim_bench
