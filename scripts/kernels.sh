@@ -15,6 +15,7 @@
 #   kernels.sh run K DIR CMD...       run CMD in K's build environment, cwd DIR
 #                                     (chroot: DIR bind-mounted at the same path)
 #   kernels.sh exec K CMD...          run CMD in K's build environment, cwd / (no bind)
+#   kernels.sh download DIR PKG...    download Debian packages (any target suite) into DIR
 #   kernels.sh list                   short names and pinned releases
 #
 # K is a short name: 5.10, 6.1, 6.12 or 7.3.  The newest ABI in the archive
@@ -248,6 +249,14 @@ main() {
 		k=$1
 		shift
 		run_in "$k" / "$@"
+		;;
+	download)
+		[ $# -ge 2 ] || usage
+		k=$1
+		shift
+		apt_update_once
+		mkdir -p "$k"
+		(cd "$k" && papt_get download "$@")
 		;;
 	list)
 		for k in $AUXSHIM_KERNELS; do

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Static checks behind "make lint":
+#   - checkpatch.pl --strict --no-tree -f on our .c/.h files (checkpatch from
+#     Debian's linux-source-6.1 tarball, unpacked once into the cache);
+#   - sparse: "make C=2" of the test build for 6.1 through scripts/build.sh
+#     (any warning from our files fails).
+# Exit status non-zero if either reports anything.
+set -eu
+. "$(dirname -- "$0")/lib.sh"
+
+CP_DIR=$AUXSHIM_CACHE/checkpatch
+
+# checkpatch.pl and its data files from linux-source-6.1.
+get_checkpatch() {
+	local tarball deb
+	[ -x "$CP_DIR/scripts/checkpatch.pl" ] && return 0
+	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
+	if [ -z "$tarball" ]; then
+		log "fetching linux-source-6.1 (once) for checkpatch.pl"
+		rm -rf "$CP_DIR.deb"
+		"$AUXSHIM_SRC/scripts/kernels.sh" download "$CP_DIR.deb" linux-source-6.1 >&2 ||
+			return 1
+		deb=$(ls "$CP_DIR.deb"/linux-source-6.1_*.deb)
+		mkdir -p "$CP_DIR.deb/x"
+		dpkg-deb -x "$deb" "$CP_DIR.deb/x"
+		tarball=$(ls "$CP_DIR.deb"/x/usr/src/linux-source-6.1.tar.*)
+	fi
+	mkdir -p "$CP_DIR"
+	tar -xf "$tarball" -C "$CP_DIR" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/.clang-format'
+	rm -rf "$CP_DIR.deb"
+	[ -x "$CP_DIR/scripts/checkpatch.pl" ]
+}
+
+run_checkpatch() {
+	local files
+	files=$(cd "$AUXSHIM_SRC" && git ls-files '*.c' '*.h' 2>/dev/null ||
+		find src include tests -name '*.[ch]')
+	[ -n "$files" ] || { log "checkpatch: no C files"; return 0; }
+	if ! get_checkpatch; then
+		log "checkpatch: SKIPPED (could not get linux-source-6.1)"
+		return 0
+	fi
+	# shellcheck disable=SC2086
+	(cd "$AUXSHIM_SRC" && perl "$CP_DIR/scripts/checkpatch.pl" --strict --no-tree \
+		--terse --show-types --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		--max-line-length=100 -f $files)
+}
+
+main() {
+	local rc=0
+	log "checkpatch --strict"
+	run_checkpatch || rc=1
+	log "sparse (make C=2, 6.1)"
+	"$AUXSHIM_SRC/scripts/build.sh" 6.1 AUXSHIM_TEST=1 C=2 || rc=1
+	if [ "$rc" -eq 0 ]; then log "lint clean"; else log "lint found problems"; fi
+	return "$rc"
+}
+
+main "$@"
