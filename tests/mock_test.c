@@ -24,6 +24,10 @@ static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
 MODULE_PARM_DESC(stress_secs, "length of the concurrency stress, seconds");
 
+static char *only;
+module_param(only, charp, 0444);
+MODULE_PARM_DESC(only, "run only the case of this name (debugging)");
+
 #define MT_NR_PHYS	5	/* p0-p2 PASID-capable, p3-p4 not */
 #define MT_NR_SHARED	3	/* q0-q2: one IOMMU group */
 #define MT_FAIL_MAX	200
@@ -611,7 +615,7 @@ static int mt_detach_wrong(void)
 	struct iommu_domain *d1, *d2 = NULL;
 	struct mt_snap before, after;
 	struct mt_grp g = { };
-	int ret;
+	int ret = 0;
 
 	d1 = mt_domain();
 	d2 = mt_domain();
@@ -799,7 +803,7 @@ static int mt_removal(void)
 	struct device *p_gone;
 	struct mt_grp g = { };
 	struct mt_snap base;
-	int ret;
+	int ret = 0;
 
 	d = mt_domain();
 	if (!d)
@@ -1010,6 +1014,11 @@ static int __init mocktest_init(void)
 		if (ret) {
 			pr_info("not ok %d %s # creating the mock devices failed: %d\n",
 				i + 1, mt_cases[i].name, ret);
+			continue;
+		}
+		if (only && strcmp(only, mt_cases[i].name)) {
+			pr_info("ok %d %s # SKIP not selected (only=%s)\n", i + 1,
+				mt_cases[i].name, only);
 			continue;
 		}
 		r = mt_cases[i].fn();
