@@ -17,10 +17,14 @@ set -eu
 KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
 
 # Warnings from our own files: compiler/sparse diagnostics naming a file in
-# the tree, and modpost warnings about our modules.
+# the tree, and modpost warnings about our modules.  Kernel headers always
+# appear by absolute path.
 our_warnings() {
 	local tree=$1 log=$2
-	grep -E "(warning|error):" "$log" | grep -F "$tree/" || true
+	# Absolute paths into the tree (kbuild <= 6.12) or paths relative to it
+	# (kbuild >= 6.13 builds external modules from their directory).
+	grep -E "(warning|error):" "$log" |
+		grep -E -e "$tree/" -e '^(\./)?[A-Za-z0-9_][^: /]*(/[^: ]+)*:[0-9]+' || true
 	grep -E "^WARNING: modpost: .*($tree/|auxshim)" "$log" || true
 }
 
