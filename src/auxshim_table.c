@@ -13,6 +13,7 @@
 
 #include "auxshim_priv.h"
 
+/* Serializes every writer; see its declaration in auxshim_priv.h. */
 DEFINE_MUTEX(auxshim_lock);
 DEFINE_HASHTABLE(auxshim_table, AUXSHIM_HASH_BITS);
 LIST_HEAD(auxshim_atts);
@@ -202,6 +203,7 @@ static void auxshim_unwatch_work_fn(struct work_struct *work)
 	}
 	mutex_unlock(&auxshim_bus_lock);
 }
+
 static DECLARE_WORK(auxshim_unwatch_work, auxshim_unwatch_work_fn);
 
 static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
