@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * auxshim_sample: an mdev parent driver for QEMU's edu device, showing an
+ * mdev author how to attach each mdev's iommu_group through auxshim.
+ *
+ * Every mdev owns two pages (source, destination) that only its own domain
+ * maps, at IOVAs no other mdev uses.  Writing a byte count to
+ * auxshim/dma_test makes edu copy the source to its buffer and back to the
+ * destination; the bytes only match if edu's DMA was translated through
+ * this mdev's domain.  edu has one DMA engine and no PASID capability, so
+ * one mdev at a time gets it whole ("direct"); a second mdev with another
+ * domain is refused with -EBUSY by the shim.
+ *
+ * The mdev API differs between kernels (mdev_parent_ops on 5.10, an
+ * mdev_driver plus a vfio device since 6.1): include/auxshim_compat.h hides
+ * it behind sample_mdev_create()/sample_mdev_remove().
+ */
+#include <linux/bitops.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "auxshim.h"
+
+#define AUXSHIM_COMPAT_SAMPLE
+#define SAMPLE_TYPE		"edu"
+#define SAMPLE_TYPE_NAME	"edu-dma-slice"
+#define SAMPLE_TYPE_DESC	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
+#include "auxshim_compat.h"
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_REG_ID	0x00
+#define EDU_REG_SRC	0x80
+#define EDU_REG_DST	0x88
+#define EDU_REG_CNT	0x90
+#define EDU_REG_CMD	0x98
+#define EDU_CMD_RUN	BIT(0)
+#define EDU_CMD_TO_RAM	BIT(1)
+#define EDU_ID		0x010000ed
+/* edu's own buffer; QEMU 7.2 aborts unless a transfer ENDS below its end. */
+#define EDU_BUF		0x40000
+#define EDU_BUF_SIZE	4096
+#define EDU_CHUNK	2048
+
+#define SAMPLE_MAX_MDEVS	4
+#define SAMPLE_DMA_MAX		PAGE_SIZE
+/* Per-slot IOVAs, below edu's 28-bit reach: src, then dst one page up. */
+#define SAMPLE_IOVA_BASE	0x1000000UL
+#define SAMPLE_IOVA_STRIDE	0x100000UL
+
+struct sample_parent {
+	struct auxshim_sample_parent core;	/* the mdev core's view */
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	bool aux;				/* aux enabled on edu */
+	/* lock: protects slots, every mdev's attachment and edu's DMA engine */
+	struct mutex lock;
+	unsigned long slots;
+};
+
+struct sample_mdev {
+	struct sample_parent *sp;
+	struct device *dev;		/* the mdev */
+	unsigned int slot;
+	struct page *src;
+	struct page *dst;
+	/* under sp->lock: */
+	struct iommu_domain *domain;	/* NULL while detached */
+	struct iommu_group *group;	/* held from attach to detach */
+	char result[80];		/* of the last dma_test */
+};
+
+static struct pci_driver sample_pci_driver;
+
+static unsigned long sample_iova_src(struct sample_mdev *sm)
+{
+	return SAMPLE_IOVA_BASE + sm->slot * SAMPLE_IOVA_STRIDE;
+}
+
+static unsigned long sample_iova_dst(struct sample_mdev *sm)
+{
+	return sample_iova_src(sm) + PAGE_SIZE;
+}
+
+/* ---- edu ------------------------------------------------------------------ */
+
+/* One transfer between RAM (@bus) and edu's buffer, waited for. */
+static int edu_dma(struct sample_parent *sp, u64 bus, u32 cnt, bool to_ram)
+{
+	unsigned long timeout = jiffies + 5 * HZ;
+
+	lockdep_assert_held(&sp->lock);
+	BUILD_BUG_ON(EDU_CHUNK >= EDU_BUF_SIZE);
+	if (!cnt || cnt > EDU_CHUNK)
+		return -EINVAL;
+
+	writeq(to_ram ? EDU_BUF : bus, sp->bar + EDU_REG_SRC);
+	writeq(to_ram ? bus : EDU_BUF, sp->bar + EDU_REG_DST);
+	writel(cnt, sp->bar + EDU_REG_CNT);
+	/* The source bytes must reach memory before edu starts. */
+	wmb();
+	writel(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0),
+	       sp->bar + EDU_REG_CMD);
+	while (readl(sp->bar + EDU_REG_CMD) & EDU_CMD_RUN) {
+		if (time_after(jiffies, timeout)) {
+			dev_err(&sp->pdev->dev, "DMA did not complete: %d\n",
+				-ETIMEDOUT);
+			return -ETIMEDOUT;
+		}
+		usleep_range(1000, 2000);
+	}
+	rmb();
+	return 0;
+}
+
+/*
+ * Fill the source with fresh bytes and the destination with their
+ * complement, copy source -> edu -> destination in chunks, compare.
+ * A detached mdev runs the same transfers: its IOVAs are mapped nowhere,
+ * so they fault and the bytes do not match.
+ */
+static int sample_dma_test(struct sample_mdev *sm, size_t len)
+{
+	struct sample_parent *sp = sm->sp;
+	u8 *src = page_address(sm->src), *dst = page_address(sm->dst);
+	size_t off, n, i;
+	int ret;
+
+	lockdep_assert_held(&sp->lock);
+	get_random_bytes(src, len);
+	for (i = 0; i < len; i++)
+		dst[i] = ~src[i];
+
+	for (off = 0; off < len; off += n) {
+		n = min_t(size_t, len - off, EDU_CHUNK);
+		ret = edu_dma(sp, sample_iova_src(sm) + off, n, false);
+		if (!ret)
+			ret = edu_dma(sp, sample_iova_dst(sm) + off, n, true);
+		if (ret) {
+			snprintf(sm->result, sizeof(sm->result),
+				 "fail %d edu DMA error", ret);
+			return ret;
+		}
+	}
+
+	for (i = 0; i < len && dst[i] == src[i]; i++)
+		;
+	if (i < len) {
+		ret = -EIO;
+		snprintf(sm->result, sizeof(sm->result),
+			 "fail %d mismatch at byte %zu (%s)", ret, i,
+			 sm->domain ? "attached" : "not attached: IOVAs unmapped");
+		dev_err(sm->dev, "DMA test of %zu bytes: mismatch at byte %zu: %d\n",
+			len, i, ret);
+		return ret;
+	}
+	snprintf(sm->result, sizeof(sm->result), "ok %zu", len);
+	return 0;
+}
+
+/* ---- attach / detach ---------------------------------------------------- */
+
+/* The shim's lookup: an mdev does its DMA through the edu it hangs off. */
+static struct device *sample_lookup(struct device *dev)
+{
+	struct device *parent = dev->parent;
+
+	if (!parent || parent->driver != &sample_pci_driver.driver)
+		return ERR_PTR(-ENODEV);
+	return parent;
+}
+
+static int sample_attach(struct sample_mdev *sm)
+{
+	struct device *edu = &sm->sp->pdev->dev;
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	int ret;
+
+	lockdep_assert_held(&sm->sp->lock);
+	if (sm->domain)
+		return 0;
+
+	group = iommu_group_get(sm->dev);
+	if (!group) {
+		dev_err(sm->dev, "no iommu_group to attach: %d\n", -ENODEV);
+		return -ENODEV;
+	}
+	domain = auxshim_domain_alloc(edu);
+	if (IS_ERR(domain)) {
+		ret = PTR_ERR(domain);
+		dev_err(sm->dev, "cannot allocate a domain for %s: %d\n",
+			dev_name(edu), ret);
+		goto err_put_group;
+	}
+	ret = auxshim_map(domain, sample_iova_src(sm), page_to_phys(sm->src),
+			  PAGE_SIZE, IOMMU_READ);
+	if (ret) {
+		dev_err(sm->dev, "cannot map the source page: %d\n", ret);
+		goto err_free_domain;
+	}
+	ret = auxshim_map(domain, sample_iova_dst(sm), page_to_phys(sm->dst),
+			  PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	if (ret) {
+		dev_err(sm->dev, "cannot map the destination page: %d\n", ret);
+		goto err_unmap_src;
+	}
+	ret = auxshim_attach_group(domain, group, sample_lookup);
+	if (ret == -EBUSY && !sm->sp->aux) {
+		dev_err(sm->dev, "%s has no PASID support and is attached to another mdev's domain: %d\n",
+			dev_name(edu), ret);
+		goto err_unmap_dst;
+	} else if (ret) {
+		dev_err(sm->dev, "cannot attach group %d through %s: %d\n",
+			iommu_group_id(group), dev_name(edu), ret);
+		goto err_unmap_dst;
+	}
+	sm->domain = domain;
+	sm->group = group;
+	return 0;
+
+err_unmap_dst:
+	iommu_unmap(domain, sample_iova_dst(sm), PAGE_SIZE);
+err_unmap_src:
+	iommu_unmap(domain, sample_iova_src(sm), PAGE_SIZE);
+err_free_domain:
+	iommu_domain_free(domain);
+err_put_group:
+	iommu_group_put(group);
+	return ret;
+}
+
+/*
+ * Through the group reference taken at attach: on some kernels the mdev has
+ * already left its group when it is removed.
+ */
+static void sample_detach(struct sample_mdev *sm)
+{
+	lockdep_assert_held(&sm->sp->lock);
+	if (!sm->domain)
+		return;
+	auxshim_detach_group(sm->domain, sm->group);
+	iommu_unmap(sm->domain, sample_iova_dst(sm), PAGE_SIZE);
+	iommu_unmap(sm->domain, sample_iova_src(sm), PAGE_SIZE);
+	iommu_domain_free(sm->domain);
+	iommu_group_put(sm->group);
+	sm->domain = NULL;
+	sm->group = NULL;
+}
+
+/* ---- sysfs: /sys/bus/mdev/devices/<uuid>/auxshim/ ------------------------ */
+
+static ssize_t attach_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	bool on;
+
+	mutex_lock(&sm->sp->lock);
+	on = sm->domain;
+	mutex_unlock(&sm->sp->lock);
+	return sysfs_emit(buf, "%d\n", on);
+}
+
+static ssize_t attach_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	mutex_lock(&sm->sp->lock);
+	if (on)
+		ret = sample_attach(sm);
+	else
+		sample_detach(sm);
+	mutex_unlock(&sm->sp->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(attach);
+
+/*
+ * The sample always passes a lookup that maps the mdev to edu, so an
+ * attachment is "aux" (a PASID of edu) or "direct" (edu whole), never
+ * "group" (a NULL lookup).
+ */
+static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	const char *mode = "none";
+	int pasid;
+
+	mutex_lock(&sm->sp->lock);
+	if (sm->domain) {
+		pasid = auxshim_get_pasid(sm->domain, sm->dev);
+		if (pasid >= 0)
+			mode = "aux";
+		else if (pasid == -EINVAL)
+			mode = "direct";
+	}
+	mutex_unlock(&sm->sp->lock);
+	return sysfs_emit(buf, "%s\n", mode);
+}
+static DEVICE_ATTR_RO(mode);
+
+static ssize_t pasid_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	int pasid = -1;
+
+	mutex_lock(&sm->sp->lock);
+	if (sm->domain)
+		pasid = max(auxshim_get_pasid(sm->domain, sm->dev), -1);
+	mutex_unlock(&sm->sp->lock);
+	return sysfs_emit(buf, "%d\n", pasid);
+}
+static DEVICE_ATTR_RO(pasid);
+
+static ssize_t dma_test_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	ssize_t ret;
+
+	mutex_lock(&sm->sp->lock);
+	ret = sysfs_emit(buf, "%s\n", sm->result);
+	mutex_unlock(&sm->sp->lock);
+	return ret;
+}
+
+static ssize_t dma_test_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	unsigned int len;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &len);
+	if (ret)
+		return ret;
+	if (!len || len > SAMPLE_DMA_MAX)
+		return -EINVAL;
+	mutex_lock(&sm->sp->lock);
+	ret = sample_dma_test(sm, len);
+	mutex_unlock(&sm->sp->lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(dma_test);
+
+static struct attribute *sample_mdev_attrs[] = {
+	&dev_attr_attach.attr,
+	&dev_attr_mode.attr,
+	&dev_attr_pasid.attr,
+	&dev_attr_dma_test.attr,
+	NULL
+};
+
+static const struct attribute_group sample_mdev_group = {
+	.name = "auxshim",
+	.attrs = sample_mdev_attrs,
+};
+
+/* ---- mdev lifecycle (called through include/auxshim_compat.h) ----------- */
+
+static unsigned int sample_available(struct device *parent)
+{
+	struct sample_parent *sp = dev_get_drvdata(parent);
+	unsigned int used;
+
+	mutex_lock(&sp->lock);
+	used = hweight_long(sp->slots);
+	mutex_unlock(&sp->lock);
+	return SAMPLE_MAX_MDEVS - used;
+}
+
+static int sample_mdev_create(struct device *dev, struct device *parent,
+			      void **priv)
+{
+	struct sample_parent *sp = dev_get_drvdata(parent);
+	struct sample_mdev *sm;
+	int ret;
+
+	sm = kzalloc(sizeof(*sm), GFP_KERNEL);
+	if (!sm)
+		return -ENOMEM;
+	sm->sp = sp;
+	sm->dev = dev;
+	snprintf(sm->result, sizeof(sm->result), "fail %d no test has run",
+		 -ENODATA);
+	sm->src = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sm->src) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	sm->dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sm->dst) {
+		ret = -ENOMEM;
+		goto err_free_src;
+	}
+
+	mutex_lock(&sp->lock);
+	sm->slot = find_first_zero_bit(&sp->slots, SAMPLE_MAX_MDEVS);
+	if (sm->slot >= SAMPLE_MAX_MDEVS) {
+		mutex_unlock(&sp->lock);
+		ret = -ENOSPC;
+		dev_err(parent, "all %d mdevs are in use: %d\n",
+			SAMPLE_MAX_MDEVS, ret);
+		goto err_free_dst;
+	}
+	__set_bit(sm->slot, &sp->slots);
+	mutex_unlock(&sp->lock);
+
+	*priv = sm;
+	dev_info(dev, "created on %s (slot %u)\n", dev_name(parent), sm->slot);
+	return 0;
+
+err_free_dst:
+	__free_page(sm->dst);
+err_free_src:
+	__free_page(sm->src);
+err_free:
+	kfree(sm);
+	return ret;
+}
+
+static void sample_mdev_remove(void *priv)
+{
+	struct sample_mdev *sm = priv;
+	struct sample_parent *sp = sm->sp;
+
+	mutex_lock(&sp->lock);
+	if (sm->domain) {
+		dev_info(sm->dev, "removed while attached: detaching\n");
+		sample_detach(sm);
+	}
+	__clear_bit(sm->slot, &sp->slots);
+	mutex_unlock(&sp->lock);
+	__free_page(sm->dst);
+	__free_page(sm->src);
+	kfree(sm);
+}
+
+/* ---- the PCI driver for edu ------------------------------------------------ */
+
+static int sample_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct sample_parent *sp;
+	u32 edu_id;
+	int ret;
+
+	sp = devm_kzalloc(dev, sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return -ENOMEM;
+	sp->pdev = pdev;
+	mutex_init(&sp->lock);
+	ret = pcim_enable_device(pdev);
+	if (ret) {
+		dev_err(dev, "cannot enable: %d\n", ret);
+		return ret;
+	}
+	sp->bar = pcim_iomap(pdev, 0, 0);
+	if (!sp->bar) {
+		dev_err(dev, "cannot map BAR0: %d\n", -ENOMEM);
+		return -ENOMEM;
+	}
+	edu_id = readl(sp->bar + EDU_REG_ID);
+	if (edu_id != EDU_ID) {
+		dev_err(dev, "not an edu (id %#x): %d\n", edu_id, -ENODEV);
+		return -ENODEV;
+	}
+	pci_set_master(pdev);
+	pci_set_drvdata(pdev, sp);
+
+	/* Aux (a PASID per mdev) where edu could do it; it cannot. */
+	sp->aux = auxshim_dev_has_aux(dev) && !auxshim_dev_enable_aux(dev);
+	ret = auxshim_sample_register_parent(&sp->core, dev);
+	if (ret) {
+		dev_err(dev, "cannot register as an mdev parent: %d\n", ret);
+		goto err_disable_aux;
+	}
+	dev_info(dev, "mdev parent, up to %d mdevs, %s attach\n",
+		 SAMPLE_MAX_MDEVS, sp->aux ? "aux" : "whole-device");
+	return 0;
+
+err_disable_aux:
+	if (sp->aux)
+		auxshim_dev_disable_aux(dev);
+	pci_clear_master(pdev);
+	return ret;
+}
+
+/* Removes (and so detaches) every mdev first. */
+static void sample_remove(struct pci_dev *pdev)
+{
+	struct sample_parent *sp = pci_get_drvdata(pdev);
+
+	auxshim_sample_unregister_parent(&sp->core, &pdev->dev);
+	if (sp->aux)
+		auxshim_dev_disable_aux(&pdev->dev);
+	pci_clear_master(pdev);
+}
+
+static const struct pci_device_id sample_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, sample_ids);
+
+static struct pci_driver sample_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = sample_ids,
+	.probe = sample_probe,
+	.remove = sample_remove,
+};
+
+static int __init sample_init(void)
+{
+	int ret;
+
+	ret = auxshim_sample_register_driver();
+	if (ret) {
+		pr_err("cannot register the mdev driver: %d\n", ret);
+		return ret;
+	}
+	ret = pci_register_driver(&sample_pci_driver);
+	if (ret) {
+		pr_err("cannot register the PCI driver: %d\n", ret);
+		goto err_mdev_driver;
+	}
+	return 0;
+
+err_mdev_driver:
+	auxshim_sample_unregister_driver();
+	return ret;
+}
+
+static void __exit sample_exit(void)
+{
+	pci_unregister_driver(&sample_pci_driver);
+	auxshim_sample_unregister_driver();
+}
+
+module_init(sample_init);
+module_exit(sample_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("auxshim sample: mdevs on QEMU's edu, attached through auxshim");
+MODULE_VERSION(AUXSHIM_VERSION);
