@@ -334,8 +334,19 @@ struct auxshim_samplec_vdev {
 	void *priv;
 };
 
+#if defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
+/* v6.1 only: .release is required and frees the device. */
+static void auxshim_samplec_vfio_release(struct vfio_device *vdev)
+{
+	vfio_free_device(vdev);
+}
+#endif
+
 static const struct vfio_device_ops auxshim_samplec_vfio_ops = {
 	.name = KBUILD_MODNAME,
+#if defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
+	.release = auxshim_samplec_vfio_release,
+#endif
 #if defined(AUXSHIM_HAVE_VFIO_IOMMUFD_EMULATED)
 	.bind_iommufd = vfio_iommufd_emulated_bind,
 	.unbind_iommufd = vfio_iommufd_emulated_unbind,
@@ -413,8 +424,8 @@ static inline void *auxshim_sample_priv(struct device *dev)
 static inline int auxshim_sample_register_parent(struct auxshim_sample_parent *p,
 						 struct device *dev)
 {
-	/* The same directory name as mdev_parent_ops kernels give it. */
-	p->type.sysfs_name = KBUILD_MODNAME "-" SAMPLE_TYPE;
+	/* mdev core names its directory "<driver name>-<sysfs_name>". */
+	p->type.sysfs_name = SAMPLE_TYPE;
 	p->type.pretty_name = SAMPLE_TYPE_NAME;
 	p->types[0] = &p->type;
 	return mdev_register_parent(&p->parent, dev, &auxshim_samplec_driver,

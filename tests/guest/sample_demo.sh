@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The guest half of "make demo" (scripts/demo.sh): one KTAP result per
+# step, with what the step showed as diagnostic lines.  Not a test suite
+# (no .test.sh): "make check" runs tests/guest/sample.test.sh instead.
+# auxshim-modules: auxshim auxshim_sample
+# auxshim-timeout: 300
+
+. /tests/sample_lib.sh
+
+# Each line of a file or command output as a diagnostic, indented.
+show() { while IFS= read -r l; do ktap_diag "    $l"; done; }
+
+demo() {
+	local bdf err
+
+	ktap_expect "load auxshim.ko" ktap_insmod auxshim || return
+	ktap_expect "load auxshim_sample.ko" ktap_insmod auxshim_sample || return
+	bdf=$(sample_bdf) || { ktap_not_ok "edu bound to auxshim_sample" "not bound"; return; }
+	TYPE=$(sample_type_dir "$bdf")
+	ktap_ok "edu $bdf bound to auxshim_sample, mdev type $(basename "$TYPE")"
+	ktap_diag "    $(cat "$TYPE/description")"
+
+	ktap_expect "create mdev A ($UA)" mdev_create "$UA" || return
+	ktap_expect "create mdev B ($UB)" mdev_create "$UB" || return
+	ktap_diag "    available_instances: $(cat "$TYPE/available_instances")"
+
+	ktap_expect "attach A through auxshim" mdev_attach "$UA" || return
+	ktap_diag "    A: mode $(cat "$(A "$UA" mode)"), pasid $(cat "$(A "$UA" pasid)") (edu has no PASID capability: whole-device attach)"
+
+	ktap_expect "DMA test, 4096 bytes through A's domain" mdev_dma "$UA" 4096 || return
+	ktap_diag "    A: dma_test -> $(cat "$(A "$UA" dma_test)")"
+
+	ktap_ok "shim's table (/sys/kernel/debug/auxshim/groups)"
+	show <"$VIEW"
+
+	ktap_expect "attach B refused: edu is taken by A's domain" attach_fails_busy "$UB" || return
+	err=$(sh -c "echo 1 > $(A "$UB" attach)" 2>&1)
+	ktap_diag "    echo 1 > .../$UB/auxshim/attach: ${err##*: }"
+	dmesg | grep "$UB" | grep -- "-16" | tail -n 1 | sed 's/^\[ *[0-9.]*\] //' | show
+
+	ktap_expect "detach A" mdev_detach "$UA" || return
+	ktap_diag "    A: mode $(cat "$(A "$UA" mode)"); table has $(grep -c '^group ' "$VIEW") group(s)"
+	ktap_expect "DMA test on detached A fails (no translation for its IOVAs)" \
+		sh -c "! echo 4096 > $(A "$UA" dma_test)" || return
+	ktap_diag "    A: dma_test -> $(cat "$(A "$UA" dma_test)")"
+
+	ktap_expect "remove A" mdev_remove "$UA" || return
+	ktap_expect "remove B" mdev_remove "$UB" || return
+	ktap_expect "unload auxshim_sample and auxshim" sh -c "rmmod auxshim_sample && rmmod auxshim"
+}
+
+demo
