@@ -249,7 +249,11 @@ main() {
 	printf '%q ' "${qemu[@]}" >"$OUT/qemu.cmd"
 	echo >>"$OUT/qemu.cmd"
 
-	log "$KERNEL ($REL): booting $SUITE (timeout ${TIMEOUT}s, logs in $OUT)"
+	if [ -n "$SHELL_MODE" ]; then
+		log "$KERNEL ($REL): interactive boot (Ctrl-A X quits QEMU; logs in $OUT)"
+	else
+		log "$KERNEL ($REL): booting $SUITE (timeout ${TIMEOUT}s, logs in $OUT)"
+	fi
 	start=$(now)
 	if [ -n "$SHELL_MODE" ]; then
 		"${qemu[@]}" || rc=$?
