@@ -35,7 +35,7 @@
 #define MOCK_DOMAIN_MAGIC	0x6d6f636bU
 #define MOCK_DOMAIN_POISON	0x6b6b6b6bU
 #define MOCK_PASID_BITS		8
-#define MOCK_MAX_PASIDS		(1U << MOCK_PASID_BITS)
+#define MOCK_MAX_PASIDS		BIT(MOCK_PASID_BITS)
 #define MOCK_MAX_SHARE		4
 
 struct mock_domain {
@@ -440,7 +440,7 @@ static __maybe_unused void mock_remove_dev_pasid(struct device *dev,
  * IOMMU driver on the domain's first aux attach, as intel-iommu did.
  */
 static __maybe_unused bool mock_dev_has_feat(struct device *dev,
-						 auxshim_mock_feat_t feat)
+					     auxshim_mock_feat_t feat)
 {
 	struct mock_pdev *mp;
 	bool ret;
@@ -466,7 +466,7 @@ static __maybe_unused bool mock_dev_feat_enabled(struct device *dev,
 }
 
 static __maybe_unused int mock_dev_enable_feat(struct device *dev,
-						 auxshim_mock_feat_t feat)
+					       auxshim_mock_feat_t feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;
@@ -482,7 +482,7 @@ static __maybe_unused int mock_dev_enable_feat(struct device *dev,
 }
 
 static __maybe_unused int mock_dev_disable_feat(struct device *dev,
-						 auxshim_mock_feat_t feat)
+						auxshim_mock_feat_t feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;

@@ -28,33 +28,37 @@ static char *only;
 module_param(only, charp, 0444);
 MODULE_PARM_DESC(only, "run only the case of this name (debugging)");
 
-#define MT_NR_PHYS	5	/* p0-p2 PASID-capable, p3-p4 not */
-#define MT_NR_SHARED	3	/* q0-q2: one IOMMU group */
-#define MT_FAIL_MAX	200
+#define MT_NR_PHYS 5 /* p0-p2 PASID-capable, p3-p4 not */
+#define MT_NR_SHARED 3 /* q0-q2: one IOMMU group */
+#define MT_FAIL_MAX 200
 
 static struct device *mt_p[MT_NR_PHYS];
 static struct device *mt_q[MT_NR_SHARED];
-static bool mt_aux;		/* the shim has an aux backend on this kernel */
+static bool mt_aux; /* the shim has an aux backend on this kernel */
 static char mt_reason[160];
 static atomic_t mt_seq = ATOMIC_INIT(0);
 
-/* Record why a case failed (first reason wins) and fail it. */
-#define MT_CHECK(cond, fmt, ...)						\
-	do {									\
-		if (!(cond)) {							\
-			if (!mt_reason[0])					\
-				snprintf(mt_reason, sizeof(mt_reason),		\
-					 "line %d: " fmt, __LINE__, ##__VA_ARGS__); \
-			ret = -EINVAL;						\
-			goto out;						\
-		}								\
-	} while (0)
+/*
+ * Record why a case failed (the first reason wins).  Returns true, and sets
+ * *ret, when @ok is false: the caller then jumps to its cleanup.
+ */
+static __printf(4, 5) bool mt_fail(int *ret, int line, bool ok, const char *fmt,
+				   ...)
+{
+	va_list args;
+	int n;
 
-#define MT_SKIP(fmt, ...)							\
-	do {									\
-		snprintf(mt_reason, sizeof(mt_reason), fmt, ##__VA_ARGS__);	\
-		return -EOPNOTSUPP;						\
-	} while (0)
+	if (ok)
+		return false;
+	*ret = -EINVAL;
+	if (mt_reason[0])
+		return true;
+	n = snprintf(mt_reason, sizeof(mt_reason), "line %d: ", line);
+	va_start(args, fmt);
+	vsnprintf(mt_reason + n, sizeof(mt_reason) - n, fmt, args);
+	va_end(args);
+	return true;
+}
 
 /* ---- helpers ---- */
 
@@ -80,8 +84,8 @@ static int mt_idle(const struct mt_snap *base, char *why, size_t len)
 
 	mt_snapshot(&now);
 	if (now.shim.groups || now.shim.devs || now.shim.attachments ||
-	    now.shim.allocs != base->shim.allocs ||
-	    now.mock.attached || now.mock.pasids || now.mock.pasid_ids ||
+	    now.shim.allocs != base->shim.allocs || now.mock.attached ||
+	    now.mock.pasids || now.mock.pasid_ids ||
 	    now.mock.domains != base->mock.domains ||
 	    now.mock.pages != base->mock.pages) {
 		snprintf(why, len,
@@ -95,16 +99,17 @@ static int mt_idle(const struct mt_snap *base, char *why, size_t len)
 	return 0;
 }
 
-#define MT_CHECK_IDLE(base)							\
-	do {									\
-		char _why[sizeof(mt_reason) - 16];				\
-										\
-		MT_CHECK(!mt_idle(base, _why, sizeof(_why)), "%s", _why);	\
-	} while (0)
+/* mt_fail() unless nothing is held beyond @base. */
+static bool mt_fail_idle(int *ret, int line, const struct mt_snap *base)
+{
+	char why[sizeof(mt_reason) - 16];
+
+	return mt_fail(ret, line, !mt_idle(base, why, sizeof(why)), "%s", why);
+}
 
 /* A group of sub-devices, the i-th backed by backs[i]. */
 struct mt_grp {
-	struct iommu_group *group;	/* reference held */
+	struct iommu_group *group; /* reference held */
 	struct device *subs[4];
 	int n;
 };
@@ -125,7 +130,8 @@ static int mt_grp_make(struct mt_grp *g, struct device **backs, int n)
 	for (i = 0; i < n; i++) {
 		struct device *sub;
 
-		snprintf(name, sizeof(name), "mt-sub%d", atomic_inc_return(&mt_seq));
+		snprintf(name, sizeof(name), "mt-sub%d",
+			 atomic_inc_return(&mt_seq));
 		sub = auxshim_mock_sub_add(name, backs[i], g->group);
 		if (IS_ERR(sub))
 			return PTR_ERR(sub);
@@ -182,39 +188,64 @@ static int mt_translation(void)
 	g0 = iommu_group_get(mt_p[0]);
 	g1 = iommu_group_get(mt_p[1]);
 	gq0 = iommu_group_get(mt_q[0]);
-	MT_CHECK(g0 && g1 && g0 != g1, "p0/p1 not in distinct IOMMU groups");
+	if (mt_fail(&ret, __LINE__, g0 && g1 && g0 != g1,
+		    "p0/p1 not in distinct IOMMU groups"))
+		goto out;
 	for (i = 1; i < MT_NR_SHARED; i++) {
 		gq = iommu_group_get(mt_q[i]);
 		if (gq)
 			iommu_group_put(gq);
-		MT_CHECK(gq0 && gq == gq0, "q%d not in q0's group", i);
+		if (mt_fail(&ret, __LINE__, gq0 && gq == gq0,
+			    "q%d not in q0's group", i))
+			goto out;
 	}
-	MT_CHECK(auxshim_dev_has_aux(mt_p[0]) == mt_aux,
-		 "has_aux(p0) %d, backend %s", auxshim_dev_has_aux(mt_p[0]),
-		 AUXSHIM_AUX_BACKEND);
-	MT_CHECK(!auxshim_dev_has_aux(mt_p[3]), "has_aux(p3) without PASIDs");
+	if (mt_fail(&ret, __LINE__, auxshim_dev_has_aux(mt_p[0]) == mt_aux,
+		    "has_aux(p0) %d, backend %s", auxshim_dev_has_aux(mt_p[0]),
+		    AUXSHIM_AUX_BACKEND))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !auxshim_dev_has_aux(mt_p[3]),
+		    "has_aux(p3) without PASIDs"))
+		goto out;
 
 	d = mt_domain();
-	MT_CHECK(d, "auxshim_domain_alloc(p0) failed");
-	MT_CHECK(auxshim_mock_domain_valid(d), "domain is not a mock domain");
+	if (mt_fail(&ret, __LINE__, d, "auxshim_domain_alloc(p0) failed"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_mock_domain_valid(d),
+		    "domain is not a mock domain"))
+		goto out;
 	ret = auxshim_map(d, iova, phys, PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
-	MT_CHECK(!ret, "map: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "map: %d", ret))
+		goto out;
 	got = iommu_iova_to_phys(d, iova + 0x18);
-	MT_CHECK(got == phys + 0x18, "iova_to_phys %pa, want %pa + 0x18", &got, &phys);
-	MT_CHECK(!iommu_iova_to_phys(d, iova + PAGE_SIZE), "unmapped iova translates");
+	if (mt_fail(&ret, __LINE__, got == phys + 0x18,
+		    "iova_to_phys %pa, want %pa + 0x18", &got, &phys))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
+		    "unmapped iova translates"))
+		goto out;
 	mt_snapshot(&now);
-	MT_CHECK(now.mock.pages == base.mock.pages + 1, "page-table pages %ld, want %ld",
-		 now.mock.pages, base.mock.pages + 1);
+	if (mt_fail(&ret, __LINE__, now.mock.pages == base.mock.pages + 1,
+		    "page-table pages %ld, want %ld", now.mock.pages,
+		    base.mock.pages + 1))
+		goto out;
 
 	/* An injected map failure maps nothing. */
 	auxshim_mock_fail_nth(1, AUXSHIM_MOCK_FAIL_MAP);
 	ret = auxshim_map(d, iova + PAGE_SIZE, phys, PAGE_SIZE, IOMMU_READ);
-	MT_CHECK(ret && auxshim_mock_fail_fired(), "injected map failure: %d", ret);
-	MT_CHECK(!iommu_iova_to_phys(d, iova + PAGE_SIZE), "failed map translates");
+	if (mt_fail(&ret, __LINE__, ret && auxshim_mock_fail_fired(),
+		    "injected map failure: %d", ret))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
+		    "failed map translates"))
+		goto out;
 	ret = 0;
 
-	MT_CHECK(iommu_unmap(d, iova, PAGE_SIZE) == PAGE_SIZE, "unmap size");
-	MT_CHECK(!iommu_iova_to_phys(d, iova), "unmapped iova still translates");
+	if (mt_fail(&ret, __LINE__,
+		    iommu_unmap(d, iova, PAGE_SIZE) == PAGE_SIZE, "unmap size"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova),
+		    "unmapped iova still translates"))
+		goto out;
 out:
 	auxshim_mock_fail_nth(0, 0);
 	mt_domain_free(d);
@@ -243,7 +274,7 @@ static int mt_direct_when_not_aux(void)
 {
 	struct device *backs[2] = { mt_p[3], mt_p[0] };
 	struct iommu_domain *d;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	struct mt_snap base;
 	int ret, i;
 
@@ -254,25 +285,44 @@ static int mt_direct_when_not_aux(void)
 	for (i = 0; i < 2; i++) {
 		/* p3 cannot do aux; p0 can but does not have it enabled. */
 		ret = mt_grp_make(&g, &backs[i], 1);
-		MT_CHECK(!ret, "making a group: %d", ret);
-		MT_CHECK(!auxshim_dev_aux_enabled(backs[i]), "aux enabled on %s",
-			 dev_name(backs[i]));
+		if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+			goto out;
+		if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(backs[i]),
+			    "aux enabled on %s", dev_name(backs[i])))
+			goto out;
 		ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-		MT_CHECK(!ret, "attach through %s: %d", dev_name(backs[i]), ret);
-		MT_CHECK(auxshim_mock_dev_domain(backs[i]) == d,
-			 "mock saw no direct attach of %s", dev_name(backs[i]));
-		MT_CHECK(auxshim_mock_dev_pasid(backs[i], d) < 0,
-			 "mock saw a PASID attach of %s", dev_name(backs[i]));
-		MT_CHECK(auxshim_get_domain_for_dev(g.subs[0]) == d,
-			 "get_domain_for_dev(sub) wrong");
-		MT_CHECK(auxshim_get_pasid(d, g.subs[0]) == -EINVAL,
-			 "get_pasid of a direct attach: %d",
-			 auxshim_get_pasid(d, g.subs[0]));
+		if (mt_fail(&ret, __LINE__, !ret, "attach through %s: %d",
+			    dev_name(backs[i]), ret))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_mock_dev_domain(backs[i]) == d,
+			    "mock saw no direct attach of %s",
+			    dev_name(backs[i])))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_mock_dev_pasid(backs[i], d) < 0,
+			    "mock saw a PASID attach of %s",
+			    dev_name(backs[i])))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_get_domain_for_dev(g.subs[0]) == d,
+			    "get_domain_for_dev(sub) wrong"))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_get_pasid(d, g.subs[0]) == -EINVAL,
+			    "get_pasid of a direct attach: %d",
+			    auxshim_get_pasid(d, g.subs[0])))
+			goto out;
 		auxshim_detach_group(d, g.group);
-		MT_CHECK(!auxshim_mock_dev_domain(backs[i]), "still attached after detach");
-		MT_CHECK(!auxshim_get_domain_for_dev(g.subs[0]),
-			 "get_domain_for_dev after detach");
-		MT_CHECK_IDLE(&base);
+		if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(backs[i]),
+			    "still attached after detach"))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    !auxshim_get_domain_for_dev(g.subs[0]),
+			    "get_domain_for_dev after detach"))
+			goto out;
+		if (mt_fail_idle(&ret, __LINE__, &base))
+			goto out;
 		mt_grp_free(&g);
 	}
 out:
@@ -283,17 +333,19 @@ out:
 
 static int mt_need_aux(void)
 {
-	if (!mt_aux)
-		MT_SKIP("no aux/PASID attach on this kernel (aux backend %s)",
-			AUXSHIM_AUX_BACKEND);
-	return 0;
+	if (mt_aux)
+		return 0;
+	snprintf(mt_reason, sizeof(mt_reason),
+		 "no aux/PASID attach on this kernel (aux backend %s)",
+		 AUXSHIM_AUX_BACKEND);
+	return -EOPNOTSUPP;
 }
 
 /* A backing device with aux enabled gets an aux/PASID attach. */
 static int mt_aux_when_enabled(void)
 {
 	struct iommu_domain *d = NULL;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	struct mt_snap base;
 	int ret, pasid;
 
@@ -305,25 +357,44 @@ static int mt_aux_when_enabled(void)
 		return -ENOMEM;
 	mt_snapshot(&base);
 	ret = auxshim_dev_enable_aux(mt_p[0]);
-	MT_CHECK(!ret, "enable_aux(p0): %d", ret);
-	MT_CHECK(auxshim_dev_aux_enabled(mt_p[0]), "aux not enabled on p0");
+	if (mt_fail(&ret, __LINE__, !ret, "enable_aux(p0): %d", ret))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_dev_aux_enabled(mt_p[0]),
+		    "aux not enabled on p0"))
+		goto out;
 	ret = mt_grp_make(&g, &mt_p[0], 1);
-	MT_CHECK(!ret, "making a group: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+		goto out;
 	ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-	MT_CHECK(!ret, "attach: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+		goto out;
 	pasid = auxshim_mock_dev_pasid(mt_p[0], d);
-	MT_CHECK(pasid > 0, "mock saw no PASID attach: %d", pasid);
-	MT_CHECK(!auxshim_mock_dev_domain(mt_p[0]), "mock saw a direct attach");
-	MT_CHECK(auxshim_get_pasid(d, g.subs[0]) == pasid,
-		 "get_pasid %d, mock saw %d", auxshim_get_pasid(d, g.subs[0]), pasid);
-	MT_CHECK(auxshim_get_domain_for_dev(g.subs[0]) == d, "get_domain_for_dev");
+	if (mt_fail(&ret, __LINE__, pasid > 0, "mock saw no PASID attach: %d",
+		    pasid))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[0]),
+		    "mock saw a direct attach"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_get_pasid(d, g.subs[0]) == pasid,
+		    "get_pasid %d, mock saw %d",
+		    auxshim_get_pasid(d, g.subs[0]), pasid))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d,
+		    "get_domain_for_dev"))
+		goto out;
 	auxshim_detach_group(d, g.group);
-	MT_CHECK(auxshim_mock_dev_pasid(mt_p[0], d) < 0, "PASID still attached");
-	MT_CHECK(auxshim_get_pasid(d, g.subs[0]) == -ENODEV,
-		 "get_pasid after detach: %d", auxshim_get_pasid(d, g.subs[0]));
+	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_pasid(mt_p[0], d) < 0,
+		    "PASID still attached"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_get_pasid(d, g.subs[0]) == -ENODEV,
+		    "get_pasid after detach: %d",
+		    auxshim_get_pasid(d, g.subs[0])))
+		goto out;
 	ret = auxshim_dev_disable_aux(mt_p[0]);
-	MT_CHECK(!ret, "disable_aux(p0): %d", ret);
-	MT_CHECK_IDLE(&base);
+	if (mt_fail(&ret, __LINE__, !ret, "disable_aux(p0): %d", ret))
+		goto out;
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	if (ret)
 		auxshim_detach_group(d, g.group);
@@ -338,7 +409,7 @@ static int mt_mixed_group(void)
 {
 	struct device *backs[3] = { mt_p[0], mt_p[1], mt_p[3] };
 	struct iommu_domain *d = NULL;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	struct mt_snap base;
 	int ret, i;
 
@@ -349,28 +420,44 @@ static int mt_mixed_group(void)
 	if (!d)
 		return -ENOMEM;
 	mt_snapshot(&base);
-	MT_CHECK(!auxshim_dev_enable_aux(mt_p[0]) && !auxshim_dev_enable_aux(mt_p[1]),
-		 "enable_aux");
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_dev_enable_aux(mt_p[0]) &&
+			    !auxshim_dev_enable_aux(mt_p[1]),
+		    "enable_aux"))
+		goto out;
 	ret = mt_grp_make(&g, backs, 3);
-	MT_CHECK(!ret, "making a group: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+		goto out;
 	ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-	MT_CHECK(!ret, "attach: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+		goto out;
 	for (i = 0; i < 2; i++) {
-		MT_CHECK(auxshim_mock_dev_pasid(backs[i], d) > 0 &&
-			 !auxshim_mock_dev_domain(backs[i]),
-			 "%s not aux-attached", dev_name(backs[i]));
-		MT_CHECK(auxshim_get_pasid(d, g.subs[i]) ==
-			 auxshim_mock_dev_pasid(backs[i], d), "PASID of sub %d", i);
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_mock_dev_pasid(backs[i], d) > 0 &&
+				    !auxshim_mock_dev_domain(backs[i]),
+			    "%s not aux-attached", dev_name(backs[i])))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_get_pasid(d, g.subs[i]) ==
+				    auxshim_mock_dev_pasid(backs[i], d),
+			    "PASID of sub %d", i))
+			goto out;
 	}
-	MT_CHECK(auxshim_mock_dev_domain(mt_p[3]) == d &&
-		 auxshim_mock_dev_pasid(mt_p[3], d) < 0, "p3 not directly attached");
+	if (mt_fail(&ret, __LINE__,
+		    auxshim_mock_dev_domain(mt_p[3]) == d &&
+			    auxshim_mock_dev_pasid(mt_p[3], d) < 0,
+		    "p3 not directly attached"))
+		goto out;
 	for (i = 0; i < 3; i++)
-		MT_CHECK(auxshim_get_domain_for_dev(g.subs[i]) == d,
-			 "get_domain_for_dev(sub %d)", i);
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_get_domain_for_dev(g.subs[i]) == d,
+			    "get_domain_for_dev(sub %d)", i))
+			goto out;
 	auxshim_detach_group(d, g.group);
 	auxshim_dev_disable_aux(mt_p[0]);
 	auxshim_dev_disable_aux(mt_p[1]);
-	MT_CHECK_IDLE(&base);
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	mt_grp_free(&g);
 	auxshim_dev_disable_aux(mt_p[0]);
@@ -383,7 +470,7 @@ out:
 static int mt_pasids(void)
 {
 	struct iommu_domain *d1 = NULL, *d2 = NULL;
-	struct mt_grp g1 = { }, g2 = { }, g3 = { };
+	struct mt_grp g1 = {}, g2 = {}, g3 = {};
 	int ret, p1, p2, p3;
 	struct mt_snap base;
 
@@ -392,36 +479,66 @@ static int mt_pasids(void)
 		return ret;
 	d1 = mt_domain();
 	d2 = mt_domain();
-	MT_CHECK(d1 && d2, "domain alloc");
+	if (mt_fail(&ret, __LINE__, d1 && d2, "domain alloc"))
+		goto out;
 	mt_snapshot(&base);
-	MT_CHECK(!auxshim_dev_enable_aux(mt_p[0]) && !auxshim_dev_enable_aux(mt_p[1]),
-		 "enable_aux");
-	MT_CHECK(!mt_grp_make(&g1, &mt_p[0], 1) && !mt_grp_make(&g2, &mt_p[0], 1) &&
-		 !mt_grp_make(&g3, &mt_p[1], 1), "making groups");
-	MT_CHECK(!auxshim_attach_group(d1, g1.group, auxshim_mock_sub_parent) &&
-		 !auxshim_attach_group(d2, g2.group, auxshim_mock_sub_parent) &&
-		 !auxshim_attach_group(d1, g3.group, auxshim_mock_sub_parent),
-		 "attach");
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_dev_enable_aux(mt_p[0]) &&
+			    !auxshim_dev_enable_aux(mt_p[1]),
+		    "enable_aux"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !mt_grp_make(&g1, &mt_p[0], 1) &&
+			    !mt_grp_make(&g2, &mt_p[0], 1) &&
+			    !mt_grp_make(&g3, &mt_p[1], 1),
+		    "making groups"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_attach_group(d1, g1.group,
+					  auxshim_mock_sub_parent) &&
+			    !auxshim_attach_group(d2, g2.group,
+						  auxshim_mock_sub_parent) &&
+			    !auxshim_attach_group(d1, g3.group,
+						  auxshim_mock_sub_parent),
+		    "attach"))
+		goto out;
 	p1 = auxshim_get_pasid(d1, g1.subs[0]);
 	p2 = auxshim_get_pasid(d2, g2.subs[0]);
 	p3 = auxshim_get_pasid(d1, g3.subs[0]);
-	MT_CHECK(p1 > 0 && p1 == auxshim_mock_dev_pasid(mt_p[0], d1),
-		 "p0/d1 PASID %d, mock %d", p1, auxshim_mock_dev_pasid(mt_p[0], d1));
-	MT_CHECK(p2 > 0 && p2 == auxshim_mock_dev_pasid(mt_p[0], d2),
-		 "p0/d2 PASID %d, mock %d", p2, auxshim_mock_dev_pasid(mt_p[0], d2));
-	MT_CHECK(p3 > 0 && p3 == auxshim_mock_dev_pasid(mt_p[1], d1),
-		 "p1/d1 PASID %d, mock %d", p3, auxshim_mock_dev_pasid(mt_p[1], d1));
-	MT_CHECK(p1 != p2 && p3 != p2, "PASIDs not unique across domains: %d %d %d",
-		 p1, p2, p3);
-	MT_CHECK(auxshim_get_pasid(d2, g1.subs[0]) == -EINVAL,
-		 "get_pasid with the wrong domain: %d", auxshim_get_pasid(d2, g1.subs[0]));
+	if (mt_fail(&ret, __LINE__,
+		    p1 > 0 && p1 == auxshim_mock_dev_pasid(mt_p[0], d1),
+		    "p0/d1 PASID %d, mock %d", p1,
+		    auxshim_mock_dev_pasid(mt_p[0], d1)))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    p2 > 0 && p2 == auxshim_mock_dev_pasid(mt_p[0], d2),
+		    "p0/d2 PASID %d, mock %d", p2,
+		    auxshim_mock_dev_pasid(mt_p[0], d2)))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    p3 > 0 && p3 == auxshim_mock_dev_pasid(mt_p[1], d1),
+		    "p1/d1 PASID %d, mock %d", p3,
+		    auxshim_mock_dev_pasid(mt_p[1], d1)))
+		goto out;
+	if (mt_fail(&ret, __LINE__, p1 != p2 && p3 != p2,
+		    "PASIDs not unique across domains: %d %d %d", p1, p2, p3))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    auxshim_get_pasid(d2, g1.subs[0]) == -EINVAL,
+		    "get_pasid with the wrong domain: %d",
+		    auxshim_get_pasid(d2, g1.subs[0])))
+		goto out;
 	auxshim_detach_group(d1, g1.group);
 	auxshim_detach_group(d2, g2.group);
 	auxshim_detach_group(d1, g3.group);
-	MT_CHECK(auxshim_get_pasid(d1, g1.subs[0]) == -ENODEV, "get_pasid after detach");
+	if (mt_fail(&ret, __LINE__,
+		    auxshim_get_pasid(d1, g1.subs[0]) == -ENODEV,
+		    "get_pasid after detach"))
+		goto out;
 	auxshim_dev_disable_aux(mt_p[0]);
 	auxshim_dev_disable_aux(mt_p[1]);
-	MT_CHECK_IDLE(&base);
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	mt_grp_free(&g1);
 	mt_grp_free(&g2);
@@ -437,26 +554,43 @@ out:
 static int mt_disable_busy(void)
 {
 	struct iommu_domain *d = NULL;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	int ret;
 
 	ret = mt_need_aux();
 	if (ret)
 		return ret;
 	d = mt_domain();
-	MT_CHECK(d, "domain alloc");
-	MT_CHECK(!auxshim_dev_enable_aux(mt_p[2]), "enable_aux(p2)");
-	MT_CHECK(!mt_grp_make(&g, &mt_p[2], 1), "making a group");
-	MT_CHECK(!auxshim_attach_group(d, g.group, auxshim_mock_sub_parent), "attach");
+	if (mt_fail(&ret, __LINE__, d, "domain alloc"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !auxshim_dev_enable_aux(mt_p[2]),
+		    "enable_aux(p2)"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, &mt_p[2], 1),
+		    "making a group"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_attach_group(d, g.group, auxshim_mock_sub_parent),
+		    "attach"))
+		goto out;
 	ret = auxshim_dev_disable_aux(mt_p[2]);
-	MT_CHECK(ret == -EBUSY, "disable_aux while attached: %d", ret);
+	if (mt_fail(&ret, __LINE__, ret == -EBUSY,
+		    "disable_aux while attached: %d", ret))
+		goto out;
 	ret = 0;
-	MT_CHECK(auxshim_dev_aux_enabled(mt_p[2]), "aux off after a refused disable");
-	MT_CHECK(auxshim_mock_dev_pasid(mt_p[2], d) > 0, "attachment lost");
+	if (mt_fail(&ret, __LINE__, auxshim_dev_aux_enabled(mt_p[2]),
+		    "aux off after a refused disable"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_pasid(mt_p[2], d) > 0,
+		    "attachment lost"))
+		goto out;
 	auxshim_detach_group(d, g.group);
 	ret = auxshim_dev_disable_aux(mt_p[2]);
-	MT_CHECK(!ret, "disable_aux after detach: %d", ret);
-	MT_CHECK(!auxshim_dev_aux_enabled(mt_p[2]), "aux still enabled");
+	if (mt_fail(&ret, __LINE__, !ret, "disable_aux after detach: %d", ret))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(mt_p[2]),
+		    "aux still enabled"))
+		goto out;
 out:
 	if (ret)
 		auxshim_detach_group(d, g.group);
@@ -469,18 +603,27 @@ out:
 /* Enabling aux where it cannot be done fails cleanly. */
 static int mt_enable_unsupported(void)
 {
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	int ret;
 
 	ret = mt_grp_make(&g, &mt_p[3], 1);
-	MT_CHECK(!ret, "making a group: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+		goto out;
 	ret = auxshim_dev_enable_aux(mt_p[3]);
-	MT_CHECK(ret == -EOPNOTSUPP || ret == -ENODEV, "enable_aux(p3): %d", ret);
-	MT_CHECK(!auxshim_dev_aux_enabled(mt_p[3]), "aux enabled on p3");
+	if (mt_fail(&ret, __LINE__, ret == -EOPNOTSUPP || ret == -ENODEV,
+		    "enable_aux(p3): %d", ret))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(mt_p[3]),
+		    "aux enabled on p3"))
+		goto out;
 	ret = auxshim_dev_enable_aux(g.subs[0]);
-	MT_CHECK(ret == -EOPNOTSUPP || ret == -ENODEV, "enable_aux(sub): %d", ret);
+	if (mt_fail(&ret, __LINE__, ret == -EOPNOTSUPP || ret == -ENODEV,
+		    "enable_aux(sub): %d", ret))
+		goto out;
 	ret = auxshim_dev_enable_aux(NULL);
-	MT_CHECK(ret == -EINVAL, "enable_aux(NULL): %d", ret);
+	if (mt_fail(&ret, __LINE__, ret == -EINVAL, "enable_aux(NULL): %d",
+		    ret))
+		goto out;
 	ret = 0;
 out:
 	mt_grp_free(&g);
@@ -500,21 +643,32 @@ static int mt_whole_group(void)
 		return -ENOMEM;
 	mt_snapshot(&base);
 	group = iommu_group_get(mt_q[0]);
-	MT_CHECK(group, "q0 has no group");
+	if (mt_fail(&ret, __LINE__, group, "q0 has no group"))
+		goto out;
 	ret = auxshim_attach_group(d, group, NULL);
-	MT_CHECK(!ret, "attach: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+		goto out;
 	for (i = 0; i < MT_NR_SHARED; i++) {
-		MT_CHECK(auxshim_mock_dev_domain(mt_q[i]) == d, "q%d not attached", i);
-		MT_CHECK(auxshim_get_domain_for_dev(mt_q[i]) == d,
-			 "get_domain_for_dev(q%d)", i);
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_mock_dev_domain(mt_q[i]) == d,
+			    "q%d not attached", i))
+			goto out;
+		if (mt_fail(&ret, __LINE__,
+			    auxshim_get_domain_for_dev(mt_q[i]) == d,
+			    "get_domain_for_dev(q%d)", i))
+			goto out;
 	}
 	ret = auxshim_attach_group(d, group, NULL);
-	MT_CHECK(ret == -EBUSY, "second attach: %d", ret);
+	if (mt_fail(&ret, __LINE__, ret == -EBUSY, "second attach: %d", ret))
+		goto out;
 	ret = 0;
 	auxshim_detach_group(d, group);
 	for (i = 0; i < MT_NR_SHARED; i++)
-		MT_CHECK(!auxshim_mock_dev_domain(mt_q[i]), "q%d still attached", i);
-	MT_CHECK_IDLE(&base);
+		if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_q[i]),
+			    "q%d still attached", i))
+			goto out;
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	if (ret && group)
 		auxshim_detach_group(d, group);
@@ -537,7 +691,7 @@ static int mt_fail_nth(bool shim, int *points)
 				   AUXSHIM_MOCK_FAIL_PASID_ATTACH |
 				   AUXSHIM_MOCK_FAIL_PASID_ALLOC;
 	struct iommu_domain *d;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	struct mt_snap base;
 	int ret, n, err;
 	bool fired;
@@ -547,12 +701,16 @@ static int mt_fail_nth(bool shim, int *points)
 	if (!d)
 		return -ENOMEM;
 	if (!mt_aux)
-		backs[1] = mt_p[0];	/* direct, shared by two devices */
+		backs[1] = mt_p[0]; /* direct, shared by two devices */
 	ret = mt_grp_make(&g, backs, 3);
-	MT_CHECK(!ret, "making a group: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+		goto out;
 	if (mt_aux)
-		MT_CHECK(!auxshim_dev_enable_aux(mt_p[0]) &&
-			 !auxshim_dev_enable_aux(mt_p[1]), "enable_aux");
+		if (mt_fail(&ret, __LINE__,
+			    !auxshim_dev_enable_aux(mt_p[0]) &&
+				    !auxshim_dev_enable_aux(mt_p[1]),
+			    "enable_aux"))
+			goto out;
 	mt_snapshot(&base);
 
 	for (n = 1; n <= MT_FAIL_MAX; n++) {
@@ -561,30 +719,48 @@ static int mt_fail_nth(bool shim, int *points)
 		else
 			auxshim_mock_fail_nth(n, kinds);
 		err = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-		fired = shim ? auxshim_test_fail_fired() : auxshim_mock_fail_fired();
+		fired = shim ? auxshim_test_fail_fired() :
+			       auxshim_mock_fail_fired();
 		if (shim)
 			auxshim_test_fail_nth(0);
 		else
 			auxshim_mock_fail_nth(0, 0);
 
 		if (!err) {
-			MT_CHECK(!fired, "N=%d: attach succeeded although the injected failure fired",
-				 n);
-			MT_CHECK(auxshim_get_domain_for_dev(g.subs[2]) == d &&
-				 auxshim_mock_dev_domain(mt_p[3]) == d,
-				 "N=%d: attached wrongly", n);
+			if (mt_fail(&ret, __LINE__, !fired,
+				    "N=%d: attach succeeded although the injected failure fired",
+				    n))
+				goto out;
+			if (mt_fail(&ret, __LINE__,
+				    auxshim_get_domain_for_dev(g.subs[2]) ==
+						    d &&
+					    auxshim_mock_dev_domain(mt_p[3]) ==
+						    d,
+				    "N=%d: attached wrongly", n))
+				goto out;
 			auxshim_detach_group(d, g.group);
-			MT_CHECK_IDLE(&base);
+			if (mt_fail_idle(&ret, __LINE__, &base))
+				goto out;
 			break;
 		}
-		MT_CHECK(fired, "N=%d: attach failed (%d) with no injected failure", n, err);
+		if (mt_fail(&ret, __LINE__, fired,
+			    "N=%d: attach failed (%d) with no injected failure",
+			    n, err))
+			goto out;
 		(*points)++;
-		MT_CHECK(!auxshim_get_domain_for_dev(g.subs[0]),
-			 "N=%d: a failed attach left a domain", n);
-		MT_CHECK_IDLE(&base);
+		if (mt_fail(&ret, __LINE__,
+			    !auxshim_get_domain_for_dev(g.subs[0]),
+			    "N=%d: a failed attach left a domain", n))
+			goto out;
+		if (mt_fail_idle(&ret, __LINE__, &base))
+			goto out;
 	}
-	MT_CHECK(n <= MT_FAIL_MAX, "attach never succeeded in %d tries", MT_FAIL_MAX);
-	MT_CHECK(*points > 0, "no injection point was reached");
+	if (mt_fail(&ret, __LINE__, n <= MT_FAIL_MAX,
+		    "attach never succeeded in %d tries", MT_FAIL_MAX))
+		goto out;
+	if (mt_fail(&ret, __LINE__, *points > 0,
+		    "no injection point was reached"))
+		goto out;
 out:
 	auxshim_test_fail_nth(0);
 	auxshim_mock_fail_nth(0, 0);
@@ -614,23 +790,37 @@ static int mt_detach_wrong(void)
 {
 	struct iommu_domain *d1, *d2 = NULL;
 	struct mt_snap before, after;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	int ret = 0;
 
 	d1 = mt_domain();
 	d2 = mt_domain();
-	MT_CHECK(d1 && d2, "domain alloc");
-	MT_CHECK(!mt_grp_make(&g, &mt_p[3], 1), "making a group");
-	MT_CHECK(!auxshim_attach_group(d1, g.group, auxshim_mock_sub_parent), "attach");
+	if (mt_fail(&ret, __LINE__, d1 && d2, "domain alloc"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, &mt_p[3], 1),
+		    "making a group"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_attach_group(d1, g.group, auxshim_mock_sub_parent),
+		    "attach"))
+		goto out;
 	mt_snapshot(&before);
 	auxshim_detach_group(d2, g.group);
 	auxshim_detach_group(d2, g.group);
 	mt_snapshot(&after);
-	MT_CHECK(!memcmp(&before, &after, sizeof(before)), "counts changed");
-	MT_CHECK(auxshim_get_domain_for_dev(g.subs[0]) == d1, "lookup changed");
-	MT_CHECK(auxshim_mock_dev_domain(mt_p[3]) == d1, "mock attachment changed");
+	if (mt_fail(&ret, __LINE__, !memcmp(&before, &after, sizeof(before)),
+		    "counts changed"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d1,
+		    "lookup changed"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_domain(mt_p[3]) == d1,
+		    "mock attachment changed"))
+		goto out;
 	auxshim_detach_group(d1, g.group);
-	MT_CHECK(!auxshim_mock_dev_domain(mt_p[3]), "real detach did not detach");
+	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[3]),
+		    "real detach did not detach"))
+		goto out;
 out:
 	if (ret)
 		auxshim_detach_group(d1, g.group);
@@ -646,14 +836,14 @@ out:
 
 struct mt_sgroup {
 	struct mt_grp g;
-	struct iommu_domain *domain;	/* what this group attaches */
-	atomic_t busy;			/* a writer owns it */
-	bool attached;			/* under busy */
+	struct iommu_domain *domain; /* what this group attaches */
+	atomic_t busy; /* a writer owns it */
+	bool attached; /* under busy */
 };
 
 static struct mt_sgroup mt_sg[MT_SG];
 static atomic_t mt_stress_errs;
-static atomic_long_t mt_stress_ops[3];	/* attaches, detaches, lookups */
+static atomic_long_t mt_stress_ops[3]; /* attaches, detaches, lookups */
 static unsigned long mt_stress_end;
 static char mt_stress_err[120];
 
@@ -678,8 +868,10 @@ static int mt_stress_writer(void *unused)
 						   auxshim_mock_sub_parent);
 			if (err)
 				mt_stress_fail("attach failed", i, err);
-			else if (auxshim_get_domain_for_dev(s->g.subs[0]) != s->domain)
-				mt_stress_fail("wrong domain after attach", i, 0);
+			else if (auxshim_get_domain_for_dev(s->g.subs[0]) !=
+				 s->domain)
+				mt_stress_fail("wrong domain after attach", i,
+					       0);
 			s->attached = !err;
 			atomic_long_inc(&mt_stress_ops[0]);
 		} else {
@@ -718,28 +910,36 @@ static int mt_stress_reader(void *unused)
 
 static int mt_stress(void)
 {
-	struct iommu_domain *shared[3] = { };
-	struct task_struct *t[4] = { };
+	struct iommu_domain *shared[3] = {};
+	struct task_struct *t[4] = {};
 	struct mt_snap base;
 	int ret = 0, i;
 
 	if (mt_aux) {
-		MT_CHECK(!auxshim_dev_enable_aux(mt_p[0]) &&
-			 !auxshim_dev_enable_aux(mt_p[1]), "enable_aux");
+		if (mt_fail(&ret, __LINE__,
+			    !auxshim_dev_enable_aux(mt_p[0]) &&
+				    !auxshim_dev_enable_aux(mt_p[1]),
+			    "enable_aux"))
+			goto out;
 	}
 	for (i = 0; i < 3; i++) {
 		shared[i] = mt_domain();
-		MT_CHECK(shared[i], "domain alloc");
+		if (mt_fail(&ret, __LINE__, shared[i], "domain alloc"))
+			goto out;
 	}
 	for (i = 0; i < MT_SG; i++) {
 		/* 0-3 via p0, 4-7 via p1 (aux if possible), 8-11 direct via p3. */
 		int b = i / 4;
 		struct device *back = mt_p[b == 2 ? 3 : b];
 
-		MT_CHECK(!mt_grp_make(&mt_sg[i].g, &back, 1), "making group %d", i);
+		if (mt_fail(&ret, __LINE__, !mt_grp_make(&mt_sg[i].g, &back, 1),
+			    "making group %d", i))
+			goto out;
 		if (mt_aux && b < 2) {
 			mt_sg[i].domain = mt_domain();
-			MT_CHECK(mt_sg[i].domain, "domain alloc");
+			if (mt_fail(&ret, __LINE__, mt_sg[i].domain,
+				    "domain alloc"))
+				goto out;
 		} else {
 			mt_sg[i].domain = shared[b];
 		}
@@ -764,17 +964,24 @@ static int mt_stress(void)
 		kthread_stop(t[i]);
 		put_task_struct(t[i]);
 	}
-	MT_CHECK(!ret, "starting threads: %d", ret);
+	if (mt_fail(&ret, __LINE__, !ret, "starting threads: %d", ret))
+		goto out;
 	for (i = 0; i < MT_SG; i++)
 		if (mt_sg[i].attached) {
 			auxshim_detach_group(mt_sg[i].domain, mt_sg[i].g.group);
 			mt_sg[i].attached = false;
 		}
-	MT_CHECK(!atomic_read(&mt_stress_errs), "%d errors, first: %s",
-		 atomic_read(&mt_stress_errs), mt_stress_err);
-	MT_CHECK(atomic_long_read(&mt_stress_ops[0]) > 0 &&
-		 atomic_long_read(&mt_stress_ops[2]) > 0, "no work done");
-	MT_CHECK_IDLE(&base);
+	if (mt_fail(&ret, __LINE__, !atomic_read(&mt_stress_errs),
+		    "%d errors, first: %s", atomic_read(&mt_stress_errs),
+		    mt_stress_err))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    atomic_long_read(&mt_stress_ops[0]) > 0 &&
+			    atomic_long_read(&mt_stress_ops[2]) > 0,
+		    "no work done"))
+		goto out;
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	for (i = 0; i < MT_SG; i++) {
 		if (mt_sg[i].attached)
@@ -801,7 +1008,7 @@ static int mt_removal(void)
 	struct iommu_domain *d;
 	struct auxshim_test_counts c;
 	struct device *p_gone;
-	struct mt_grp g = { };
+	struct mt_grp g = {};
 	struct mt_snap base;
 	int ret = 0;
 
@@ -809,40 +1016,68 @@ static int mt_removal(void)
 	if (!d)
 		return -ENOMEM;
 	p_gone = auxshim_mock_phys_add("auxshim-mock-gone", false, 0);
-	MT_CHECK(!IS_ERR(p_gone), "adding a device: %ld", PTR_ERR(p_gone));
+	if (mt_fail(&ret, __LINE__, !IS_ERR(p_gone), "adding a device: %ld",
+		    PTR_ERR(p_gone)))
+		goto out;
 	backs[3] = p_gone;
 	if (mt_aux)
-		MT_CHECK(!auxshim_dev_enable_aux(mt_p[0]) &&
-			 !auxshim_dev_enable_aux(mt_p[1]), "enable_aux");
+		if (mt_fail(&ret, __LINE__,
+			    !auxshim_dev_enable_aux(mt_p[0]) &&
+				    !auxshim_dev_enable_aux(mt_p[1]),
+			    "enable_aux"))
+			goto out;
 	mt_snapshot(&base);
-	MT_CHECK(!mt_grp_make(&g, backs, 4), "making a group");
-	MT_CHECK(!auxshim_attach_group(d, g.group, auxshim_mock_sub_parent), "attach");
+	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, backs, 4),
+		    "making a group"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_attach_group(d, g.group, auxshim_mock_sub_parent),
+		    "attach"))
+		goto out;
 	auxshim_test_get_counts(&c);
-	MT_CHECK(c.devs == 4, "%u device records, want 4", c.devs);
+	if (mt_fail(&ret, __LINE__, c.devs == 4, "%u device records, want 4",
+		    c.devs))
+		goto out;
 
 	/* A sub-device goes: its record and p1's attachment go with it. */
 	auxshim_mock_sub_remove(g.subs[1]);
 	g.subs[1] = NULL;
 	auxshim_test_get_counts(&c);
-	MT_CHECK(c.devs == 3 && c.groups == 1, "after sub removal: %u records, %u groups",
-		 c.devs, c.groups);
-	MT_CHECK(!auxshim_mock_dev_domain(mt_p[1]) &&
-		 auxshim_mock_dev_pasid(mt_p[1], d) < 0, "p1 still attached");
-	MT_CHECK(auxshim_get_domain_for_dev(g.subs[0]) == d &&
-		 auxshim_get_domain_for_dev(g.subs[2]) == d, "rest not attached");
-	MT_CHECK(auxshim_mock_dev_domain(mt_p[3]) == d, "p3 lost its attachment");
+	if (mt_fail(&ret, __LINE__, c.devs == 3 && c.groups == 1,
+		    "after sub removal: %u records, %u groups", c.devs,
+		    c.groups))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    !auxshim_mock_dev_domain(mt_p[1]) &&
+			    auxshim_mock_dev_pasid(mt_p[1], d) < 0,
+		    "p1 still attached"))
+		goto out;
+	if (mt_fail(&ret, __LINE__,
+		    auxshim_get_domain_for_dev(g.subs[0]) == d &&
+			    auxshim_get_domain_for_dev(g.subs[2]) == d,
+		    "rest not attached"))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_domain(mt_p[3]) == d,
+		    "p3 lost its attachment"))
+		goto out;
 
 	/* A backing device goes: the record going through it goes. */
 	auxshim_mock_phys_remove(p_gone);
 	p_gone = NULL;
 	auxshim_test_get_counts(&c);
-	MT_CHECK(c.devs == 2 && c.groups == 1, "after backing removal: %u records",
-		 c.devs);
-	MT_CHECK(auxshim_get_domain_for_dev(g.subs[0]) == d, "p0's sub lost its domain");
+	if (mt_fail(&ret, __LINE__, c.devs == 2 && c.groups == 1,
+		    "after backing removal: %u records", c.devs))
+		goto out;
+	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d,
+		    "p0's sub lost its domain"))
+		goto out;
 
 	auxshim_detach_group(d, g.group);
-	MT_CHECK(!auxshim_mock_dev_domain(mt_p[3]), "p3 still attached after detach");
-	MT_CHECK_IDLE(&base);
+	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[3]),
+		    "p3 still attached after detach"))
+		goto out;
+	if (mt_fail_idle(&ret, __LINE__, &base))
+		goto out;
 out:
 	if (ret)
 		auxshim_detach_group(d, g.group);
@@ -860,8 +1095,8 @@ out:
 static struct mt_grp mt_hold_grp;
 static struct iommu_domain *mt_hold_dom;
 static bool mt_held;
-static bool mt_ready;		/* devices exist: hold may be set */
-static DEFINE_MUTEX(mt_hold_lock);	/* protects mt_hold_* and mt_held */
+static bool mt_ready; /* devices exist: hold may be set */
+static DEFINE_MUTEX(mt_hold_lock); /* protects mt_hold_* and mt_held */
 
 static int mt_hold_check(void)
 {
@@ -905,7 +1140,8 @@ static int mt_hold_set(const char *val, const struct kernel_param *kp)
 			auxshim_dev_enable_aux(mt_p[0]);
 		ret = mt_grp_make(&mt_hold_grp, &mt_p[0], 1);
 		if (!ret)
-			ret = auxshim_attach_group(mt_hold_dom, mt_hold_grp.group,
+			ret = auxshim_attach_group(mt_hold_dom,
+						   mt_hold_grp.group,
 						   auxshim_mock_sub_parent);
 		if (!ret)
 			ret = mt_hold_check();
@@ -1017,8 +1253,8 @@ static int __init mocktest_init(void)
 			continue;
 		}
 		if (only && strcmp(only, mt_cases[i].name)) {
-			pr_info("ok %d %s # SKIP not selected (only=%s)\n", i + 1,
-				mt_cases[i].name, only);
+			pr_info("ok %d %s # SKIP not selected (only=%s)\n",
+				i + 1, mt_cases[i].name, only);
 			continue;
 		}
 		r = mt_cases[i].fn();
@@ -1028,8 +1264,8 @@ static int __init mocktest_init(void)
 			pr_info("ok %d %s # SKIP %s\n", i + 1, mt_cases[i].name,
 				mt_reason);
 		else
-			pr_info("not ok %d %s # %d %s\n", i + 1, mt_cases[i].name,
-				r, mt_reason);
+			pr_info("not ok %d %s # %d %s\n", i + 1,
+				mt_cases[i].name, r, mt_reason);
 	}
 	pr_info("# fail_nth points: shim allocations %d, mock operations %d\n",
 		mt_fail_points_shim, mt_fail_points_mock);
