@@ -1007,14 +1007,20 @@ static unsigned int run_suite(struct edu *e)
 
 /* ---- the held attachment (for the guest script) ---------------------------- */
 
+/*
+ * Survives edu's removal: the shim must cope with that, not us.  Our own
+ * reference on the group goes when edu does (see edu_remove()); after that
+ * @group is only the key the detach names.
+ */
 struct held {
 	struct tctx c;
-	struct iommu_group *group;	/* reference held */
+	struct iommu_group *group;	/* reference held while @group_ref */
+	bool group_ref;
+	int group_id;
 	const char *mode;
 	char bdf[32];
 };
 
-/* Survives edu's removal: the shim must cope with that, not us. */
 static struct held *held;
 
 static void held_release(void)
@@ -1023,7 +1029,8 @@ static void held_release(void)
 	if (!held)
 		return;
 	auxshim_detach_group(held->c.dom, held->group);
-	iommu_group_put(held->group);
+	if (held->group_ref)
+		iommu_group_put(held->group);
 	tctx_fini(&held->c);
 	kfree(held);
 	held = NULL;
@@ -1053,6 +1060,8 @@ static int held_take(struct edu *e, const char *mode)
 	}
 	iommu_group_ref_get(e->group);
 	h->group = e->group;
+	h->group_ref = true;
+	h->group_id = iommu_group_id(e->group);
 	held = h;
 	return 0;
 
@@ -1096,7 +1105,7 @@ static int hold_show(struct seq_file *s, void *unused)
 	mutex_lock(&auxshim_test_lock);
 	if (held)
 		seq_printf(s, "mode %s group %d domain %p dev %s\n", held->mode,
-			   iommu_group_id(held->group), held->c.dom, held->bdf);
+			   held->group_id, held->c.dom, held->bdf);
 	else
 		seq_puts(s, "none\n");
 	mutex_unlock(&auxshim_test_lock);
@@ -1270,10 +1279,19 @@ static void edu_remove(struct pci_dev *pdev)
 	mutex_lock(&auxshim_test_lock);
 	if (auxshim_test_edu == e)
 		auxshim_test_edu = NULL;
-	/* A held attachment stays: the shim must drop edu's record itself. */
-	if (held)
+	/*
+	 * A held attachment stays: the shim must drop edu's record itself.
+	 * Our group reference goes now: a group that outlives its last device
+	 * crashes 5.10's intel-iommu when it is finally released.
+	 */
+	if (held) {
 		dev_info(&pdev->dev, "removed while a %s attachment is held\n",
 			 held->mode);
+		if (held->group_ref && held->group == e->group) {
+			iommu_group_put(held->group);
+			held->group_ref = false;
+		}
+	}
 	pci_clear_master(pdev);
 	if (e->group)
 		iommu_group_put(e->group);

@@ -24,6 +24,7 @@ refcnt() { cat /sys/module/auxshim/refcnt; }
 counts() { cat "$T/counts"; }
 # "groups G devs D attachments A aux_devs X" (allocs vary)
 counts_are() { counts | grep -q "^groups $1 devs $2 attachments $3 aux_devs 0 "; }
+unplugged_counts() { counts | grep -q -E '^groups [01] devs 0 attachments 0 aux_devs 0 '; }
 idle() { counts | grep -q '^groups 0 devs 0 attachments 0 aux_devs 0 allocs 0$'; }
 view_groups() { grep -c '^group ' "$VIEW"; }
 view_devs() { grep -c '^ *dev ' "$VIEW"; }
@@ -117,14 +118,18 @@ shim_suite() {
 		cat "$VIEW"
 		counts
 		ktap_expect "$mode-unplug-record-dropped" [ "$(view_devs)" = 0 ]
-		# Nothing of edu's is left attached: the (now empty) group entry
-		# alone stays until its owner detaches it.
-		ktap_expect "$mode-unplug-counts" counts_are 1 0 0
+		# Nothing of edu's is left attached; the (now empty) group entry
+		# may stay until its owner detaches it.
+		ktap_expect "$mode-unplug-counts" unplugged_counts
 		ktap_expect "$mode-unplug-release" sh -c "echo 0 > $T/hold"
 		ktap_expect "$mode-unplug-view-empty" view_empty
 		ktap_expect "$mode-unplug-idle" idle
 		ktap_expect "$mode-unplug-unpinned" [ "$(refcnt)" = "$r0" ]
-		ktap_expect "$mode-unplug-log-clean" kernel_log_clean "$l0"
+		if ! ktap_expect "$mode-unplug-log-clean" kernel_log_clean "$l0"; then
+			# After an oops the rescan and what follows would hang.
+			ktap_not_ok "$mode-unplug-stop" "kernel log not clean; the rest of the suite is not run"
+			return
+		fi
 		echo 1 >/sys/bus/pci/rescan
 		ktap_expect "$mode-unplug-rescan-bound" wait_bound "$bdf"
 	done
