@@ -152,6 +152,9 @@ main() {
 		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS)"
 	done
 	"$S/setup-host.sh" >&2
+	# Fetch everything first, in parallel; check_kernel reports a failure.
+	# shellcheck disable=SC2086
+	"$S/kernels.sh" fetch $kernels >&2 || true
 	for k in $kernels; do check_kernel "$k"; done
 	print_summary
 }

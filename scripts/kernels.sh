@@ -4,7 +4,8 @@
 # The four target kernels, fetched from Debian's archive into the cache and
 # never installed on the host.
 #
-#   kernels.sh fetch [K...]           fetch (first use only) and pin K (default: all)
+#   kernels.sh fetch [K...]           fetch (first use only) and pin K (default: all),
+#                                     several kernels in parallel
 #   kernels.sh path K WHAT            print WHAT for kernel K, fetching on first use:
 #       release   KERNELRELEASE, e.g. 6.1.0-41-amd64
 #       kdir      kernel build dir as seen by the build environment
@@ -231,7 +232,15 @@ main() {
 	case $cmd in
 	fetch)
 		[ $# -gt 0 ] || set -- $AUXSHIM_KERNELS
-		for k in "$@"; do fetch "$k"; done
+		# In parallel: mostly downloads and mmdebstrap waiting on them.
+		local -a pids=()
+		local rc=0 p
+		for k in "$@"; do
+			fetch "$k" &
+			pids+=($!)
+		done
+		for p in "${pids[@]}"; do wait "$p" || rc=1; done
+		return "$rc"
 		;;
 	path)
 		[ $# -eq 2 ] || usage
