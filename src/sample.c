@@ -115,6 +115,7 @@ static int edu_dma(struct sample_parent *sp, u64 bus, u32 cnt, bool to_ram)
 		}
 		usleep_range(1000, 2000);
 	}
+	/* Read what edu wrote only after it said it was done. */
 	rmb();
 	return 0;
 }

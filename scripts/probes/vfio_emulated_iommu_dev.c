@@ -8,11 +8,12 @@
  */
 #include <linux/vfio.h>
 
+int conftest(struct device *dev, const struct vfio_device_ops *ops);
+
 struct conftest_dev {
 	struct vfio_device vdev;
 };
 
-int conftest(struct device *dev, const struct vfio_device_ops *ops);
 int conftest(struct device *dev, const struct vfio_device_ops *ops)
 {
 	struct conftest_dev *c;
