@@ -35,7 +35,7 @@ set -eu
 KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
 GUEST_DIR=$AUXSHIM_SRC/tests/guest
 DEFAULT_DEVICES="-device intel-iommu,intremap=on,caching-mode=on -device edu"
-BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 slub_debug=FZPU loglevel=5"
+BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 slub_debug=FZPU loglevel=5 printk.time=1"
 # Kernel log lines that fail a run.
 BAD_RE='BUG:|BUG [a-z0-9_-]+ \(|kernel BUG|Oops|WARNING:|general protection|Kernel panic|Redzone|Poison overwritten|Object padding|={70,}|UBSAN:|KASAN:|INFO: task .* blocked|rcu_.*stall|watchdog: BUG|Unable to handle'
 
@@ -141,8 +141,10 @@ kernel_errors() {
 	allow=$(printf '%s\n' "${ALLOW[@]}" |
 		cat - <(tr -d '\r' <"$OUT/ktap.log" | sed -n 's/^# auxshim-allow: //p') |
 		grep -v '^$' | paste -sd'|' || true)
+	# Kernel lines only (timestamped): what guest scripts print on the
+	# console is not the kernel's verdict.
 	cat "$OUT/console.log" "$OUT/dmesg.log" 2>/dev/null | tr -d '\r' |
-		grep -E -- "$BAD_RE" | grep -v '^auxshim-ktap:' |
+		grep -E '^\[ *[0-9]+\.[0-9]+\] ' | grep -E -- "$BAD_RE" |
 		{ if [ -n "$allow" ]; then grep -Ev -- "$allow"; else cat; fi; } |
 		sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
 }
