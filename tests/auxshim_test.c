@@ -52,6 +52,7 @@
 #define IOVA_DST	0x200000UL
 #define XFER		4000
 
+/* Serializes everything done to edu and the shim; see auxshim_test.h. */
 DEFINE_MUTEX(auxshim_test_lock);
 struct edu *auxshim_test_edu;
 
@@ -97,6 +98,7 @@ int edu_dma(struct edu *e, u64 src, u64 dst, u32 cnt, bool to_ram)
 		}
 		usleep_range(1000, 2000);
 	}
+	/* Read what edu wrote only after it said it was done. */
 	rmb();
 	return 0;
 }
@@ -240,11 +242,15 @@ static int tctx_dma(struct tctx *c, char *why, size_t len)
 	return 0;
 }
 
-#define EXPECT_DMA(t, c) ({						\
-	char __why[96] = "";						\
-	int __r = tctx_dma(c, __why, sizeof(__why));			\
-	EXPECT(t, !__r, "DMA through the shim's domain: %s", __why);	\
-})
+static bool expect_dma(struct kt *t, int line, struct tctx *c)
+{
+	char why[96] = "";
+	int ret = tctx_dma(c, why, sizeof(why));
+
+	return kt_expect(t, !ret, line, "DMA through the shim's domain: %s", why);
+}
+
+#define EXPECT_DMA(t, c) expect_dma(t, __LINE__, c)
 
 /* A DMA API (default domain) round trip with coherent buffers. */
 static int dma_api_roundtrip(struct edu *e, char *why, size_t len)
@@ -279,11 +285,15 @@ out:
 	return ret;
 }
 
-#define EXPECT_DMA_API(t, e) ({						\
-	char __why[96] = "";						\
-	int __r = dma_api_roundtrip(e, __why, sizeof(__why));		\
-	EXPECT(t, !__r, "DMA API round trip: %s", __why);		\
-})
+static bool expect_dma_api(struct kt *t, int line, struct edu *e)
+{
+	char why[96] = "";
+	int ret = dma_api_roundtrip(e, why, sizeof(why));
+
+	return kt_expect(t, !ret, line, "DMA API round trip: %s", why);
+}
+
+#define EXPECT_DMA_API(t, e) expect_dma_api(t, __LINE__, e)
 
 /* ---- lookups ------------------------------------------------------------- */
 
@@ -337,7 +347,7 @@ static struct device *lookup_unlocked(struct device *dev)
 {
 	atomic_inc(&lookup_calls);
 	lookup_last = dev;
-	msleep(5);
+	usleep_range(5000, 6000);	/* it may sleep */
 	lookup_probe.dev = dev;
 	reinit_completion(&lookup_probe.done);
 	schedule_work(&lookup_probe.work);
@@ -353,46 +363,62 @@ static void get_counts(struct auxshim_test_counts *c)
 	auxshim_test_get_counts(c);
 }
 
-#define EXPECT_COUNTS(t, g, d, a) ({					\
-	struct auxshim_test_counts __c;					\
-	get_counts(&__c);						\
-	EXPECT(t, __c.groups == (g) && __c.devs == (d) &&		\
-	       __c.attachments == (a) && __c.aux_devs == 0,		\
-	       "counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0", \
-	       __c.groups, __c.devs, __c.attachments, __c.aux_devs,	\
-	       (unsigned int)(g), (unsigned int)(d), (unsigned int)(a)); \
-})
+static bool expect_counts(struct kt *t, int line, unsigned int groups,
+			  unsigned int devs, unsigned int atts)
+{
+	struct auxshim_test_counts c;
+
+	get_counts(&c);
+	return kt_expect(t, c.groups == groups && c.devs == devs &&
+			 c.attachments == atts && !c.aux_devs, line,
+			 "counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0",
+			 c.groups, c.devs, c.attachments, c.aux_devs,
+			 groups, devs, atts);
+}
+
+#define EXPECT_COUNTS(t, g, d, a) expect_counts(t, __LINE__, g, d, a)
 
 /* The table is empty and nothing the shim allocated is left. */
-#define EXPECT_EMPTY(t) ({						\
-	struct auxshim_test_counts __c;					\
-	get_counts(&__c);						\
-	EXPECT(t, !__c.groups && !__c.devs && !__c.attachments &&	\
-	       !__c.aux_devs && !__c.allocs,				\
-	       "shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld", \
-	       __c.groups, __c.devs, __c.attachments, __c.aux_devs,	\
-	       __c.allocs);						\
-})
+static bool expect_empty(struct kt *t, int line)
+{
+	struct auxshim_test_counts c;
 
-/* edu is on our domain, by the shim's and by the kernel's account. */
-#define EXPECT_ON(t, e, d) ({						\
-	struct device *__dev = &(e)->pdev->dev;				\
-	struct iommu_domain *__s = auxshim_get_domain_for_dev(__dev);	\
-	struct iommu_domain *__k = iommu_get_domain_for_dev(__dev);	\
-	EXPECT(t, __s == (d) && __k == (d),				\
-	       "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p", \
-	       __s, __k, (d));						\
-})
+	get_counts(&c);
+	return kt_expect(t, !c.groups && !c.devs && !c.attachments &&
+			 !c.aux_devs && !c.allocs, line,
+			 "shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld",
+			 c.groups, c.devs, c.attachments, c.aux_devs, c.allocs);
+}
 
-/* edu is back on the kernel's default domain. */
-#define EXPECT_DEFAULT(t, e, d) ({					\
-	struct device *__dev = &(e)->pdev->dev;				\
-	struct iommu_domain *__s = auxshim_get_domain_for_dev(__dev);	\
-	struct iommu_domain *__k = iommu_get_domain_for_dev(__dev);	\
-	EXPECT(t, __k != (d) && __k == (e)->def_domain && __s == __k,	\
-	       "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p", \
-	       __s, __k, (d), (e)->def_domain);				\
-})
+#define EXPECT_EMPTY(t) expect_empty(t, __LINE__)
+
+/* edu is on @d, by the shim's and by the kernel's account. */
+static bool expect_on(struct kt *t, int line, struct edu *e,
+		      struct iommu_domain *d)
+{
+	struct iommu_domain *s = auxshim_get_domain_for_dev(&e->pdev->dev);
+	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
+
+	return kt_expect(t, s == d && k == d, line,
+			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p",
+			 s, k, d);
+}
+
+#define EXPECT_ON(t, e, d) expect_on(t, __LINE__, e, d)
+
+/* edu is back on the kernel's default domain, not on @d. */
+static bool expect_default(struct kt *t, int line, struct edu *e,
+			   struct iommu_domain *d)
+{
+	struct iommu_domain *s = auxshim_get_domain_for_dev(&e->pdev->dev);
+	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
+
+	return kt_expect(t, k != d && k == e->def_domain && s == k, line,
+			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p",
+			 s, k, d, e->def_domain);
+}
+
+#define EXPECT_DEFAULT(t, e, d) expect_default(t, __LINE__, e, d)
 
 /* ---- test cases ------------------------------------------------------------ */
 
@@ -1137,13 +1163,13 @@ static int check_show(struct seq_file *s, void *unused)
 		seq_puts(s, "fail: nothing held\n");
 	} else if (!auxshim_test_edu) {
 		seq_puts(s, "fail: no edu device\n");
-	} else if ((d = auxshim_get_domain_for_dev(&auxshim_test_edu->pdev->dev)) !=
-		   held->c.dom) {
-		seq_printf(s, "fail: auxshim_get_domain_for_dev %p, held %p\n",
-			   d, held->c.dom);
 	} else {
+		d = auxshim_get_domain_for_dev(&auxshim_test_edu->pdev->dev);
 		held->c.e = auxshim_test_edu;
-		if (tctx_dma(&held->c, why, sizeof(why)))
+		if (d != held->c.dom)
+			seq_printf(s, "fail: auxshim_get_domain_for_dev %p, held %p\n",
+				   d, held->c.dom);
+		else if (tctx_dma(&held->c, why, sizeof(why)))
 			seq_printf(s, "fail: %s\n", why);
 		else
 			seq_puts(s, "ok\n");

@@ -22,23 +22,33 @@
  * would add a retpoline to both sides).  @bad counts answers other than
  * @expect, which keeps the calls from being optimised away and checks them.
  */
-#define BENCH_LOOP(name, fn)						\
-static noinline u64 name(struct device *dev, unsigned long iters,	\
-			 struct iommu_domain *expect, unsigned long *bad) \
-{									\
-	unsigned long i, n = 0;						\
-	u64 t0 = ktime_get_ns();					\
-									\
-	for (i = 0; i < iters; i++)					\
-		if (unlikely(fn(dev) != expect))			\
-			n++;						\
-	t0 = ktime_get_ns() - t0;					\
-	*bad += n;							\
-	return t0;							\
+static noinline u64 bench_shim(struct device *dev, unsigned long iters,
+			       struct iommu_domain *expect, unsigned long *bad)
+{
+	unsigned long i, n = 0;
+	u64 t0 = ktime_get_ns();
+
+	for (i = 0; i < iters; i++)
+		if (unlikely(auxshim_get_domain_for_dev(dev) != expect))
+			n++;
+	t0 = ktime_get_ns() - t0;
+	*bad += n;
+	return t0;
 }
 
-BENCH_LOOP(bench_shim, auxshim_get_domain_for_dev)
-BENCH_LOOP(bench_kernel, iommu_get_domain_for_dev)
+static noinline u64 bench_kernel(struct device *dev, unsigned long iters,
+				 struct iommu_domain *expect, unsigned long *bad)
+{
+	unsigned long i, n = 0;
+	u64 t0 = ktime_get_ns();
+
+	for (i = 0; i < iters; i++)
+		if (unlikely(iommu_get_domain_for_dev(dev) != expect))
+			n++;
+	t0 = ktime_get_ns() - t0;
+	*bad += n;
+	return t0;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
