@@ -75,9 +75,10 @@ check_dkms() {
 }
 
 check_guest() {
-	local k=$1 f=$2 built=$3 suite dir t0 timeout=()
+	local k=$1 f=$2 built=$3 suite dir t0 timeout=() brief=(--brief)
 	suite=$(suite_name "$f")
 	dir=$AUXSHIM_CACHE/runs/$k/$suite
+	[ "$MODE" = test ] || dir=$dir.$MODE
 	if ! suite_wants_kernel "$k" "$f"; then
 		record "$k" "$suite" 0 0 1 0 "not for this kernel"
 		return
@@ -86,11 +87,15 @@ check_guest() {
 		record "$k" "$suite" 0 0 1 0 "not run: the build failed"
 		return
 	fi
-	# Benchmarks are never timed tests: a generous default.
-	[ "$MODE" = bench ] && ! grep -q '^# auxshim-timeout:' "$f" && timeout=(--timeout 1800)
+	# Benchmarks are never timed tests: a generous default; and their
+	# numbers (KTAP diagnostics) are the point, so print every line.
+	if [ "$MODE" = bench ]; then
+		brief=()
+		grep -q '^# auxshim-timeout:' "$f" || timeout=(--timeout 1800)
+	fi
 	t0=$(now)
 	rm -f "$dir/counts"
-	"$S/guest.sh" --kernel "$k" --brief --out "$dir" "${timeout[@]}" "$f" >&2 || true
+	"$S/guest.sh" --kernel "$k" "${brief[@]}" --out "$dir" "${timeout[@]}" "$f" >&2 || true
 	# shellcheck disable=SC2046
 	record "$k" "$suite" $(run_counts "$dir") $(($(now) - t0))
 }
