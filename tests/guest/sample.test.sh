@@ -86,6 +86,8 @@ sample_suite() {
 	ktap_expect detached-result-initial grep -q '^fail -61 ' "$(A "$UA" dma_test)"
 	ktap_expect_fail detached-dma-fails mdev_dma "$UA" 512
 	ktap_expect detached-dma-result-eio grep -q '^fail -5 mismatch' "$(A "$UA" dma_test)"
+	# VT-d saw edu's DMA to A's (slot 0) IOVA and found it unmapped.
+	ktap_expect detached-dma-dmar-fault sh -c "dmesg | grep -Eq 'fault addr (0x)?1000000 '"
 	cat "$(A "$UA" dma_test)"
 	ktap_expect attach-first mdev_attach "$UA"
 	ktap_expect attach-reads-1 [ "$(cat "$(A "$UA" attach)")" = 1 ]
