@@ -133,12 +133,6 @@ static void auxshim_grp_free_rcu(struct rcu_head *head)
 	auxshim_free(container_of(head, struct auxshim_grp, rcu));
 }
 
-/* Readers may still be looking at @grp: free it after a grace period. */
-void auxshim_free_rcu_grp(struct auxshim_grp *grp)
-{
-	call_rcu(&grp->rcu, auxshim_grp_free_rcu);
-}
-
 void auxshim_live_get(void)
 {
 	lockdep_assert_held(&auxshim_lock);
@@ -321,6 +315,61 @@ static void auxshim_grp_teardown(struct auxshim_grp *grp)
 	iommu_group_put(grp->group);
 }
 
+/* Take @grp out of the table and undo it; readers may still see it. */
+static void auxshim_grp_unpublish(struct auxshim_grp *grp)
+{
+	lockdep_assert_held(&auxshim_lock);
+	hash_del_rcu(&grp->hnode);
+	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups - 1);
+	auxshim_grp_teardown(grp);
+	auxshim_live_put();
+	call_rcu(&grp->rcu, auxshim_grp_free_rcu);
+}
+
+/*
+ * What is left of a group whose last device went away: only the key that
+ * its owner's auxshim_detach_group() will name, so that the detach is quiet.
+ * No reference: @group is never dereferenced, only compared.
+ */
+struct auxshim_orphan {
+	struct list_head node;		/* in auxshim_orphans */
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+};
+
+/* Protected by auxshim_lock. */
+static LIST_HEAD(auxshim_orphans);
+
+void auxshim_grp_orphan(struct auxshim_grp *grp)
+{
+	struct auxshim_orphan *o;
+
+	lockdep_assert_held(&auxshim_lock);
+	/* Without a tombstone the owner's detach merely warns. */
+	o = auxshim_zalloc(sizeof(*o));
+	if (o) {
+		o->group = grp->group;
+		o->domain = grp->domain;
+		list_add(&o->node, &auxshim_orphans);
+	}
+	auxshim_grp_unpublish(grp);
+}
+
+static bool auxshim_orphan_reap(struct iommu_domain *domain,
+				struct iommu_group *group)
+{
+	struct auxshim_orphan *o;
+
+	lockdep_assert_held(&auxshim_lock);
+	list_for_each_entry(o, &auxshim_orphans, node)
+		if (o->group == group && o->domain == domain) {
+			list_del(&o->node);
+			auxshim_free(o);
+			return true;
+		}
+	return false;
+}
+
 static int auxshim_grp_fill(struct auxshim_grp *grp,
 			    struct auxshim_snapshot *snap)
 {
@@ -430,18 +479,13 @@ void auxshim_detach_group(struct iommu_domain *domain,
 
 	mutex_lock(&auxshim_lock);
 	grp = auxshim_grp_find(group);
-	if (!grp || grp->domain != domain) {
-		mutex_unlock(&auxshim_lock);
+	if (grp && grp->domain == domain) {
+		auxshim_grp_unpublish(grp);
+	} else if (grp || !auxshim_orphan_reap(domain, group)) {
 		pr_warn_once("detach of group %d from a domain it is not attached to through auxshim; ignored\n",
 			     iommu_group_id(group));
-		return;
 	}
-	hash_del_rcu(&grp->hnode);
-	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups - 1);
-	auxshim_grp_teardown(grp);
-	auxshim_live_put();
 	mutex_unlock(&auxshim_lock);
-	auxshim_free_rcu_grp(grp);
 }
 EXPORT_SYMBOL_GPL(auxshim_detach_group);
 
@@ -686,11 +730,19 @@ static int __init auxshim_init(void)
 static void __exit auxshim_exit(void)
 {
 	struct auxshim_auxdev *ad, *n;
+	struct auxshim_orphan *o, *no;
 
-	/* The module pins itself while attachments exist; aux state remains. */
+	/*
+	 * The module pins itself while attachments exist: only aux state and
+	 * the keys of orphaned groups can be left.
+	 */
 	mutex_lock(&auxshim_lock);
 	list_for_each_entry_safe(ad, n, &auxshim_auxdevs, node)
 		auxshim_auxdev_drop(ad);
+	list_for_each_entry_safe(o, no, &auxshim_orphans, node) {
+		list_del(&o->node);
+		auxshim_free(o);
+	}
 	mutex_unlock(&auxshim_lock);
 
 	auxshim_unwatch_all();

@@ -50,8 +50,8 @@ struct auxshim_rec {
 /*
  * A group attached through the shim.  Readers find it under RCU by its
  * iommu_group pointer and read only @group and @domain, which never change
- * while it is in the table.  It stays until auxshim_detach_group(), even if
- * every device of it went away.
+ * while it is in the table.  It stays until auxshim_detach_group(), or
+ * until its last device goes away.
  */
 struct auxshim_grp {
 	struct hlist_node hnode;	/* in auxshim_table, RCU */
@@ -117,7 +117,7 @@ void auxshim_debugfs_exit(void);
 /* auxshim_main.c: allocation accounting and the pin on the module */
 void *auxshim_zalloc(size_t size);
 void auxshim_free(const void *p);
-void auxshim_free_rcu_grp(struct auxshim_grp *grp);
+void auxshim_grp_orphan(struct auxshim_grp *grp);
 void auxshim_live_get(void);
 void auxshim_live_put(void);
 

@@ -131,8 +131,8 @@ void auxshim_auxdev_drop(struct auxshim_auxdev *ad)
 
 /*
  * A device is going away: drop every record, attachment and aux state that
- * refers to it, so that nothing dangles.  The group entries stay (with
- * fewer records) until their owner detaches them.
+ * refers to it, so that nothing dangles.  A group entry stays while it has
+ * other devices; the owner's detach undoes the rest.
  */
 static void auxshim_forget_device(struct device *dev)
 {
@@ -140,17 +140,31 @@ static void auxshim_forget_device(struct device *dev)
 	struct auxshim_rec *rec, *nrec;
 	struct auxshim_auxdev *ad;
 	struct auxshim_grp *grp;
+	struct hlist_node *ngrp;
 	int bkt;
 
 	mutex_lock(&auxshim_lock);
-	hash_for_each(auxshim_table, bkt, grp, hnode)
+	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode) {
+		bool hit = false;
+
 		list_for_each_entry_safe(rec, nrec, &grp->recs, node)
 			if (rec->dev == dev ||
 			    (rec->att && rec->att->backing == dev)) {
-				dev_info(dev, "removed while attached to group %d; detached\n",
-					 iommu_group_id(grp->group));
 				auxshim_rec_drop(rec);
+				hit = true;
 			}
+		if (!hit)
+			continue;
+		dev_info(dev, "removed while attached to group %d; detached\n",
+			 iommu_group_id(grp->group));
+		/*
+		 * A group left without devices goes now, group reference and
+		 * all, while @dev still holds the group: a group that outlives
+		 * its last device crashes 5.10's intel-iommu when released.
+		 */
+		if (list_empty(&grp->recs))
+			auxshim_grp_orphan(grp);
+	}
 
 	list_for_each_entry_safe(att, natt, &auxshim_atts, node)
 		if (att->backing == dev) {
