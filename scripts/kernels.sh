@@ -223,7 +223,7 @@ run_in() {
 	' run_in "$chroot" "$dir" "$@"
 }
 
-usage() { sed -n '4,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '4,29s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 main() {
 	[ $# -ge 1 ] || usage
