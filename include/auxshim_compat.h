@@ -469,6 +469,7 @@ static inline void auxshim_sample_unregister_driver(void)
  *   bus's iommu_ops, fills dev->iommu and adds the device to its group
  *   itself, as the core's probe would.
  */
+#include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/slab.h>
 
@@ -508,14 +509,14 @@ static inline bool auxshim_mockc_platform_devices(void)
 
 /* The aux feature, where the aux-domain API exists (enum gone in v6.14+). */
 #if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
-typedef enum iommu_dev_features auxshim_mock_feat_t;
+#define AUXSHIM_MOCK_FEAT enum iommu_dev_features
 #define AUXSHIM_MOCK_FEAT_AUX IOMMU_DEV_FEAT_AUX
 #else
-typedef int auxshim_mock_feat_t;
+#define AUXSHIM_MOCK_FEAT int
 #define AUXSHIM_MOCK_FEAT_AUX (-1)
 #endif
 
-/* Callback signatures that changed. */
+/* attach_dev gained the old domain in v7.0. */
 #if defined(AUXSHIM_HAVE_MOCK_ATTACH_DEV_OLD)
 #define AUXSHIM_MOCK_ATTACH_ARGS \
 	struct iommu_domain *domain, struct device *dev, struct iommu_domain *old
@@ -524,112 +525,125 @@ typedef int auxshim_mock_feat_t;
 #endif
 
 /*
- * The mock's callbacks, by their fixed names in tests/mock_iommu.c, placed
- * where this kernel wants them: struct iommu_domain_ops since v5.17,
- * struct iommu_ops before.
+ * The mock's ops tables, built here because which callbacks exist, and
+ * where, is what changes between kernels: tests/mock_iommu.c defines
+ * AUXSHIM_MOCK_OPS before including this header and implements every
+ * callback declared below (the ones this kernel does not use are
+ * __maybe_unused there).
  */
-#if defined(AUXSHIM_HAVE_MOCK_MAP_PAGES)
-#define AUXSHIM_MOCK_MAP_OPS \
-	.map_pages = mock_map_pages, .unmap_pages = mock_unmap_pages,
-#else
-#define AUXSHIM_MOCK_MAP_OPS .map = mock_map, .unmap = mock_unmap,
-#endif
-
-#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS_DETACH_DEV) || !defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
-#define AUXSHIM_MOCK_DETACH_OPS .detach_dev = mock_detach_dev,
-#define AUXSHIM_MOCK_HAS_DETACH_DEV 1
-#else
-#define AUXSHIM_MOCK_DETACH_OPS
-#endif
-
-#if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
-#define AUXSHIM_MOCK_PASID_OPS .set_dev_pasid = mock_set_dev_pasid,
-#define AUXSHIM_MOCK_BLOCKED_PASID_OPS .set_dev_pasid = mock_blocked_set_dev_pasid,
-#define AUXSHIM_MOCK_HAS_SET_DEV_PASID 1
-#else
-#define AUXSHIM_MOCK_PASID_OPS
-#define AUXSHIM_MOCK_BLOCKED_PASID_OPS
-#endif
-
-#define AUXSHIM_MOCK_PAGING_CALLBACKS \
-	.attach_dev = mock_attach_dev, \
-	AUXSHIM_MOCK_DETACH_OPS \
-	AUXSHIM_MOCK_MAP_OPS \
-	AUXSHIM_MOCK_PASID_OPS \
-	.iova_to_phys = mock_iova_to_phys,
+#if defined(AUXSHIM_MOCK_OPS)
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev);
+static struct iommu_domain *mock_domain_alloc_type(unsigned int type);
+static void mock_domain_free(struct iommu_domain *domain);
+static int mock_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS);
+static int mock_blocked_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS);
+static void mock_detach_dev(struct iommu_domain *domain, struct device *dev);
+static int mock_map(struct iommu_domain *domain, unsigned long iova,
+		    phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+static size_t mock_unmap(struct iommu_domain *domain, unsigned long iova,
+			 size_t size, struct iommu_iotlb_gather *gather);
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped);
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather);
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova);
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old);
+static int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
+				      struct device *dev, ioasid_t pasid,
+				      struct iommu_domain *old);
+static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *domain);
+static bool mock_dev_has_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
+static bool mock_dev_feat_enabled(struct device *dev, AUXSHIM_MOCK_FEAT feat);
+static int mock_dev_enable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
+static int mock_dev_disable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
+static int mock_aux_attach_dev(struct iommu_domain *domain, struct device *dev);
+static void mock_aux_detach_dev(struct iommu_domain *domain, struct device *dev);
+static int mock_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
+static struct iommu_device *mock_probe_device(struct device *dev);
+static void mock_release_device(struct device *dev);
+static struct iommu_group *mock_device_group(struct device *dev);
 
 #if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
-#define AUXSHIM_MOCK_DOMAIN_OPS_DEFINE \
-	static const struct iommu_domain_ops mock_domain_ops = { \
-		AUXSHIM_MOCK_PAGING_CALLBACKS \
-		.free = mock_domain_free, \
-	}
-#define AUXSHIM_MOCK_OPS_DOMAIN .default_domain_ops = &mock_domain_ops,
-#else
-#define AUXSHIM_MOCK_DOMAIN_OPS_DEFINE struct auxshim_mock_unused
-#define AUXSHIM_MOCK_OPS_DOMAIN \
-	AUXSHIM_MOCK_PAGING_CALLBACKS .domain_free = mock_domain_free,
+/* struct iommu_domain_ops since v5.17 */
+static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_attach_dev,
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS_DETACH_DEV)
+	.detach_dev = mock_detach_dev,
+#endif
+#if defined(AUXSHIM_HAVE_MOCK_MAP_PAGES)
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+#endif
+#if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
+	.set_dev_pasid = mock_set_dev_pasid,
+#endif
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+};
 #endif
 
-#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_ALLOC_PAGING)
-#define AUXSHIM_MOCK_OPS_ALLOC .domain_alloc_paging = mock_domain_alloc_paging,
-#else
-#define AUXSHIM_MOCK_OPS_ALLOC .domain_alloc = mock_domain_alloc_type,
-#endif
-
-#if defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
-#define AUXSHIM_MOCK_OPS_PGSIZE .pgsize_bitmap = MOCK_PGSIZES,
-#else
-#define AUXSHIM_MOCK_OPS_PGSIZE
-#endif
-
-/* A static blocked domain: the default, and what detaches PASIDs on 6.14+. */
 #if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
-#define AUXSHIM_MOCK_BLOCKED_DEFINE \
-	static const struct iommu_domain_ops mock_blocked_ops = { \
-		.attach_dev = mock_blocked_attach_dev, \
-		AUXSHIM_MOCK_BLOCKED_PASID_OPS \
-	}; \
-	static struct iommu_domain mock_blocked_domain = { \
-		.type = IOMMU_DOMAIN_BLOCKED, \
-		.ops = &mock_blocked_ops, \
-	}
-#define AUXSHIM_MOCK_OPS_BLOCKED \
-	.default_domain = &mock_blocked_domain, \
+/* A static blocked domain: the default, and what detaches PASIDs on 6.14+. */
+static const struct iommu_domain_ops mock_blocked_ops = {
+	.attach_dev = mock_blocked_attach_dev,
+#if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
+	.set_dev_pasid = mock_blocked_set_dev_pasid,
+#endif
+};
+
+static struct iommu_domain mock_blocked_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+	.ops = &mock_blocked_ops,
+};
+#endif
+
+static const struct iommu_ops mock_ops = {
+	.owner = THIS_MODULE,
+	.probe_device = mock_probe_device,
+	.release_device = mock_release_device,
+	.device_group = mock_device_group,
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+	.default_domain_ops = &mock_domain_ops,
+#else
+	/* the domain callbacks, in struct iommu_ops before v5.17 */
+	.domain_free = mock_domain_free,
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.map = mock_map,
+	.unmap = mock_unmap,
+	.iova_to_phys = mock_iova_to_phys,
+#endif
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_ALLOC_PAGING)
+	.domain_alloc_paging = mock_domain_alloc_paging,
+#else
+	.domain_alloc = mock_domain_alloc_type,
+#endif
+#if defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
+	.pgsize_bitmap = MOCK_PGSIZES,
+#endif
+#if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
+	.default_domain = &mock_blocked_domain,
 	.blocked_domain = &mock_blocked_domain,
-#define AUXSHIM_MOCK_HAS_BLOCKED 1
-#else
-#define AUXSHIM_MOCK_BLOCKED_DEFINE struct auxshim_mock_unused
-#define AUXSHIM_MOCK_OPS_BLOCKED
 #endif
-
 #if defined(AUXSHIM_HAVE_MOCK_REMOVE_DEV_PASID)
-#define AUXSHIM_MOCK_OPS_REMOVE_PASID .remove_dev_pasid = mock_remove_dev_pasid,
-#else
-#define AUXSHIM_MOCK_OPS_REMOVE_PASID
+	.remove_dev_pasid = mock_remove_dev_pasid,
 #endif
-
 #if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
-#define AUXSHIM_MOCK_OPS_AUX \
-	.dev_has_feat = mock_dev_has_feat, \
-	.dev_feat_enabled = mock_dev_feat_enabled, \
-	.dev_enable_feat = mock_dev_enable_feat, \
-	.dev_disable_feat = mock_dev_disable_feat, \
-	.aux_attach_dev = mock_aux_attach_dev, \
-	.aux_detach_dev = mock_aux_detach_dev, \
+	.dev_has_feat = mock_dev_has_feat,
+	.dev_feat_enabled = mock_dev_feat_enabled,
+	.dev_enable_feat = mock_dev_enable_feat,
+	.dev_disable_feat = mock_dev_disable_feat,
+	.aux_attach_dev = mock_aux_attach_dev,
+	.aux_detach_dev = mock_aux_detach_dev,
 	.aux_get_pasid = mock_aux_get_pasid,
-#define AUXSHIM_MOCK_HAS_AUX_OPS 1
-#else
-#define AUXSHIM_MOCK_OPS_AUX
 #endif
-
-#define AUXSHIM_MOCK_IOMMU_OPS_FIELDS \
-	AUXSHIM_MOCK_OPS_DOMAIN \
-	AUXSHIM_MOCK_OPS_ALLOC \
-	AUXSHIM_MOCK_OPS_PGSIZE \
-	AUXSHIM_MOCK_OPS_BLOCKED \
-	AUXSHIM_MOCK_OPS_REMOVE_PASID \
-	AUXSHIM_MOCK_OPS_AUX
+};
+#endif /* AUXSHIM_MOCK_OPS */
 
 /* The domain's own page sizes, where the ops no longer carry them. */
 static inline void auxshim_mockc_domain_init(struct iommu_domain *domain,
@@ -640,16 +654,22 @@ static inline void auxshim_mockc_domain_init(struct iommu_domain *domain,
 #endif
 }
 
-/* Make the IOMMU known to the core, by the route above. */
+/*
+ * Make the IOMMU known to the core, by the route above.  On the manual
+ * route, *@refused gets what iommu_device_register() answered, measured
+ * rather than assumed; it is only asked while another driver owns the
+ * platform bus, where it refuses before changing anything.
+ */
 static inline int auxshim_mockc_register(struct iommu_device *iommu,
 					 const struct iommu_ops *ops,
 					 struct bus_type *bus,
 					 struct fwnode_handle *fwnode,
-					 u32 max_pasids)
+					 u32 max_pasids, int *refused)
 {
 #if defined(AUXSHIM_MOCK_ROUTE_BUS)
 	int ret;
 
+	*refused = 0;
 	iommu->ops = ops;
 #if defined(AUXSHIM_HAVE_MOCK_DEVICE_REGISTER_HWDEV)
 	ret = iommu_device_register(iommu, ops, NULL);
@@ -663,14 +683,23 @@ static inline int auxshim_mockc_register(struct iommu_device *iommu,
 		iommu_device_unregister(iommu);
 	return ret;
 #elif defined(AUXSHIM_MOCK_ROUTE_FWNODE)
+	*refused = 0;
 	iommu->fwnode = fwnode;
 	iommu->max_pasids = max_pasids;
 	return iommu_device_register(iommu, ops, NULL);
 #elif defined(AUXSHIM_MOCK_ROUTE_MANUAL)
+	if (!platform_bus_type.iommu_ops)
+		return -EOPNOTSUPP;	/* it would take over platform and PCI */
+	*refused = iommu_device_register(iommu, ops, NULL);
+	if (!*refused) {
+		iommu_device_unregister(iommu);
+		return -EINVAL;
+	}
 	iommu->ops = ops;
 	bus->iommu_ops = ops;
 	return 0;
 #else
+	*refused = 0;
 	return -EOPNOTSUPP;
 #endif
 }

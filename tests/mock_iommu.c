@@ -23,10 +23,13 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#define MOCK_PGSIZES		SZ_4K
+
+/* auxshim_compat.h builds mock_ops from the callbacks below. */
+#define AUXSHIM_MOCK_OPS
 #include "auxshim_compat.h"
 #include "mock_iommu.h"
 
-#define MOCK_PGSIZES		SZ_4K
 #define MOCK_PTES_PER_LEAF	(PAGE_SIZE / sizeof(u64))
 #define MOCK_LEAF_SHIFT		(PAGE_SHIFT + 9)
 #define MOCK_DIR_SIZE		512
@@ -89,6 +92,7 @@ static struct iommu_device mock_iommu;
 static struct fwnode_handle *mock_fwnode;
 static const char *const mock_route_name = AUXSHIM_MOCK_ROUTE;
 static const char *mock_route;		/* set once registered */
+static char mock_route_buf[192];
 static char mock_why[192];
 
 static struct bus_type mock_bus = {
@@ -440,7 +444,7 @@ static __maybe_unused void mock_remove_dev_pasid(struct device *dev,
  * IOMMU driver on the domain's first aux attach, as intel-iommu did.
  */
 static __maybe_unused bool mock_dev_has_feat(struct device *dev,
-					     auxshim_mock_feat_t feat)
+					     AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	bool ret;
@@ -453,7 +457,7 @@ static __maybe_unused bool mock_dev_has_feat(struct device *dev,
 }
 
 static __maybe_unused bool mock_dev_feat_enabled(struct device *dev,
-						 auxshim_mock_feat_t feat)
+						 AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	bool ret;
@@ -466,7 +470,7 @@ static __maybe_unused bool mock_dev_feat_enabled(struct device *dev,
 }
 
 static __maybe_unused int mock_dev_enable_feat(struct device *dev,
-					       auxshim_mock_feat_t feat)
+					       AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;
@@ -482,7 +486,7 @@ static __maybe_unused int mock_dev_enable_feat(struct device *dev,
 }
 
 static __maybe_unused int mock_dev_disable_feat(struct device *dev,
-						auxshim_mock_feat_t feat)
+						AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;
@@ -637,17 +641,6 @@ static struct iommu_group *mock_device_group(struct device *dev)
 	mutex_unlock(&mock_lock);
 	return group;
 }
-
-AUXSHIM_MOCK_DOMAIN_OPS_DEFINE;
-AUXSHIM_MOCK_BLOCKED_DEFINE;
-
-static const struct iommu_ops mock_ops = {
-	.owner = THIS_MODULE,
-	.probe_device = mock_probe_device,
-	.release_device = mock_release_device,
-	.device_group = mock_device_group,
-	AUXSHIM_MOCK_IOMMU_OPS_FIELDS
-};
 
 /*
  * Private bus notifiers: on the manual route, what the IOMMU core's probe
@@ -992,7 +985,7 @@ EXPORT_SYMBOL_GPL(auxshim_mock_dev_pasid);
 
 static int __init mock_init(void)
 {
-	int ret;
+	int ret, refused;
 
 	ret = bus_register(&mock_bus);
 	if (ret)
@@ -1021,13 +1014,21 @@ static int __init mock_init(void)
 			 "no way to register a second IOMMU driver on this kernel");
 	} else {
 		ret = auxshim_mockc_register(&mock_iommu, &mock_ops, &mock_bus,
-					     mock_fwnode, MOCK_MAX_PASIDS);
-		if (ret)
+					     mock_fwnode, MOCK_MAX_PASIDS,
+					     &refused);
+		if (ret) {
 			snprintf(mock_why, sizeof(mock_why),
 				 "registering the mock IOMMU (%s) failed: %d",
 				 mock_route_name, ret);
-		else
-			mock_route = mock_route_name;
+		} else {
+			snprintf(mock_route_buf, sizeof(mock_route_buf), "%s",
+				 mock_route_name);
+			if (refused)
+				snprintf(mock_route_buf, sizeof(mock_route_buf),
+					 "%s (iommu_device_register() refused it: %d)",
+					 mock_route_name, refused);
+			mock_route = mock_route_buf;
+		}
 	}
 	if (mock_route)
 		pr_info("mock IOMMU registered: %s\n", mock_route);
