@@ -6,8 +6,9 @@
 #   scripts/build.sh K [make args...]      e.g. scripts/build.sh 6.1 AUXSHIM_TEST=1
 #
 # Copies the sources (not .git, not build products) to
-# $AUXSHIM_CACHE/build/K/tree and runs "make KDIR=... W=1 ARGS" there, on the
-# host or in K's chroot.  Incremental: unchanged files keep their mtimes.
+# $AUXSHIM_CACHE/build/K/tree (or .../tree-test when ARGS contain
+# AUXSHIM_TEST=..., so a test build and a plain one never share objects)
+# and runs "make KDIR=... W=1 ARGS" there, on the host or in K's chroot.  Incremental: unchanged files keep their mtimes.
 # Prints the .ko files it produced.  Exit status: 0 clean build, 1 build
 # failed, 3 built but our own sources produced warnings (they are printed).
 # The full log is $AUXSHIM_CACHE/build/K/build.log.
@@ -34,6 +35,9 @@ do_build() {
 	dir=$AUXSHIM_CACHE/build/$k
 	tree=$dir/tree
 	log=$dir/build.log
+	case " $* " in
+	*" AUXSHIM_TEST="[!\ ]*) tree=$dir/tree-test log=$dir/build-test.log ;;
+	esac
 	kdir=$("$KERNELS_SH" path "$k" kdir)
 	sync_source "$tree"
 	log "$k: make KDIR=$kdir W=1 $* (log: $log)"

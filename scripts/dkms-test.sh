@@ -160,7 +160,12 @@ run_cases() {
 	sync_source "$SRC_PARENT/auxshim-$VERSION"
 	step dkms-add dkms_ add -m auxshim -v "$VERSION" || return 0
 	# shellcheck disable=SC2086
-	if step dkms-build dkms_ build -m auxshim -v "$VERSION" $kopts; then
+	if ! step dkms-build dkms_ build -m auxshim -v "$VERSION" $kopts; then
+		# dkms keeps the make output in its build dir: keep it before removal.
+		cat "$HOST_DTREE/auxshim/$VERSION/build/make.log" >>"$LOG" 2>/dev/null || true
+		grep -E 'error|Error' "$HOST_DTREE/auxshim/$VERSION/build/make.log" 2>/dev/null |
+			head -n 20 >&2 || true
+	else
 		# shellcheck disable=SC2086
 		if step dkms-install dkms_ install -m auxshim -v "$VERSION" $kopts; then
 			check installed-under-updates-dkms installed_all

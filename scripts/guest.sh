@@ -10,8 +10,10 @@
 #                     scripts run in one boot, in order
 #   --ko PATH         add one of our .ko files (repeatable); modules named in
 #                     the scripts' "# auxshim-modules:" headers are taken from
-#                     --modules-dir (default: $AUXSHIM_CACHE/build/K/tree)
-#   --modules-dir D   where header-named modules are looked up
+#                     --modules-dir
+#   --modules-dir D   where header-named modules are looked up (default: the
+#                     test build $AUXSHIM_CACHE/build/K/tree-test for
+#                     *.test.sh/*.bench.sh, the plain build .../tree otherwise)
 #   --devices ARGS    replace the default device set
 #                     ("-device intel-iommu,intremap=on,caching-mode=on -device edu")
 #   --qemu ARGS       extra QEMU arguments (appended)
@@ -184,7 +186,7 @@ parse_args() {
 		--out) OUT=$2; shift ;;
 		--shell) SHELL_MODE=1 ;;
 		--brief) BRIEF=1 ;;
-		-h | --help) sed -n '4,33s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h | --help) sed -n '4,35s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		-*) die "unknown option $1 (see --help)" ;;
 		*) SCRIPTS+=("$(resolve_script "$1")") ;;
 		esac
@@ -199,10 +201,15 @@ parse_args() {
 apply_headers() {
 	local m v ko
 	[ ${#SCRIPTS[@]} -gt 0 ] || return 0
-	MODULES_DIR=${MODULES_DIR:-$AUXSHIM_CACHE/build/$KERNEL/tree}
+	if [ -z "$MODULES_DIR" ]; then
+		MODULES_DIR=$AUXSHIM_CACHE/build/$KERNEL/tree
+		case ${SCRIPTS[0]} in
+		*.test.sh | *.bench.sh) MODULES_DIR=$MODULES_DIR-test ;;
+		esac
+	fi
 	for m in $(header modules "${SCRIPTS[@]}"); do
 		ko=$MODULES_DIR/${m%.ko}.ko
-		[ -f "$ko" ] || die "$ko (asked for by a script header) not built; run scripts/build.sh $KERNEL AUXSHIM_TEST=1"
+		[ -f "$ko" ] || die "$ko (asked for by a script header) not built; run scripts/build.sh $KERNEL$(case $MODULES_DIR in *-test) echo " AUXSHIM_TEST=1" ;; esac)"
 		case " ${KOS[*]} " in *" $ko "*) ;; *) KOS+=("$ko") ;; esac
 	done
 	KMODS=$(header kmods "${SCRIPTS[@]}" | tr '\n' ' ')
@@ -268,8 +275,9 @@ main() {
 	touch "$OUT/ktap.log" "$OUT/console.log"
 
 	local why=""
+	echo "$rc" >"$OUT/qemu.rc"
 	case $rc in
-	1 | 3) ;;
+	33 | 35) ;; # the guest's verdict through isa-debug-exit (tests/guest/init)
 	124 | 137) why="guest timed out after ${TIMEOUT}s (killed)" ;;
 	0) why="guest stopped without a verdict (panic or reboot?)" ;;
 	*) why="qemu exited with status $rc: $(tail -n 3 "$OUT/qemu.out" 2>/dev/null | tr '\n' ' ')" ;;
