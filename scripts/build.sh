@@ -29,6 +29,19 @@ our_warnings() {
 	grep -E "^WARNING: modpost: .*($tree/|auxshim)" "$log" || true
 }
 
+# .ko files the last build did not produce (e.g. test modules left over
+# from an earlier configuration) would be loaded by mistake: remove them.
+drop_stale_modules() {
+	local ko base
+	[ -f "$1/modules.order" ] || return 0
+	for ko in "$1"/*.ko; do
+		[ -f "$ko" ] || continue
+		base=${ko##*/}
+		base=${base%.ko}
+		grep -qE "(^|/)$base\.(ko|o)\$" "$1/modules.order" || rm -f "$ko"
+	done
+}
+
 do_build() {
 	local k=$1 dir tree kdir log rc=0 warns
 	shift
@@ -44,6 +57,7 @@ do_build() {
 	"$KERNELS_SH" run "$k" "$tree" make -j"$(nproc)" KDIR="$kdir" W=1 "$@" \
 		>"$log" 2>&1 || rc=$?
 	warns=$(our_warnings "$tree" "$log")
+	[ "$rc" -ne 0 ] || drop_stale_modules "$tree"
 	if [ "$rc" -ne 0 ]; then
 		grep -E "error|Error|\*\*\*|warning:" "$log" | head -n 40 >&2 || true
 		log "$k: BUILD FAILED (exit $rc; full log: $log)"
