@@ -81,8 +81,6 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 	int bkt;
 
 	memset(c, 0, sizeof(*c));
-	/* Let pending notifier unregistrations (and their frees) finish. */
-	auxshim_unwatch_flush();
 	mutex_lock(&auxshim_lock);
 	hash_for_each(auxshim_table, bkt, grp, hnode) {
 		c->groups++;
@@ -155,8 +153,6 @@ void auxshim_live_put(void)
 struct auxshim_slot {
 	struct device *dev;		/* reference held */
 	struct device *backing;		/* reference held, NULL until looked up */
-	struct auxshim_bus *dev_watch;
-	struct auxshim_bus *backing_watch;
 };
 
 struct auxshim_snapshot {
@@ -188,8 +184,6 @@ static void auxshim_snapshot_release(struct auxshim_snapshot *snap)
 	unsigned int i;
 
 	for (i = 0; i < snap->n; i++) {
-		auxshim_unwatch(snap->slots[i].dev_watch);
-		auxshim_unwatch(snap->slots[i].backing_watch);
 		put_device(snap->slots[i].backing);
 		put_device(snap->slots[i].dev);
 	}
@@ -229,6 +223,7 @@ static int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 	struct auxshim_slot *slot;
 	struct device *backing;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < snap->n; i++) {
 		slot = &snap->slots[i];
@@ -244,12 +239,11 @@ static int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 		}
 		slot->backing = get_device(backing);
 
-		slot->dev_watch = auxshim_watch(slot->dev);
-		if (IS_ERR(slot->dev_watch))
-			return PTR_ERR(slot->dev_watch);
-		slot->backing_watch = auxshim_watch(backing);
-		if (IS_ERR(slot->backing_watch))
-			return PTR_ERR(slot->backing_watch);
+		ret = auxshim_watch(slot->dev);
+		if (!ret)
+			ret = auxshim_watch(backing);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -257,11 +251,10 @@ static int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 /*
  * Find or make the attachment of @domain through @backing for one more
  * device record: an aux attachment where aux is enabled on @backing, a
- * whole-device one otherwise.  Takes over @watch if it makes a new one.
+ * whole-device one otherwise.
  */
 static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
-					   struct device *backing,
-					   struct auxshim_bus **watch)
+					   struct device *backing)
 {
 	enum auxshim_mode mode = auxshim_auxdev_find(backing) ?
 				 AUXSHIM_MODE_AUX : AUXSHIM_MODE_DIRECT;
@@ -295,8 +288,6 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 		return ERR_PTR(ret);
 	}
 	get_device(backing);
-	att->watch = *watch;
-	*watch = NULL;
 	list_add(&att->node, &auxshim_atts);
 	auxshim_live_get();
 	return att;
@@ -385,8 +376,7 @@ static int auxshim_grp_fill(struct auxshim_grp *grp,
 		if (!rec)
 			return -ENOMEM;
 		if (!grp->whole) {
-			att = auxshim_att_get(grp->domain, slot->backing,
-					      &slot->backing_watch);
+			att = auxshim_att_get(grp->domain, slot->backing);
 			if (IS_ERR(att)) {
 				ret = PTR_ERR(att);
 				auxshim_free(rec);
@@ -396,8 +386,6 @@ static int auxshim_grp_fill(struct auxshim_grp *grp,
 			rec->att = att;
 		}
 		rec->dev = get_device(slot->dev);
-		rec->watch = slot->dev_watch;
-		slot->dev_watch = NULL;
 		list_add_tail(&rec->node, &grp->recs);
 	}
 	return 0;
@@ -549,7 +537,6 @@ EXPORT_SYMBOL_GPL(auxshim_dev_has_aux);
 int auxshim_dev_enable_aux(struct device *dev)
 {
 	struct auxshim_auxdev *ad;
-	struct auxshim_bus *watch;
 	int ret;
 
 	if (IS_ERR_OR_NULL(dev))
@@ -559,9 +546,9 @@ int auxshim_dev_enable_aux(struct device *dev)
 	if (!auxshim_compat_dev_has_aux(dev))
 		return -ENODEV;
 
-	watch = auxshim_watch(dev);
-	if (IS_ERR(watch))
-		return PTR_ERR(watch);
+	ret = auxshim_watch(dev);
+	if (ret)
+		return ret;
 
 	mutex_lock(&auxshim_lock);
 	ret = 0;
@@ -579,12 +566,9 @@ int auxshim_dev_enable_aux(struct device *dev)
 		goto out_unlock;
 	}
 	ad->dev = get_device(dev);
-	ad->watch = watch;
-	watch = NULL;
 	list_add(&ad->node, &auxshim_auxdevs);
 out_unlock:
 	mutex_unlock(&auxshim_lock);
-	auxshim_unwatch(watch);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(auxshim_dev_enable_aux);
@@ -627,18 +611,17 @@ EXPORT_SYMBOL_GPL(auxshim_dev_aux_enabled);
 
 int auxshim_aux_attach_device(struct iommu_domain *domain, struct device *dev)
 {
-	struct auxshim_bus *watch;
 	struct auxshim_att *att;
-	int ret = 0;
+	int ret;
 
 	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev))
 		return -EINVAL;
 	if (!auxshim_compat_aux_supported())
 		return -EOPNOTSUPP;
 
-	watch = auxshim_watch(dev);
-	if (IS_ERR(watch))
-		return PTR_ERR(watch);
+	ret = auxshim_watch(dev);
+	if (ret)
+		return ret;
 
 	mutex_lock(&auxshim_lock);
 	if (!auxshim_auxdev_find(dev)) {
@@ -646,7 +629,7 @@ int auxshim_aux_attach_device(struct iommu_domain *domain, struct device *dev)
 		ret = -EINVAL;
 		goto out_unlock;
 	}
-	att = auxshim_att_get(domain, dev, &watch);
+	att = auxshim_att_get(domain, dev);
 	if (IS_ERR(att)) {
 		ret = PTR_ERR(att);
 		goto out_unlock;
@@ -654,7 +637,6 @@ int auxshim_aux_attach_device(struct iommu_domain *domain, struct device *dev)
 	att->ext_users++;
 out_unlock:
 	mutex_unlock(&auxshim_lock);
-	auxshim_unwatch(watch);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(auxshim_aux_attach_device);
@@ -720,9 +702,10 @@ static int __init auxshim_init(void)
 {
 	int ret;
 
-	ret = auxshim_debugfs_init();
+	ret = auxshim_watch_init();
 	if (ret)
 		return ret;
+	auxshim_debugfs_init();
 	pr_info("loaded; aux backend: %s\n", AUXSHIM_AUX_BACKEND);
 	return 0;
 }
@@ -745,7 +728,7 @@ static void __exit auxshim_exit(void)
 	}
 	mutex_unlock(&auxshim_lock);
 
-	auxshim_unwatch_all();
+	auxshim_watch_exit();
 	auxshim_debugfs_exit();
 	rcu_barrier();
 	WARN(atomic_long_read(&auxshim_allocs),

@@ -12,8 +12,6 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 
-struct auxshim_bus;
-
 #include "auxshim.h"
 #include "auxshim_compat.h"
 
@@ -31,7 +29,6 @@ enum auxshim_mode {
 struct auxshim_att {
 	struct list_head node;		/* in auxshim_atts */
 	struct device *backing;		/* reference held */
-	struct auxshim_bus *watch;	/* removal notifier of its bus */
 	struct iommu_domain *domain;
 	enum auxshim_mode mode;		/* DIRECT or AUX */
 	u32 pasid;			/* AUX only */
@@ -43,7 +40,6 @@ struct auxshim_att {
 struct auxshim_rec {
 	struct list_head node;		/* in auxshim_grp.recs */
 	struct device *dev;		/* reference held */
-	struct auxshim_bus *watch;	/* removal notifier of its bus */
 	struct auxshim_att *att;	/* NULL in GROUP mode */
 };
 
@@ -66,7 +62,6 @@ struct auxshim_grp {
 struct auxshim_auxdev {
 	struct list_head node;		/* in auxshim_auxdevs */
 	struct device *dev;		/* reference held */
-	struct auxshim_bus *watch;	/* removal notifier of its bus */
 };
 
 /*
@@ -107,11 +102,10 @@ struct auxshim_auxdev *auxshim_auxdev_find(struct device *dev);
 void auxshim_att_put(struct auxshim_att *att);
 void auxshim_rec_drop(struct auxshim_rec *rec);
 void auxshim_auxdev_drop(struct auxshim_auxdev *ad);
-struct auxshim_bus *auxshim_watch(struct device *dev);
-void auxshim_unwatch(struct auxshim_bus *b);
-void auxshim_unwatch_flush(void);
-void auxshim_unwatch_all(void);
-int auxshim_debugfs_init(void);
+int auxshim_watch(struct device *dev);
+int auxshim_watch_init(void);
+void auxshim_watch_exit(void);
+void auxshim_debugfs_init(void);
 void auxshim_debugfs_exit(void);
 
 /* auxshim_main.c: allocation accounting and the pin on the module */

@@ -7,9 +7,9 @@
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include <linux/notifier.h>
 #include <linux/seq_file.h>
-#include <linux/workqueue.h>
 
 #include "auxshim_priv.h"
 
@@ -100,7 +100,6 @@ void auxshim_att_put(struct auxshim_att *att)
 	else
 		iommu_detach_device(att->domain, att->backing);
 	list_del(&att->node);
-	auxshim_unwatch(att->watch);
 	put_device(att->backing);
 	auxshim_free(att);
 	auxshim_live_put();
@@ -114,7 +113,6 @@ void auxshim_rec_drop(struct auxshim_rec *rec)
 		rec->att->users--;
 		auxshim_att_put(rec->att);
 	}
-	auxshim_unwatch(rec->watch);
 	put_device(rec->dev);
 	auxshim_free(rec);
 }
@@ -124,7 +122,6 @@ void auxshim_auxdev_drop(struct auxshim_auxdev *ad)
 	lockdep_assert_held(&auxshim_lock);
 	list_del(&ad->node);
 	auxshim_compat_disable_aux(ad->dev);
-	auxshim_unwatch(ad->watch);
 	put_device(ad->dev);
 	auxshim_free(ad);
 }
@@ -181,44 +178,28 @@ static void auxshim_forget_device(struct device *dev)
 }
 
 /*
- * Removal notifiers, one per bus that a device the shim holds sits on,
- * counted by the objects that hold such a device (struct auxshim_watch).
- * A bus's notifier goes when its last user does, so that the module that
- * owns the bus (mdev.ko, say) can unload; the unregistration is deferred to
- * a worker because the last user often goes inside that very notifier
- * chain, where unregistering would deadlock.
+ * Removal notifiers, one per bus that a device the shim ever held sits on.
+ * They stay registered until module exit: unregistering one when its last
+ * user goes would mostly happen inside that very chain (deadlock), and a
+ * deferred unregistration races with the unload of the module that owns
+ * the bus (mdev.ko, say), after which the bus is gone (on 5.10 and 6.1
+ * bus_unregister_notifier() then dereferences freed memory).  Instead, when
+ * a module goes, the notifiers on buses inside it are forgotten: its exit()
+ * has already unregistered the bus, and with it the chain.
  */
 struct auxshim_bus {
 	struct list_head node;		/* in auxshim_buses */
 	auxshim_bus_t bus;
 	struct notifier_block nb;
-	atomic_t users;			/* records, attachments, aux devices */
 };
 
 /*
- * auxshim_bus_lock protects auxshim_buses and registration; taken before,
- * never inside, auxshim_lock (the notifier runs under the bus's chain lock
- * and takes auxshim_lock).  Users are counted with atomics instead.
+ * auxshim_bus_lock protects auxshim_buses; taken before, never inside,
+ * auxshim_lock (the removal notifier runs under the bus's chain lock and
+ * takes auxshim_lock).
  */
 static DEFINE_MUTEX(auxshim_bus_lock);
 static LIST_HEAD(auxshim_buses);
-
-static void auxshim_unwatch_work_fn(struct work_struct *work)
-{
-	struct auxshim_bus *b, *nb;
-
-	mutex_lock(&auxshim_bus_lock);
-	list_for_each_entry_safe(b, nb, &auxshim_buses, node) {
-		if (atomic_read(&b->users))
-			continue;
-		bus_unregister_notifier(b->bus, &b->nb);
-		list_del(&b->node);
-		auxshim_free(b);
-	}
-	mutex_unlock(&auxshim_bus_lock);
-}
-
-static DECLARE_WORK(auxshim_unwatch_work, auxshim_unwatch_work_fn);
 
 static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
@@ -229,67 +210,86 @@ static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 	return NOTIFY_OK;
 }
 
-/*
- * Count one more user of @dev's bus, registering its removal notifier on
- * first use.  Returns the handle for auxshim_unwatch(), NULL for a device
- * without a bus (nothing removes it through one), or an ERR_PTR.
- */
-struct auxshim_bus *auxshim_watch(struct device *dev)
+/* Make sure removals of devices on @dev's bus reach the shim. */
+int auxshim_watch(struct device *dev)
 {
 	struct auxshim_bus *b;
-	int ret;
+	int ret = 0;
 
 	if (!dev->bus)
-		return NULL;
+		return 0;	/* nothing can remove it through a bus */
 
 	mutex_lock(&auxshim_bus_lock);
 	list_for_each_entry(b, &auxshim_buses, node)
-		if (b->bus == dev->bus) {
-			atomic_inc(&b->users);
+		if (b->bus == dev->bus)
 			goto out_unlock;
-		}
 
 	b = auxshim_zalloc(sizeof(*b));
 	if (!b) {
-		b = ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
 		goto out_unlock;
 	}
 	b->bus = dev->bus;
 	b->nb.notifier_call = auxshim_bus_notify;
-	atomic_set(&b->users, 1);
 	ret = bus_register_notifier(b->bus, &b->nb);
 	if (ret) {
 		dev_err(dev, "cannot watch bus %s for removals: %d\n",
 			b->bus->name, ret);
 		auxshim_free(b);
-		b = ERR_PTR(ret);
 		goto out_unlock;
 	}
 	list_add(&b->node, &auxshim_buses);
 out_unlock:
 	mutex_unlock(&auxshim_bus_lock);
-	return b;
+	return ret;
 }
 
-/* Drop a user taken by auxshim_watch(); any context that may sleep. */
-void auxshim_unwatch(struct auxshim_bus *b)
+/*
+ * MODULE_STATE_GOING comes after the module's exit() and before its memory
+ * is freed, on every kernel we support: a bus_type inside it is
+ * unregistered by now, so forget (don't unregister) our notifier on it.
+ */
+static int auxshim_module_notify(struct notifier_block *nb,
+				 unsigned long action, void *data)
 {
-	if (!IS_ERR_OR_NULL(b) && atomic_dec_and_test(&b->users))
-		schedule_work(&auxshim_unwatch_work);
+	struct module *mod = data;
+	struct auxshim_bus *b, *n;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+
+	mutex_lock(&auxshim_bus_lock);
+	list_for_each_entry_safe(b, n, &auxshim_buses, node)
+		if (within_module((unsigned long)b->bus, mod)) {
+			list_del(&b->node);
+			auxshim_free(b);
+		}
+	mutex_unlock(&auxshim_bus_lock);
+	return NOTIFY_OK;
 }
 
-/* Wait until notifiers whose last user went are unregistered. */
-void auxshim_unwatch_flush(void)
+static struct notifier_block auxshim_module_nb = {
+	.notifier_call = auxshim_module_notify,
+};
+
+int auxshim_watch_init(void)
 {
-	flush_work(&auxshim_unwatch_work);
+	return register_module_notifier(&auxshim_module_nb);
 }
 
-/* Module exit: every user is gone; unregister what is left. */
-void auxshim_unwatch_all(void)
+/* Module exit: nothing is attached any more; stop watching. */
+void auxshim_watch_exit(void)
 {
-	flush_work(&auxshim_unwatch_work);
-	auxshim_unwatch_work_fn(NULL);
-	WARN_ON(!list_empty(&auxshim_buses));
+	struct auxshim_bus *b, *n;
+
+	unregister_module_notifier(&auxshim_module_nb);
+	mutex_lock(&auxshim_bus_lock);
+	list_for_each_entry_safe(b, n, &auxshim_buses, node) {
+		bus_unregister_notifier(b->bus, &b->nb);
+		list_del(&b->node);
+		auxshim_free(b);
+	}
+	mutex_unlock(&auxshim_bus_lock);
 }
 
 /* debugfs: auxshim/groups, a read-only view of the table for root. */
@@ -326,12 +326,12 @@ static int auxshim_groups_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(auxshim_groups);
 
-int auxshim_debugfs_init(void)
+/* Like all debugfs users, carry on without it if it fails. */
+void auxshim_debugfs_init(void)
 {
 	auxshim_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("groups", 0400, auxshim_debugfs, NULL,
 			    &auxshim_groups_fops);
-	return 0;
 }
 
 void auxshim_debugfs_exit(void)
