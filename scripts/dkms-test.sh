@@ -54,12 +54,15 @@ check() {
 	fi
 }
 
-# dkms, or any command, in this kernel's environment.
+# dkms, or any command, in this kernel's environment, as a user would run
+# it: not inside "make check"'s make (its MAKEFLAGS would leak into the
+# Makefile dkms runs).
 in_env() {
 	if [ -n "$CHROOT" ]; then
 		"$KERNELS_SH" exec "$KERNEL" "$@"
 	else
-		"$@"
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u MAKE_TERMOUT \
+			-u MAKE_TERMERR "$@"
 	fi
 }
 

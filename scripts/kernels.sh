@@ -205,7 +205,8 @@ run_in() {
 	shift 2
 	chroot=$(info_get "$k" chroot)
 	if [ -z "$chroot" ]; then
-		(cd "$dir" && "$@")
+		# Not inside a calling make's jobserver/flags ("make check").
+		(cd "$dir" && exec env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES "$@")
 		return
 	fi
 	[ "$dir" = / ] || dir=$(cd "$dir" && pwd)
