@@ -40,7 +40,7 @@ static unsigned int auxshim_nr_groups;
 static atomic_t auxshim_fail_nth = ATOMIC_INIT(0);
 static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);
 
-static bool auxshim_should_fail(void)
+bool auxshim_should_fail(void)
 {
 	int old = atomic_read(&auxshim_fail_nth);
 
@@ -99,11 +99,6 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 	c->allocs = atomic_long_read(&auxshim_allocs);
 }
 EXPORT_SYMBOL_GPL(auxshim_test_get_counts);
-#else
-static inline bool auxshim_should_fail(void)
-{
-	return false;
-}
 #endif
 
 void *auxshim_zalloc(size_t size)
@@ -470,8 +465,9 @@ void auxshim_detach_group(struct iommu_domain *domain,
 	if (grp && grp->domain == domain) {
 		auxshim_grp_unpublish(grp);
 	} else if (grp || !auxshim_orphan_reap(domain, group)) {
-		pr_warn_once("detach of group %d from a domain it is not attached to through auxshim; ignored\n",
-			     iommu_group_id(group));
+		/* %p, not the id: a stale @group must not be dereferenced. */
+		pr_warn_once("detach of group %p from a domain it is not attached to through auxshim; ignored\n",
+			     group);
 	}
 	mutex_unlock(&auxshim_lock);
 }

@@ -109,6 +109,15 @@ void auxshim_debugfs_init(void);
 void auxshim_debugfs_exit(void);
 
 /* auxshim_main.c: allocation accounting and the pin on the module */
+#ifdef AUXSHIM_TEST_HOOKS
+bool auxshim_should_fail(void);
+#else
+static inline bool auxshim_should_fail(void)
+{
+	return false;
+}
+#endif
+
 void *auxshim_zalloc(size_t size);
 void auxshim_free(const void *p);
 void auxshim_grp_orphan(struct auxshim_grp *grp);

@@ -224,7 +224,11 @@ int auxshim_watch(struct device *dev)
 		if (b->bus == dev->bus)
 			goto out_unlock;
 
-	b = auxshim_zalloc(sizeof(*b));
+	/*
+	 * Not counted with the attachment state (auxshim_zalloc): a watch
+	 * outlives every attachment, until exit or its bus's module goes.
+	 */
+	b = auxshim_should_fail() ? NULL : kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b) {
 		ret = -ENOMEM;
 		goto out_unlock;
@@ -235,7 +239,7 @@ int auxshim_watch(struct device *dev)
 	if (ret) {
 		dev_err(dev, "cannot watch bus %s for removals: %d\n",
 			b->bus->name, ret);
-		auxshim_free(b);
+		kfree(b);
 		goto out_unlock;
 	}
 	list_add(&b->node, &auxshim_buses);
@@ -262,7 +266,7 @@ static int auxshim_module_notify(struct notifier_block *nb,
 	list_for_each_entry_safe(b, n, &auxshim_buses, node)
 		if (within_module((unsigned long)b->bus, mod)) {
 			list_del(&b->node);
-			auxshim_free(b);
+			kfree(b);
 		}
 	mutex_unlock(&auxshim_bus_lock);
 	return NOTIFY_OK;
@@ -287,7 +291,7 @@ void auxshim_watch_exit(void)
 	list_for_each_entry_safe(b, n, &auxshim_buses, node) {
 		bus_unregister_notifier(b->bus, &b->nb);
 		list_del(&b->node);
-		auxshim_free(b);
+		kfree(b);
 	}
 	mutex_unlock(&auxshim_bus_lock);
 }
