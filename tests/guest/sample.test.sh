@@ -162,12 +162,19 @@ sample_suite() {
 	slab_snapshot /tmp/slab.before
 	r0=$(cat /sys/module/auxshim/refcnt)
 	ktap_expect cycles-50 cycles 50
-	slab_snapshot /tmp/slab.after
 	ktap_expect cycles-view-empty view_empty
 	ktap_expect cycles-no-mdevs no_mdevs
 	ktap_expect cycles-avail-4 avail_is 4
 	ktap_expect cycles-shim-refcnt [ "$(cat /sys/module/auxshim/refcnt)" = "$r0" ]
-	grown=$(slab_grown /tmp/slab.before /tmp/slab.after 25)
+	# Deferred frees land later (6.1's kernfs frees the open nodes of the
+	# sysfs files the cycles used with kfree_rcu: ~60 kmalloc-96 objects,
+	# gone within seconds).  Give them up to 10 s; a leak stays.
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		slab_snapshot /tmp/slab.after
+		grown=$(slab_grown /tmp/slab.before /tmp/slab.after 25)
+		[ -z "$grown" ] && break
+		sleep 1
+	done
 	if [ -z "$grown" ]; then
 		ktap_ok cycles-no-slab-growth
 	else
