@@ -22,9 +22,12 @@ struct device;
 struct iommu_domain;
 struct iommu_group;
 
-/**
- * typedef auxshim_lookup_t - map a device of a group to its backing device
+/*
+ * auxshim_lookup_t - map a device of a group to its backing device
  * @dev: a device of the group being attached
+ *
+ * (A plain comment: 6.1's scripts/kernel-doc cannot parse a typedef of a
+ * function returning a pointer.)
  *
  * Called once per device of the group on every auxshim_attach_group(), in
  * process context, with no shim lock held: it may sleep.

@@ -4,9 +4,10 @@
 # Static checks behind "make lint":
 #   - checkpatch.pl --strict --no-tree -f on our .c/.h files (checkpatch from
 #     Debian's linux-source-6.1 tarball, unpacked once into the cache);
+#   - kernel-doc -Werror on the headers (from the same tarball);
 #   - sparse: "make C=2" of the test build for 6.1 through scripts/build.sh
 #     (any warning from our files fails).
-# Exit status non-zero if either reports anything.
+# Exit status non-zero if any of them reports anything.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -15,7 +16,8 @@ CP_DIR=$AUXSHIM_CACHE/checkpatch
 # checkpatch.pl and its data files from linux-source-6.1.
 get_checkpatch() {
 	local tarball deb
-	[ -x "$CP_DIR/scripts/checkpatch.pl" ] && return 0
+	[ -x "$CP_DIR/scripts/checkpatch.pl" ] && [ -f "$CP_DIR/scripts/kernel-doc" ] &&
+		return 0
 	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
 	if [ -z "$tarball" ]; then
 		log "fetching linux-source-6.1 (once) for checkpatch.pl"
@@ -30,7 +32,8 @@ get_checkpatch() {
 	mkdir -p "$CP_DIR"
 	tar -xf "$tarball" -C "$CP_DIR" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch' '*/.clang-format'
+		'*/scripts/const_structs.checkpatch' '*/.clang-format' \
+		'*/scripts/kernel-doc'
 	rm -rf "$CP_DIR.deb"
 	[ -x "$CP_DIR/scripts/checkpatch.pl" ]
 }
@@ -75,10 +78,22 @@ run_checkpatch() {
 	return "$rc"
 }
 
+# kernel-doc of the headers, where every exported function is documented:
+# any warning (a missing or misnamed parameter, a bad section) fails.
+run_kerneldoc() {
+	local out
+	get_checkpatch || { log "kernel-doc: could not get linux-source-6.1"; return 1; }
+	out=$(cd "$AUXSHIM_SRC" && perl "$CP_DIR/scripts/kernel-doc" -none -Werror \
+		include/auxshim.h include/auxshim_testhooks.h 2>&1)
+	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
+}
+
 main() {
 	local rc=0
 	log "checkpatch --strict"
 	run_checkpatch || rc=1
+	log "kernel-doc -Werror"
+	run_kerneldoc || rc=1
 	log "sparse (make C=2, 6.1)"
 	"$AUXSHIM_SRC/scripts/build.sh" 6.1 AUXSHIM_TEST=1 C=2 || rc=1
 	if [ "$rc" -eq 0 ]; then log "lint clean"; else log "lint found problems"; fi
