@@ -84,7 +84,7 @@ run_kerneldoc() {
 	local out
 	get_checkpatch || { log "kernel-doc: could not get linux-source-6.1"; return 1; }
 	out=$(cd "$AUXSHIM_SRC" && perl "$CP_DIR/scripts/kernel-doc" -none -Werror \
-		include/auxshim.h include/auxshim_testhooks.h 2>&1)
+		include/auxshim.h include/auxshim_testhooks.h src/edu.h 2>&1)
 	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
 }
 

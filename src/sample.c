@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 
 #include "auxshim.h"
+#include "edu.h"
 
 #define AUXSHIM_COMPAT_SAMPLE
 #define SAMPLE_TYPE		"edu"
@@ -33,19 +34,7 @@
 #define SAMPLE_TYPE_DESC	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
 #include "auxshim_compat.h"
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_REG_ID	0x00
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_CNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_CMD_RUN	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_ID		0x010000ed
-/* edu's own buffer; QEMU 7.2 aborts unless a transfer ENDS below its end. */
-#define EDU_BUF		0x40000
-#define EDU_BUF_SIZE	4096
+/* Transfers are split into chunks of this size (at most EDU_XFER_MAX). */
 #define EDU_CHUNK	2048
 
 #define SAMPLE_MAX_MDEVS	4
@@ -90,36 +79,6 @@ static unsigned long sample_iova_dst(struct sample_mdev *sm)
 
 /* ---- edu ------------------------------------------------------------------ */
 
-/* One transfer between RAM (@bus) and edu's buffer, waited for. */
-static int edu_dma(struct sample_parent *sp, u64 bus, u32 cnt, bool to_ram)
-{
-	unsigned long timeout = jiffies + 5 * HZ;
-
-	lockdep_assert_held(&sp->lock);
-	BUILD_BUG_ON(EDU_CHUNK >= EDU_BUF_SIZE);
-	if (!cnt || cnt > EDU_CHUNK)
-		return -EINVAL;
-
-	writeq(to_ram ? EDU_BUF : bus, sp->bar + EDU_REG_SRC);
-	writeq(to_ram ? bus : EDU_BUF, sp->bar + EDU_REG_DST);
-	writel(cnt, sp->bar + EDU_REG_CNT);
-	/* The source bytes must reach memory before edu starts. */
-	wmb();
-	writel(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0),
-	       sp->bar + EDU_REG_CMD);
-	while (readl(sp->bar + EDU_REG_CMD) & EDU_CMD_RUN) {
-		if (time_after(jiffies, timeout)) {
-			dev_err(&sp->pdev->dev, "DMA did not complete: %d\n",
-				-ETIMEDOUT);
-			return -ETIMEDOUT;
-		}
-		usleep_range(1000, 2000);
-	}
-	/* Read what edu wrote only after it said it was done. */
-	rmb();
-	return 0;
-}
-
 /*
  * Fill the source with fresh bytes and the destination with their
  * complement, copy source -> edu -> destination in chunks, compare.
@@ -134,15 +93,18 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 	int ret;
 
 	lockdep_assert_held(&sp->lock);
+	BUILD_BUG_ON(EDU_CHUNK > EDU_XFER_MAX);
 	get_random_bytes(src, len);
 	for (i = 0; i < len; i++)
 		dst[i] = ~src[i];
 
 	for (off = 0; off < len; off += n) {
 		n = min_t(size_t, len - off, EDU_CHUNK);
-		ret = edu_dma(sp, sample_iova_src(sm) + off, n, false);
+		ret = edu_dma(&sp->pdev->dev, sp->bar, sample_iova_src(sm) + off,
+			      EDU_BUF, n, false);
 		if (!ret)
-			ret = edu_dma(sp, sample_iova_dst(sm) + off, n, true);
+			ret = edu_dma(&sp->pdev->dev, sp->bar, EDU_BUF,
+				      sample_iova_dst(sm) + off, n, true);
 		if (ret) {
 			snprintf(sm->result, sizeof(sm->result),
 				 "fail %d edu DMA error", ret);

@@ -35,18 +35,6 @@
 #include "auxshim_testhooks.h"
 #include "auxshim_test.h"
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_REG_ID	0x00
-#define EDU_REG_LIVE	0x04
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_CNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_CMD_RUN	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_ID		0x010000ed
-
 /* IOVAs only our domains map, below edu's 28-bit DMA reach. */
 #define IOVA_SRC	0x100000UL
 #define IOVA_DST	0x200000UL
@@ -58,60 +46,15 @@ struct edu *auxshim_test_edu;
 
 /* ---- edu ------------------------------------------------------------------ */
 
-/**
- * edu_dma() - one DMA transfer by edu, waited for
- * @e: the edu device
- * @src: source address (bus address, or edu's buffer for @to_ram)
- * @dst: destination address (edu's buffer, or bus address for @to_ram)
- * @cnt: bytes, at most EDU_XFER_MAX
- * @to_ram: direction: edu's buffer to RAM
- *
- * The device side must lie inside edu's buffer and END below its end, or
- * QEMU 7.2 aborts the whole guest: checked here.  A translation fault does
- * not show: callers compare bytes.
- *
- * Context: process context, sleeps (a transfer takes ~100 ms virtual time).
- * Return: 0, -EINVAL for a bad range, -ETIMEDOUT if edu never finished.
- */
-int edu_dma(struct edu *e, u64 src, u64 dst, u32 cnt, bool to_ram)
-{
-	u64 devside = to_ram ? src : dst;
-	unsigned long timeout;
-
-	if (!cnt || cnt > EDU_XFER_MAX || devside < EDU_BUF ||
-	    devside + cnt >= EDU_BUF + 4096)
-		return -EINVAL;
-
-	writeq(src, e->bar + EDU_REG_SRC);
-	writeq(dst, e->bar + EDU_REG_DST);
-	writel(cnt, e->bar + EDU_REG_CNT);
-	/* The buffers' contents must reach memory before edu starts. */
-	wmb();
-	writel(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0), e->bar + EDU_REG_CMD);
-
-	timeout = jiffies + 5 * HZ;
-	while (readl(e->bar + EDU_REG_CMD) & EDU_CMD_RUN) {
-		if (time_after(jiffies, timeout)) {
-			dev_err(&e->pdev->dev, "DMA did not complete: %d\n",
-				-ETIMEDOUT);
-			return -ETIMEDOUT;
-		}
-		usleep_range(1000, 2000);
-	}
-	/* Read what edu wrote only after it said it was done. */
-	rmb();
-	return 0;
-}
-
 /* RAM at @src_bus -> edu -> RAM at @dst_bus. */
 static int edu_roundtrip(struct edu *e, u64 src_bus, u64 dst_bus, u32 cnt)
 {
 	int ret;
 
-	ret = edu_dma(e, src_bus, EDU_BUF, cnt, false);
+	ret = edu_dma(&e->pdev->dev, e->bar, src_bus, EDU_BUF, cnt, false);
 	if (ret)
 		return ret;
-	return edu_dma(e, EDU_BUF, dst_bus, cnt, true);
+	return edu_dma(&e->pdev->dev, e->bar, EDU_BUF, dst_bus, cnt, true);
 }
 
 /* ---- KTAP ------------------------------------------------------------------ */
@@ -542,9 +485,9 @@ static void unmapped_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
 
 	/* Read: edu pulls from the unmapped IOVA, then pushes to IOVA_DST. */
 	memset(dst, 0, PAGE_SIZE);
-	ret = edu_dma(e, pa, EDU_BUF, XFER, false);
+	ret = edu_dma(&e->pdev->dev, e->bar, pa, EDU_BUF, XFER, false);
 	if (!ret)
-		ret = edu_dma(e, EDU_BUF, IOVA_DST, XFER, true);
+		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, IOVA_DST, XFER, true);
 	EXPECT(t, !ret, "edu DMA error %d", ret);
 	EXPECT(t, memcmp(dst, victim, XFER),
 	       "a read from unmapped IOVA %pa delivered the bytes at that physical address",
@@ -552,9 +495,9 @@ static void unmapped_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
 
 	/* Write: a fresh pattern into edu, then out to the unmapped IOVA. */
 	get_random_bytes(src, XFER);
-	ret = edu_dma(e, IOVA_SRC, EDU_BUF, XFER, false);
+	ret = edu_dma(&e->pdev->dev, e->bar, IOVA_SRC, EDU_BUF, XFER, false);
 	if (!ret)
-		ret = edu_dma(e, EDU_BUF, pa, XFER, true);
+		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, pa, XFER, true);
 	EXPECT(t, !ret, "edu DMA error %d", ret);
 	EXPECT(t, !memcmp(victim, saved, PAGE_SIZE),
 	       "a write to unmapped IOVA %pa changed that physical page", &pa);

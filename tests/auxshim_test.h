@@ -10,6 +10,8 @@
 #include <linux/pci.h>
 #include <linux/types.h>
 
+#include "src/edu.h"
+
 struct iommu_domain;
 struct iommu_group;
 
@@ -28,12 +30,6 @@ struct edu {
  */
 extern struct mutex auxshim_test_lock;
 extern struct edu *auxshim_test_edu;
-
-/* edu's device-side buffer and the largest single transfer QEMU 7.2 takes */
-#define EDU_BUF		0x40000
-#define EDU_XFER_MAX	4095
-
-int edu_dma(struct edu *e, u64 src, u64 dst, u32 cnt, bool to_ram);
 
 /* benchmark (auxshim_test_bench.c) */
 int auxshim_test_bench(struct edu *e, unsigned long iters,

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * QEMU's edu device (hw/misc/edu.c), the project's DMA witness: its
+ * registers and one DMA transfer.  Shared by the sample driver and the
+ * in-guest tests, so that edu's quirks are known in one place.
+ */
+#ifndef AUXSHIM_EDU_H
+#define AUXSHIM_EDU_H
+
+#include <linux/bits.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_REG_ID	0x00
+#define EDU_REG_LIVE	0x04	/* reads back the complement of what was written */
+#define EDU_REG_SRC	0x80
+#define EDU_REG_DST	0x88
+#define EDU_REG_CNT	0x90
+#define EDU_REG_CMD	0x98
+#define EDU_CMD_RUN	BIT(0)
+#define EDU_CMD_TO_RAM	BIT(1)
+#define EDU_ID		0x010000ed
+
+/* edu's own buffer; QEMU 7.2 aborts unless a transfer ENDS below its end. */
+#define EDU_BUF		0x40000
+#define EDU_BUF_SIZE	4096
+#define EDU_XFER_MAX	(EDU_BUF_SIZE - 1)
+
+/**
+ * edu_dma() - one DMA transfer by edu, waited for
+ * @dev: edu's device, for messages
+ * @bar: edu's BAR0
+ * @src: source address (bus address, or edu's buffer when @to_ram)
+ * @dst: destination address (edu's buffer, or bus address when @to_ram)
+ * @cnt: bytes, at most EDU_XFER_MAX
+ * @to_ram: direction: edu's buffer to RAM
+ *
+ * The device side must lie inside edu's buffer and end below its end, or
+ * QEMU 7.2 aborts the whole guest: checked here.  A translation fault does
+ * not show as an error: callers compare bytes.
+ *
+ * Context: process context, sleeps (a transfer takes ~100 ms virtual time);
+ * the caller serializes use of edu's one DMA engine.
+ * Return: 0, -EINVAL for a bad range, -ETIMEDOUT if edu never finished.
+ */
+static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
+			  u64 dst, u32 cnt, bool to_ram)
+{
+	u64 devside = to_ram ? src : dst;
+	unsigned long timeout;
+
+	if (!cnt || cnt > EDU_XFER_MAX || devside < EDU_BUF ||
+	    devside + cnt >= EDU_BUF + EDU_BUF_SIZE)
+		return -EINVAL;
+
+	writeq(src, bar + EDU_REG_SRC);
+	writeq(dst, bar + EDU_REG_DST);
+	writel(cnt, bar + EDU_REG_CNT);
+	/* The source bytes must reach memory before edu starts. */
+	wmb();
+	writel(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0), bar + EDU_REG_CMD);
+
+	timeout = jiffies + 5 * HZ;
+	while (readl(bar + EDU_REG_CMD) & EDU_CMD_RUN) {
+		if (time_after(jiffies, timeout)) {
+			dev_err(dev, "DMA did not complete: %d\n", -ETIMEDOUT);
+			return -ETIMEDOUT;
+		}
+		usleep_range(1000, 2000);
+	}
+	/* Read what edu wrote only after it said it was done. */
+	rmb();
+	return 0;
+}
+
+#endif /* AUXSHIM_EDU_H */
