@@ -20,7 +20,18 @@ AUXSHIM_TEST ?=
 export AUXSHIM_TEST
 
 PWD_ := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-CONFIG_H := $(PWD_)/auxshim_config.h
+# Each module's probe results sit beside its compat.h.  The shim is always
+# probed; the sample only where the kernel has mdev (Kbuild builds it only
+# there); the test IOMMU only in a test build.
+KCONFIG_AUTO := $(KDIR)/include/config/auto.conf
+HAVE_MDEV := $(shell grep -qs '^CONFIG_VFIO_MDEV=[ym]' "$(KCONFIG_AUTO)" && echo 1)
+CONFTEST_H := $(PWD_)/src/shim/conftest.h
+ifneq ($(HAVE_MDEV),)
+CONFTEST_H += $(PWD_)/src/sample/conftest.h
+endif
+ifneq ($(AUXSHIM_TEST),)
+CONFTEST_H += $(PWD_)/tests/mock/conftest.h
+endif
 
 .PHONY: all modules clean config check demo bench lint help headers-check sign FORCE
 
@@ -31,23 +42,28 @@ headers-check:
 	  echo "auxshim: no kernel headers for $(KERNELRELEASE) at $(KDIR); install linux-headers-$(KERNELRELEASE) or pass KDIR=/path/to/kernel/build." >&2; \
 	  exit 1; }
 
-# Feature probes: one compile test per kernel API (scripts/probes/*.c),
-# rerun whenever the kernel build directory or the probes change.
-$(CONFIG_H): headers-check FORCE
-	@$(PWD_)/scripts/conftest.sh "$(KDIR)" "$@" $(PROBE_CC)
+# Feature probes: one compile test per kernel API
+# (scripts/probes/<module>/*.c), rerun whenever the kernel build directory
+# or the probes change.
+$(PWD_)/src/shim/conftest.h: headers-check FORCE
+	@$(PWD_)/scripts/conftest.sh "$(KDIR)" shim "$@" $(PROBE_CC)
+$(PWD_)/src/sample/conftest.h: headers-check FORCE
+	@$(PWD_)/scripts/conftest.sh "$(KDIR)" sample "$@" $(PROBE_CC)
+$(PWD_)/tests/mock/conftest.h: headers-check FORCE
+	@$(PWD_)/scripts/conftest.sh "$(KDIR)" mock "$@" $(PROBE_CC)
 
 # Probes must use the compiler the modules use: the kernel's, unless the
 # caller chose one (make's built-in CC=cc is no choice).
 PROBE_CC := $(if $(filter command line environment,$(origin CC)),CC="$(CC)")
 
-config: $(CONFIG_H)
+config: $(CONFTEST_H)
 
-modules: $(CONFIG_H)
+modules: $(CONFTEST_H)
 	$(MAKE) -C "$(KDIR)" M="$(PWD_)" modules
 
 clean:
 	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(PWD_)" clean; fi
-	rm -f $(CONFIG_H) $(PWD_)/.auxshim_config.stamp
+	rm -f $(PWD_)/src/shim/conftest.h $(PWD_)/src/sample/conftest.h $(PWD_)/tests/mock/conftest.h
 
 # For Secure Boot: the key DKMS signs with, enrolled once with mokutil.
 SIGN_KEY ?= /var/lib/dkms/mok.key

@@ -105,6 +105,36 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
 int auxshim_get_pasid(struct iommu_domain *domain, struct device *dev);
 
 /**
+ * enum auxshim_mode - how a device of an attached group was attached
+ * @AUXSHIM_MODE_GROUP: with its whole group (auxshim_attach_group() with a
+ *	NULL lookup, like iommu_attach_group())
+ * @AUXSHIM_MODE_DIRECT: through a whole-device attach of its backing device
+ * @AUXSHIM_MODE_AUX: through an aux domain or a PASID of its backing device
+ */
+enum auxshim_mode {
+	AUXSHIM_MODE_GROUP,
+	AUXSHIM_MODE_DIRECT,
+	AUXSHIM_MODE_AUX,
+};
+
+/**
+ * auxshim_get_mode() - how a device of an attached group was attached
+ * @domain: the domain attached to @dev's group
+ * @dev: a device of a group attached through auxshim_attach_group()
+ *
+ * Added after the fixed API: tells the modes apart without reading them
+ * out of auxshim_get_pasid()'s errors, whose -EINVAL also means "another
+ * domain".
+ *
+ * Context: process context, may sleep.
+ *
+ * Return: an &enum auxshim_mode (>= 0); -EINVAL if @domain or @dev is NULL
+ * or an ERR_PTR, or @domain is not the domain of @dev's group; -ENODEV if
+ * the shim knows nothing of @dev.
+ */
+int auxshim_get_mode(struct iommu_domain *domain, struct device *dev);
+
+/**
  * auxshim_dev_has_aux() - can @dev take aux domains?
  * @dev: a (physical) device
  *

@@ -102,7 +102,7 @@ sync_source() {
 		--exclude=/.git --exclude=/.ci \
 		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
-		--exclude=auxshim_config.h --exclude='.auxshim_config*' \
+		--exclude=conftest.h \
 		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
 		"$AUXSHIM_SRC/" "$1/"
 }

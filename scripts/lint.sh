@@ -65,7 +65,7 @@ run_checkpatch() {
 	for f in $files; do
 		case $f in
 		scripts/probes/*) probes="$probes $f" ;;
-		include/auxshim_compat.h) compat="$compat $f" ;;
+		*/compat.h) compat="$compat $f" ;;
 		*) rest="$rest $f" ;;
 		esac
 	done
@@ -84,7 +84,7 @@ run_kerneldoc() {
 	local out
 	get_checkpatch || { log "kernel-doc: could not get linux-source-6.1"; return 1; }
 	out=$(cd "$AUXSHIM_SRC" && perl "$CP_DIR/scripts/kernel-doc" -none -Werror \
-		include/auxshim.h include/auxshim_testhooks.h src/edu.h 2>&1)
+		include/auxshim.h src/shim/test_hooks.h src/sample/edu.h 2>&1)
 	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
 }
 

@@ -32,7 +32,7 @@
 #include <linux/workqueue.h>
 
 #include "auxshim.h"
-#include "auxshim_testhooks.h"
+#include "src/shim/test_hooks.h"
 #include "auxshim_test.h"
 
 /* IOVAs only our domains map, below edu's 28-bit DMA reach. */

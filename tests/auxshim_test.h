@@ -10,7 +10,7 @@
 #include <linux/pci.h>
 #include <linux/types.h>
 
-#include "src/edu.h"
+#include "src/sample/edu.h"
 
 struct iommu_domain;
 struct iommu_group;

@@ -13,13 +13,7 @@
 #include <linux/slab.h>
 
 #include "auxshim.h"
-#include "auxshim_compat.h"
-
-enum auxshim_mode {
-	AUXSHIM_MODE_GROUP,	/* iommu_attach_group() of the whole group */
-	AUXSHIM_MODE_DIRECT,	/* whole-device attach of the backing device */
-	AUXSHIM_MODE_AUX,	/* aux domain / PASID on the backing device */
-};
+#include "compat.h"
 
 /*
  * One kernel-level attachment of @domain through @backing, shared by every

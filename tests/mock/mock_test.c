@@ -16,8 +16,8 @@
 #include <linux/slab.h>
 
 #include "auxshim.h"
-#include "auxshim_compat.h"
-#include "auxshim_testhooks.h"
+#include "src/shim/compat.h"
+#include "src/shim/test_hooks.h"
 #include "mock_iommu.h"
 
 static int stress_secs = 20;

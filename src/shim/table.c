@@ -11,7 +11,7 @@
 #include <linux/notifier.h>
 #include <linux/seq_file.h>
 
-#include "auxshim_priv.h"
+#include "internal.h"
 
 /* Serializes every writer; see its declaration in auxshim_priv.h. */
 DEFINE_MUTEX(auxshim_lock);

@@ -16,10 +16,10 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "auxshim_priv.h"
+#include "internal.h"
 
 #ifdef AUXSHIM_TEST_HOOKS
-#include "auxshim_testhooks.h"
+#include "test_hooks.h"
 #endif
 
 /* Live objects the shim allocated; checked for leaks at exit and by tests. */
@@ -523,6 +523,28 @@ int auxshim_get_pasid(struct iommu_domain *domain, struct device *dev)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(auxshim_get_pasid);
+
+int auxshim_get_mode(struct iommu_domain *domain, struct device *dev)
+{
+	struct auxshim_grp *grp;
+	struct auxshim_rec *rec;
+	int ret;
+
+	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev))
+		return -EINVAL;
+
+	mutex_lock(&auxshim_lock);
+	rec = auxshim_rec_find(dev, &grp);
+	if (!rec)
+		ret = -ENODEV;
+	else if (grp->domain != domain)
+		ret = -EINVAL;
+	else
+		ret = rec->att ? rec->att->mode : AUXSHIM_MODE_GROUP;
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(auxshim_get_mode);
 
 bool auxshim_dev_has_aux(struct device *dev)
 {

@@ -27,7 +27,7 @@
 
 /* auxshim_compat.h builds mock_ops from the callbacks below. */
 #define AUXSHIM_MOCK_OPS
-#include "auxshim_compat.h"
+#include "compat.h"
 #include "mock_iommu.h"
 
 #define MOCK_PTES_PER_LEAF	(PAGE_SIZE / sizeof(u64))

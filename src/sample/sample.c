@@ -32,7 +32,7 @@
 #define SAMPLE_TYPE		"edu"
 #define SAMPLE_TYPE_NAME	"edu-dma-slice"
 #define SAMPLE_TYPE_DESC	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
-#include "auxshim_compat.h"
+#include "compat.h"
 
 /* Transfers are split into chunks of this size (at most EDU_XFER_MAX). */
 #define EDU_CHUNK	2048
