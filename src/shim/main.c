@@ -72,6 +72,12 @@ bool auxshim_test_fail_fired(void)
 }
 EXPORT_SYMBOL_GPL(auxshim_test_fail_fired);
 
+const char *auxshim_test_aux_backend(void)
+{
+	return AUXSHIM_AUX_BACKEND;
+}
+EXPORT_SYMBOL_GPL(auxshim_test_aux_backend);
+
 void auxshim_test_get_counts(struct auxshim_test_counts *c)
 {
 	struct auxshim_grp *grp;

@@ -41,4 +41,10 @@ void auxshim_test_fail_nth(unsigned int nth);
 /* Has the injected failure fired since the last auxshim_test_fail_nth()? */
 bool auxshim_test_fail_fired(void);
 
+/*
+ * How this build of the shim does "aux": "aux-domain", "pasid" or "none"
+ * (then every aux call returns -EOPNOTSUPP).
+ */
+const char *auxshim_test_aux_backend(void);
+
 #endif /* AUXSHIM_TESTHOOKS_H */

@@ -16,7 +16,6 @@
 #include <linux/slab.h>
 
 #include "auxshim.h"
-#include "src/shim/compat.h"
 #include "src/shim/test_hooks.h"
 #include "mock_iommu.h"
 
@@ -201,7 +200,7 @@ static int mt_translation(void)
 	}
 	if (mt_fail(&ret, __LINE__, auxshim_dev_has_aux(mt_p[0]) == mt_aux,
 		    "has_aux(p0) %d, backend %s", auxshim_dev_has_aux(mt_p[0]),
-		    AUXSHIM_AUX_BACKEND))
+		    auxshim_test_aux_backend()))
 		goto out;
 	if (mt_fail(&ret, __LINE__, !auxshim_dev_has_aux(mt_p[3]),
 		    "has_aux(p3) without PASIDs"))
@@ -337,7 +336,7 @@ static int mt_need_aux(void)
 		return 0;
 	snprintf(mt_reason, sizeof(mt_reason),
 		 "no aux/PASID attach on this kernel (aux backend %s)",
-		 AUXSHIM_AUX_BACKEND);
+		 auxshim_test_aux_backend());
 	return -EOPNOTSUPP;
 }
 
@@ -1239,9 +1238,9 @@ static int __init mocktest_init(void)
 
 	pr_info("KTAP version 1\n");
 	pr_info("1..%zu\n", ARRAY_SIZE(mt_cases));
-	pr_info("# aux backend %s; mock IOMMU: %s\n", AUXSHIM_AUX_BACKEND,
+	pr_info("# aux backend %s; mock IOMMU: %s\n", auxshim_test_aux_backend(),
 		route ? route : auxshim_mock_why());
-	mt_aux = auxshim_compat_aux_supported();
+	mt_aux = strcmp(auxshim_test_aux_backend(), "none") != 0;
 	if (route)
 		ret = mt_add_devices();
 
