@@ -129,6 +129,32 @@ cleanup() {
 	rm -rf "$HOST_DTREE/auxshim" "$HOST_ITREE/$REL/updates/dkms"/auxshim*
 }
 
+# The modules dkms.conf names for the kernel headers at $1.
+conf_modules() {
+	kernelver=$REL kernel_source_dir=$1 \
+		bash -c '. "$1" && echo "${BUILT_MODULE_NAME[@]}"' _ "$AUXSHIM_SRC/dkms.conf"
+}
+
+# The shim is built for every kernel with the IOMMU API; the sample only
+# where the kernel has mdev: the same headers with CONFIG_VFIO_MDEV taken
+# out of .config must leave only the shim.
+sample_gated_on_mdev() {
+	local t rc=0 got
+	t=$(mktemp -d)
+	grep -v '^CONFIG_VFIO_MDEV=' "$KDIR_HOST/.config" >"$t/.config"
+	got=$(conf_modules "$t")
+	[ "$got" = auxshim ] || { echo "without mdev: '$got', expected 'auxshim'"; rc=1; }
+	case " $MODULES " in
+	*" auxshim_sample "*) ;;
+	*) grep -q '^CONFIG_VFIO_MDEV=[ym]' "$KDIR_HOST/.config" &&
+		{ echo "with mdev: '$MODULES' lacks auxshim_sample"; rc=1; } ;;
+	esac
+	grep -q '^BUILD_EXCLUSIVE_CONFIG="CONFIG_IOMMU_API"$' "$AUXSHIM_SRC/dkms.conf" ||
+		{ echo "the shim must be gated on CONFIG_IOMMU_API alone"; rc=1; }
+	rm -rf "$t"
+	return "$rc"
+}
+
 setup() {
 	KERNEL=$1
 	"$KERNELS_SH" fetch "$KERNEL"
@@ -136,7 +162,12 @@ setup() {
 	CHROOT=$("$KERNELS_SH" path "$KERNEL" chroot)
 	VERSION=$(package_version)
 	[ -n "$VERSION" ] || die "no PACKAGE_VERSION in $AUXSHIM_SRC/dkms.conf"
-	MODULES=$(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\{0,1\}\([^"]*\)"\{0,1\}/\1/p' "$AUXSHIM_SRC/dkms.conf")
+	# The modules DKMS should build for this kernel: dkms.conf read the way
+	# DKMS reads it (sourced, with kernel_source_dir set), so that the
+	# sample is expected exactly where the kernel has mdev.
+	KDIR_HOST=$CHROOT$("$KERNELS_SH" path "$KERNEL" kdir)
+	MODULES=$(conf_modules "$KDIR_HOST")
+	[ -n "$MODULES" ] || die "dkms.conf names no module"
 	local d=$AUXSHIM_CACHE/dkms/$KERNEL
 	mkdir -p "$d" "$AUXSHIM_CACHE/locks"
 	LOG=$d/dkms.log
@@ -160,6 +191,7 @@ run_cases() {
 	[ -n "$CHROOT" ] ||
 		kopts="$kopts --kernelsourcedir $("$KERNELS_SH" path "$KERNEL" kdir) --no-depmod"
 	cleanup
+	check sample-gated-on-mdev sample_gated_on_mdev
 	sync_source "$SRC_PARENT/auxshim-$VERSION"
 	step dkms-add dkms_ add -m auxshim -v "$VERSION" || return 0
 	# shellcheck disable=SC2086

@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * auxshim internals, shared by auxshim_main.c (the API) and
- * auxshim_table.c (records, removal notifiers, debugfs).
+ * The shim's core (core.c): its objects and the calls its other parts make.
+ * Calls flow one way: main.c (the module face) calls watch.c and the core;
+ * watch.c, debugfs.c and test_hooks.c call the core; the core calls none
+ * of them.
  */
-#ifndef AUXSHIM_PRIV_H
-#define AUXSHIM_PRIV_H
+#ifndef AUXSHIM_INTERNAL_H
+#define AUXSHIM_INTERNAL_H
 
-#include <linux/hashtable.h>
 #include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/rcupdate.h>
-#include <linux/slab.h>
+#include <linux/types.h>
 
 #include "auxshim.h"
 #include "compat.h"
+
+struct seq_file;
 
 /*
  * One kernel-level attachment of @domain through @backing, shared by every
@@ -30,25 +32,28 @@ struct auxshim_att {
 	unsigned int ext_users;
 };
 
-/* One device of an attached group. */
+/* One device of an attached group; readers walk a group's records. */
 struct auxshim_rec {
-	struct list_head node;		/* in auxshim_grp.recs */
+	struct list_head node;		/* in auxshim_grp.recs, RCU */
 	struct device *dev;		/* reference held */
 	struct auxshim_att *att;	/* NULL in GROUP mode */
+	struct rcu_head rcu;
 };
 
 /*
- * A group attached through the shim.  Readers find it under RCU by its
- * iommu_group pointer and read only @group and @domain, which never change
- * while it is in the table.  It stays until auxshim_detach_group(), or
- * until its last device goes away.
+ * A group attached through the shim, found under RCU by its iommu_group
+ * pointer.  @group and @domain never change while it is in the table.  A
+ * tombstone is what is left when the group's last device went away: no
+ * records, no group reference, only the key that the owner's
+ * auxshim_detach_group() names; readers skip it.
  */
 struct auxshim_grp {
-	struct hlist_node hnode;	/* in auxshim_table, RCU */
-	struct iommu_group *group;	/* reference held */
+	struct hlist_node hnode;	/* in the table, RCU */
+	struct iommu_group *group;	/* reference held unless @tombstone */
 	struct iommu_domain *domain;
 	bool whole;			/* attached with iommu_attach_group() */
-	struct list_head recs;		/* of struct auxshim_rec */
+	bool tombstone;
+	struct list_head recs;		/* of struct auxshim_rec, RCU */
 	struct rcu_head rcu;
 };
 
@@ -59,17 +64,31 @@ struct auxshim_auxdev {
 };
 
 /*
- * auxshim_lock serializes every writer and protects auxshim_table (whose
- * readers use RCU), auxshim_atts, auxshim_auxdevs and all the records and
- * counts hanging off them.  Lock order: auxshim_lock, then the IOMMU core's
- * group locks.  Never held across a lookup callback or a bus notifier
- * (un)registration.
+ * One device of a group being attached, resolved before the attach takes
+ * auxshim_lock: the lookup may sleep and take locks of its own.
  */
-extern struct mutex auxshim_lock;
-#define AUXSHIM_HASH_BITS 7
-extern DECLARE_HASHTABLE(auxshim_table, AUXSHIM_HASH_BITS);
-extern struct list_head auxshim_atts;
-extern struct list_head auxshim_auxdevs;
+struct auxshim_slot {
+	struct device *dev;		/* reference held */
+	struct device *backing;		/* reference held; NULL until looked up */
+	bool gone;			/* removed meanwhile; auxshim_lock */
+};
+
+/* An attach in flight: removals mark its slots (see auxshim_forget_device). */
+struct auxshim_snapshot {
+	struct list_head node;		/* in auxshim_pending, auxshim_lock */
+	struct auxshim_slot *slots;
+	unsigned int n, max;
+	int err;
+};
+
+/* What debugfs and the test hooks see of the state, under auxshim_lock. */
+struct auxshim_visitor {
+	void (*grp)(struct auxshim_visitor *v, const struct auxshim_grp *grp);
+	void (*rec)(struct auxshim_visitor *v, const struct auxshim_grp *grp,
+		    const struct auxshim_rec *rec);
+	void (*att)(struct auxshim_visitor *v, const struct auxshim_att *att);
+	void (*auxdev)(struct auxshim_visitor *v, const struct auxshim_auxdev *ad);
+};
 
 static inline const char *auxshim_mode_name(enum auxshim_mode mode)
 {
@@ -84,38 +103,40 @@ static inline const char *auxshim_mode_name(enum auxshim_mode mode)
 	return "?";
 }
 
-/* auxshim_table.c */
-struct auxshim_grp *auxshim_grp_find(struct iommu_group *group);
-struct auxshim_grp *auxshim_grp_find_rcu(struct iommu_group *group);
-struct auxshim_rec *auxshim_rec_find(struct device *dev,
-				     struct auxshim_grp **grpp);
-struct auxshim_att *auxshim_att_find(struct iommu_domain *domain,
-				     struct device *backing,
-				     enum auxshim_mode mode);
-struct auxshim_auxdev *auxshim_auxdev_find(struct device *dev);
-void auxshim_att_put(struct auxshim_att *att);
-void auxshim_rec_drop(struct auxshim_rec *rec);
-void auxshim_auxdev_drop(struct auxshim_auxdev *ad);
-int auxshim_watch(struct device *dev);
-int auxshim_watch_init(void);
-void auxshim_watch_exit(void);
-void auxshim_debugfs_init(void);
-void auxshim_debugfs_exit(void);
+/* core.c: attach and detach */
+int auxshim_snapshot_take(struct iommu_group *group,
+			  struct auxshim_snapshot *snap);
+int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
+			     auxshim_lookup_t lookup);
+void auxshim_snapshot_release(struct auxshim_snapshot *snap);
+int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
+			struct auxshim_snapshot *snap, bool whole);
+void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group);
 
-/* auxshim_main.c: allocation accounting and the pin on the module */
-#ifdef AUXSHIM_TEST_HOOKS
-bool auxshim_should_fail(void);
-#else
-static inline bool auxshim_should_fail(void)
-{
-	return false;
-}
-#endif
+/* core.c: the read side and queries */
+struct iommu_domain *auxshim_core_domain_rcu(struct device *dev);
+int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
+			  enum auxshim_mode *mode, u32 *pasid);
 
-void *auxshim_zalloc(size_t size);
-void auxshim_free(const void *p);
-void auxshim_grp_orphan(struct auxshim_grp *grp);
-void auxshim_live_get(void);
-void auxshim_live_put(void);
+/* core.c: the aux-device API */
+int auxshim_core_enable_aux(struct device *dev);
+int auxshim_core_disable_aux(struct device *dev);
+bool auxshim_core_aux_enabled(struct device *dev);
+int auxshim_core_aux_attach(struct iommu_domain *domain, struct device *dev);
+bool auxshim_core_aux_detach(struct iommu_domain *domain, struct device *dev);
+int auxshim_core_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
 
-#endif /* AUXSHIM_PRIV_H */
+/* core.c: removal, inspection, exit */
+bool auxshim_core_holds_anything(void);
+void auxshim_forget_device(struct device *dev);
+void auxshim_core_visit(struct auxshim_visitor *v);
+long auxshim_core_allocs(void);
+unsigned long auxshim_core_removals(void);
+void auxshim_core_exit(void);
+
+/* core.c: allocation failure injection, test builds only */
+void auxshim_core_fail_nth(unsigned int nth);
+bool auxshim_core_fail_fired(void);
+bool auxshim_core_should_fail(void);
+
+#endif /* AUXSHIM_INTERNAL_H */

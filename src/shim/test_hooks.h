@@ -18,6 +18,10 @@
  * @attachments: kernel-level attachments (direct, aux or whole group)
  * @aux_devs: devices with aux enabled through the shim
  * @allocs: live objects the shim allocated (must reach 0 when idle)
+ * @tombstones: groups whose last device went away, awaiting their owner's
+ *	detach (each is one of @allocs)
+ * @removals: device removals that reached the shim's core since load; the
+ *	removal watchers let through only those that can concern it
  */
 struct auxshim_test_counts {
 	unsigned int groups;
@@ -25,6 +29,8 @@ struct auxshim_test_counts {
 	unsigned int attachments;
 	unsigned int aux_devs;
 	long allocs;
+	unsigned int tombstones;
+	unsigned long removals;
 };
 
 void auxshim_test_get_counts(struct auxshim_test_counts *c);

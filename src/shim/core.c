@@ -1,0 +1,888 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The shim's core: its state and the life of each of its objects, read top
+ * to bottom.  An attachment (struct auxshim_att) is one kernel-level attach
+ * through a backing device; a record (struct auxshim_rec) is one device of
+ * an attached group and shares an attachment; a group entry (struct
+ * auxshim_grp) holds the records and is what readers find under RCU.  The
+ * core calls no other part of the shim (see internal.h).
+ */
+#include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/hashtable.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/* ---- state ---------------------------------------------------------------- */
+
+/*
+ * auxshim_lock serializes every writer and protects the table (whose
+ * readers use RCU), auxshim_atts, auxshim_auxdevs, auxshim_pending and all
+ * the objects and counts hanging off them.  Lock order: auxshim_lock, then
+ * the IOMMU core's group locks.  Never held across a lookup callback or a
+ * bus notifier (un)registration.
+ */
+static DEFINE_MUTEX(auxshim_lock);
+#define AUXSHIM_HASH_BITS 7
+static DEFINE_HASHTABLE(auxshim_table, AUXSHIM_HASH_BITS);
+static LIST_HEAD(auxshim_atts);
+static LIST_HEAD(auxshim_auxdevs);
+static LIST_HEAD(auxshim_pending);
+
+/* Live groups in the table (not tombstones), so readers skip an empty one. */
+static unsigned int auxshim_nr_groups;
+
+/*
+ * Attachments and live group entries.  While there are any the module pins
+ * itself, so that it never unloads with live records.
+ */
+static unsigned int auxshim_live;
+
+/* Devices with aux enabled; with the two above, what removals must see. */
+static unsigned int auxshim_nr_auxdevs;
+
+/* Attaches between their snapshot and their publication (lock-free reads). */
+static atomic_t auxshim_inflight = ATOMIC_INIT(0);
+
+/* Removals seen while attaches were in flight. */
+static unsigned long auxshim_removal_gen;
+
+/* Removals that reached the core (the watchers skip the rest); for tests. */
+static unsigned long auxshim_removals;
+
+/* Live objects the shim allocated; checked for leaks at exit and by tests. */
+static atomic_long_t auxshim_allocs = ATOMIC_LONG_INIT(0);
+
+#ifdef AUXSHIM_TEST_HOOKS
+static atomic_t auxshim_fail_countdown = ATOMIC_INIT(0);
+static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);
+
+void auxshim_core_fail_nth(unsigned int nth)
+{
+	atomic_set(&auxshim_fail_fired, 0);
+	atomic_set(&auxshim_fail_countdown, nth);
+}
+
+bool auxshim_core_fail_fired(void)
+{
+	return atomic_read(&auxshim_fail_fired);
+}
+
+/* Count down to the nth call; only the call that reaches 0 fails. */
+bool auxshim_core_should_fail(void)
+{
+	int old = atomic_read(&auxshim_fail_countdown);
+
+	while (old > 0) {
+		int seen = atomic_cmpxchg(&auxshim_fail_countdown, old, old - 1);
+
+		if (seen == old) {
+			if (old != 1)
+				return false;
+			atomic_set(&auxshim_fail_fired, 1);
+			return true;
+		}
+		old = seen;
+	}
+	return false;
+}
+#else
+bool auxshim_core_should_fail(void)
+{
+	return false;
+}
+#endif
+
+static void *auxshim_zalloc(size_t size)
+{
+	void *p;
+
+	if (auxshim_core_should_fail())
+		return NULL;
+	p = kzalloc(size, GFP_KERNEL);
+	if (p)
+		atomic_long_inc(&auxshim_allocs);
+	return p;
+}
+
+static void auxshim_free(const void *p)
+{
+	if (!p)
+		return;
+	kfree(p);
+	atomic_long_dec(&auxshim_allocs);
+}
+
+long auxshim_core_allocs(void)
+{
+	return atomic_long_read(&auxshim_allocs);
+}
+
+unsigned long auxshim_core_removals(void)
+{
+	return READ_ONCE(auxshim_removals);
+}
+
+static void auxshim_live_get(void)
+{
+	lockdep_assert_held(&auxshim_lock);
+	if (!auxshim_live++)
+		__module_get(THIS_MODULE);
+}
+
+static void auxshim_live_put(void)
+{
+	lockdep_assert_held(&auxshim_lock);
+	if (!--auxshim_live)
+		module_put(THIS_MODULE);
+}
+
+/* ---- attachments: find, get, put ------------------------------------------ */
+
+static struct auxshim_att *auxshim_att_find(struct iommu_domain *domain,
+					    struct device *backing,
+					    enum auxshim_mode mode)
+{
+	struct auxshim_att *att;
+
+	lockdep_assert_held(&auxshim_lock);
+	list_for_each_entry(att, &auxshim_atts, node)
+		if (att->backing == backing && att->mode == mode &&
+		    (!domain || att->domain == domain))
+			return att;
+	return NULL;
+}
+
+static struct auxshim_auxdev *auxshim_auxdev_find(struct device *dev);
+
+/*
+ * Find or make the attachment of @domain through @backing: an aux one where
+ * aux is enabled on @backing, a whole-device one otherwise.  The caller
+ * takes its reference (users or ext_users).
+ */
+static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
+					   struct device *backing)
+{
+	enum auxshim_mode mode = auxshim_auxdev_find(backing) ?
+				 AUXSHIM_MODE_AUX : AUXSHIM_MODE_DIRECT;
+	struct auxshim_att *att;
+	int ret;
+
+	lockdep_assert_held(&auxshim_lock);
+	att = auxshim_att_find(mode == AUXSHIM_MODE_AUX ? domain : NULL,
+			       backing, mode);
+	if (att && att->domain != domain) {
+		dev_err(backing, "already attached to another domain through auxshim\n");
+		return ERR_PTR(-EBUSY);
+	}
+	if (att)
+		return att;
+
+	att = auxshim_zalloc(sizeof(*att));
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+	att->backing = backing;
+	att->domain = domain;
+	att->mode = mode;
+	if (mode == AUXSHIM_MODE_AUX)
+		ret = auxshim_compat_aux_attach(domain, backing, &att->pasid);
+	else
+		ret = iommu_attach_device(domain, backing);
+	if (ret) {
+		dev_err(backing, "%s attach failed: %d\n",
+			auxshim_mode_name(mode), ret);
+		auxshim_free(att);
+		return ERR_PTR(ret);
+	}
+	get_device(backing);
+	list_add(&att->node, &auxshim_atts);
+	auxshim_live_get();
+	return att;
+}
+
+/* Undo the kernel attachment once its last user is gone. */
+static void auxshim_att_put(struct auxshim_att *att)
+{
+	lockdep_assert_held(&auxshim_lock);
+	if (att->users + att->ext_users)
+		return;
+
+	if (att->mode == AUXSHIM_MODE_AUX)
+		auxshim_compat_aux_detach(att->domain, att->backing, att->pasid);
+	else
+		iommu_detach_device(att->domain, att->backing);
+	list_del(&att->node);
+	put_device(att->backing);
+	auxshim_free(att);
+	auxshim_live_put();
+}
+
+/* ---- aux-enabled devices: find, add, drop --------------------------------- */
+
+static struct auxshim_auxdev *auxshim_auxdev_find(struct device *dev)
+{
+	struct auxshim_auxdev *ad;
+
+	lockdep_assert_held(&auxshim_lock);
+	list_for_each_entry(ad, &auxshim_auxdevs, node)
+		if (ad->dev == dev)
+			return ad;
+	return NULL;
+}
+
+static void auxshim_auxdev_drop(struct auxshim_auxdev *ad)
+{
+	lockdep_assert_held(&auxshim_lock);
+	list_del(&ad->node);
+	WRITE_ONCE(auxshim_nr_auxdevs, auxshim_nr_auxdevs - 1);
+	auxshim_compat_disable_aux(ad->dev);
+	put_device(ad->dev);
+	auxshim_free(ad);
+}
+
+int auxshim_core_enable_aux(struct device *dev)
+{
+	struct auxshim_auxdev *ad;
+	int ret = 0;
+
+	mutex_lock(&auxshim_lock);
+	if (auxshim_auxdev_find(dev))
+		goto out_unlock;
+	ad = auxshim_zalloc(sizeof(*ad));
+	if (!ad) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = auxshim_compat_enable_aux(dev);
+	if (ret) {
+		dev_err(dev, "enabling aux domains failed: %d\n", ret);
+		auxshim_free(ad);
+		goto out_unlock;
+	}
+	ad->dev = get_device(dev);
+	list_add(&ad->node, &auxshim_auxdevs);
+	WRITE_ONCE(auxshim_nr_auxdevs, auxshim_nr_auxdevs + 1);
+out_unlock:
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+int auxshim_core_disable_aux(struct device *dev)
+{
+	struct auxshim_auxdev *ad;
+	int ret = 0;
+
+	mutex_lock(&auxshim_lock);
+	ad = auxshim_auxdev_find(dev);
+	if (ad && auxshim_att_find(NULL, dev, AUXSHIM_MODE_AUX)) {
+		dev_err(dev, "cannot disable aux domains while aux attachments exist\n");
+		ret = -EBUSY;
+	} else if (ad) {
+		auxshim_auxdev_drop(ad);
+	}
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+bool auxshim_core_aux_enabled(struct device *dev)
+{
+	bool ret;
+
+	mutex_lock(&auxshim_lock);
+	ret = auxshim_auxdev_find(dev);
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+int auxshim_core_aux_attach(struct iommu_domain *domain, struct device *dev)
+{
+	struct auxshim_att *att;
+	int ret = 0;
+
+	mutex_lock(&auxshim_lock);
+	if (!auxshim_auxdev_find(dev)) {
+		dev_err(dev, "aux attach refused: aux domains are not enabled\n");
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	att = auxshim_att_get(domain, dev);
+	if (IS_ERR(att)) {
+		ret = PTR_ERR(att);
+		goto out_unlock;
+	}
+	att->ext_users++;
+out_unlock:
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+/* False if @domain was not aux-attached to @dev by the aux API. */
+bool auxshim_core_aux_detach(struct iommu_domain *domain, struct device *dev)
+{
+	struct auxshim_att *att;
+	bool found;
+
+	mutex_lock(&auxshim_lock);
+	att = auxshim_att_find(domain, dev, AUXSHIM_MODE_AUX);
+	found = att && att->ext_users;
+	if (found) {
+		att->ext_users--;
+		auxshim_att_put(att);
+	}
+	mutex_unlock(&auxshim_lock);
+	return found;
+}
+
+int auxshim_core_aux_get_pasid(struct iommu_domain *domain, struct device *dev)
+{
+	struct auxshim_att *att;
+	int ret;
+
+	mutex_lock(&auxshim_lock);
+	att = auxshim_att_find(domain, dev, AUXSHIM_MODE_AUX);
+	ret = att ? (int)att->pasid : -ENODEV;
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+/* ---- records: add, drop --------------------------------------------------- */
+
+static void auxshim_rec_free_rcu(struct rcu_head *head)
+{
+	auxshim_free(container_of(head, struct auxshim_rec, rcu));
+}
+
+static void auxshim_rec_drop(struct auxshim_rec *rec)
+{
+	lockdep_assert_held(&auxshim_lock);
+	list_del_rcu(&rec->node);
+	if (rec->att) {
+		rec->att->users--;
+		auxshim_att_put(rec->att);
+	}
+	put_device(rec->dev);
+	call_rcu(&rec->rcu, auxshim_rec_free_rcu);
+}
+
+/* ---- group entries: find, fill, publish, unpublish, tombstone ------------- */
+
+static struct auxshim_grp *auxshim_grp_find(struct iommu_group *group)
+{
+	struct auxshim_grp *grp;
+
+	lockdep_assert_held(&auxshim_lock);
+	hash_for_each_possible(auxshim_table, grp, hnode, (unsigned long)group)
+		if (grp->group == group)
+			return grp;
+	return NULL;
+}
+
+static void auxshim_grp_free_rcu(struct rcu_head *head)
+{
+	auxshim_free(container_of(head, struct auxshim_grp, rcu));
+}
+
+/* Undo a group entry's records, then its attach and group reference. */
+static void auxshim_grp_teardown(struct auxshim_grp *grp)
+{
+	struct auxshim_rec *rec, *n;
+
+	lockdep_assert_held(&auxshim_lock);
+	list_for_each_entry_safe_reverse(rec, n, &grp->recs, node)
+		auxshim_rec_drop(rec);
+	if (grp->whole)
+		iommu_detach_group(grp->domain, grp->group);
+	iommu_group_put(grp->group);
+}
+
+static int auxshim_grp_fill(struct auxshim_grp *grp,
+			    struct auxshim_snapshot *snap)
+{
+	struct auxshim_slot *slot;
+	struct auxshim_rec *rec;
+	struct auxshim_att *att;
+	unsigned int i;
+
+	for (i = 0; i < snap->n; i++) {
+		slot = &snap->slots[i];
+		rec = auxshim_zalloc(sizeof(*rec));
+		if (!rec)
+			return -ENOMEM;
+		if (!grp->whole) {
+			att = auxshim_att_get(grp->domain, slot->backing);
+			if (IS_ERR(att)) {
+				auxshim_free(rec);
+				return PTR_ERR(att);
+			}
+			att->users++;
+			rec->att = att;
+		}
+		rec->dev = get_device(slot->dev);
+		list_add_tail_rcu(&rec->node, &grp->recs);
+	}
+	return 0;
+}
+
+/* Take a live @grp out of the table and undo it; readers may still see it. */
+static void auxshim_grp_unpublish(struct auxshim_grp *grp)
+{
+	lockdep_assert_held(&auxshim_lock);
+	hash_del_rcu(&grp->hnode);
+	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups - 1);
+	auxshim_grp_teardown(grp);
+	auxshim_live_put();
+	call_rcu(&grp->rcu, auxshim_grp_free_rcu);
+}
+
+/*
+ * The last device of @grp went away: undo it now, group reference and all,
+ * while the device still holds the group (a group that outlives its last
+ * device crashes 5.10's intel-iommu when released), and leave a tombstone
+ * in its place for the owner's auxshim_detach_group() to reap.  Under the
+ * contract the owner holds its own group reference until then, so the key
+ * cannot be reused by another group meanwhile.
+ */
+static void auxshim_grp_tombstone(struct auxshim_grp *grp)
+{
+	struct auxshim_grp *tomb;
+
+	lockdep_assert_held(&auxshim_lock);
+	/* Without a tombstone the owner's detach merely warns. */
+	tomb = auxshim_zalloc(sizeof(*tomb));
+	if (tomb) {
+		INIT_LIST_HEAD(&tomb->recs);
+		tomb->group = grp->group;
+		tomb->domain = grp->domain;
+		tomb->tombstone = true;
+	}
+	auxshim_grp_unpublish(grp);
+	if (!tomb)
+		return;
+	hash_add_rcu(auxshim_table, &tomb->hnode, (unsigned long)tomb->group);
+}
+
+static void auxshim_grp_reap(struct auxshim_grp *tomb)
+{
+	lockdep_assert_held(&auxshim_lock);
+	hash_del_rcu(&tomb->hnode);
+	call_rcu(&tomb->rcu, auxshim_grp_free_rcu);
+}
+
+/* ---- attach and detach ---------------------------------------------------- */
+
+static int auxshim_snapshot_one(struct device *dev, void *data)
+{
+	struct auxshim_snapshot *snap = data;
+
+	if (snap->n == snap->max) {
+		snap->err = -EAGAIN;	/* the group grew under us */
+		return snap->err;
+	}
+	snap->slots[snap->n++].dev = get_device(dev);
+	return 0;
+}
+
+static int auxshim_count_one(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+static void auxshim_snapshot_put(struct auxshim_snapshot *snap)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->n; i++) {
+		put_device(snap->slots[i].backing);
+		put_device(snap->slots[i].dev);
+	}
+	auxshim_free(snap->slots);
+	snap->slots = NULL;
+	snap->n = 0;
+}
+
+/*
+ * Take a reference on every device of @group and make the attach pending,
+ * so that from now on removals mark its slots.  A removal between the
+ * snapshot and that point shows in the generation: take it again.
+ */
+int auxshim_snapshot_take(struct iommu_group *group,
+			  struct auxshim_snapshot *snap)
+{
+	unsigned int count;
+	unsigned long gen;
+	int tries;
+
+	memset(snap, 0, sizeof(*snap));
+	INIT_LIST_HEAD(&snap->node);
+	atomic_inc(&auxshim_inflight);
+	smp_mb__after_atomic();	/* removals after this see us in flight */
+	for (tries = 0; tries < 3; tries++) {
+		gen = READ_ONCE(auxshim_removal_gen);
+		count = 0;
+		iommu_group_for_each_dev(group, &count, auxshim_count_one);
+		if (!count)
+			goto err_nodev;
+		snap->err = 0;
+		snap->max = count + 4;
+		snap->slots = auxshim_zalloc(snap->max * sizeof(*snap->slots));
+		if (!snap->slots) {
+			atomic_dec(&auxshim_inflight);
+			return -ENOMEM;
+		}
+		iommu_group_for_each_dev(group, snap, auxshim_snapshot_one);
+		mutex_lock(&auxshim_lock);
+		if (!snap->err && snap->n && gen == auxshim_removal_gen) {
+			list_add(&snap->node, &auxshim_pending);
+			mutex_unlock(&auxshim_lock);
+			return 0;
+		}
+		mutex_unlock(&auxshim_lock);
+		auxshim_snapshot_put(snap);
+	}
+	atomic_dec(&auxshim_inflight);
+	return -EAGAIN;
+err_nodev:
+	atomic_dec(&auxshim_inflight);
+	return -ENODEV;
+}
+
+/* Call the lookup once per device, without auxshim_lock. */
+int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
+			     auxshim_lookup_t lookup)
+{
+	struct auxshim_slot *slot;
+	struct device *backing;
+	unsigned int i;
+
+	for (i = 0; i < snap->n; i++) {
+		slot = &snap->slots[i];
+		backing = lookup ? lookup(slot->dev) : slot->dev;
+		if (IS_ERR(backing)) {
+			dev_err(slot->dev, "lookup of its backing device failed: %ld\n",
+				PTR_ERR(backing));
+			return PTR_ERR(backing);
+		}
+		if (!backing) {
+			dev_err(slot->dev, "lookup found no backing device\n");
+			return -ENODEV;
+		}
+		get_device(backing);
+		mutex_lock(&auxshim_lock);	/* removals read it */
+		slot->backing = backing;
+		mutex_unlock(&auxshim_lock);
+	}
+	return 0;
+}
+
+void auxshim_snapshot_release(struct auxshim_snapshot *snap)
+{
+	mutex_lock(&auxshim_lock);
+	list_del_init(&snap->node);
+	mutex_unlock(&auxshim_lock);
+	auxshim_snapshot_put(snap);
+	atomic_dec(&auxshim_inflight);
+}
+
+/* Was a device of @snap removed while the attach was in flight? */
+static struct device *auxshim_snapshot_gone(struct auxshim_snapshot *snap)
+{
+	struct auxshim_slot *slot;
+	unsigned int i;
+
+	lockdep_assert_held(&auxshim_lock);
+	for (i = 0; i < snap->n; i++) {
+		slot = &snap->slots[i];
+		if (slot->gone || !device_is_registered(slot->dev))
+			return slot->dev;
+		if (!device_is_registered(slot->backing))
+			return slot->backing;
+	}
+	return NULL;
+}
+
+int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
+			struct auxshim_snapshot *snap, bool whole)
+{
+	struct auxshim_grp *grp, *old;
+	struct device *gone;
+	int ret;
+
+	grp = auxshim_zalloc(sizeof(*grp));
+	if (!grp)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&grp->recs);
+	grp->group = group;
+	grp->domain = domain;
+	grp->whole = whole;
+
+	mutex_lock(&auxshim_lock);
+	gone = auxshim_snapshot_gone(snap);
+	if (gone) {
+		dev_err(gone, "removed while its group was being attached\n");
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	old = auxshim_grp_find(group);
+	if (old) {
+		pr_err("group %d already %s through auxshim; detach it first\n",
+		       iommu_group_id(group), old->tombstone ?
+		       "was attached (its devices went away)" : "has a domain");
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+	if (whole) {
+		ret = iommu_attach_group(domain, group);
+		if (ret) {
+			pr_err("attach of group %d failed: %d\n",
+			       iommu_group_id(group), ret);
+			goto err_unlock;
+		}
+	}
+	iommu_group_ref_get(group);
+	ret = auxshim_grp_fill(grp, snap);
+	if (ret) {
+		auxshim_grp_teardown(grp);
+		goto err_unlock;
+	}
+	hash_add_rcu(auxshim_table, &grp->hnode, (unsigned long)group);
+	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups + 1);
+	auxshim_live_get();
+	mutex_unlock(&auxshim_lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&auxshim_lock);
+	auxshim_free(grp);	/* never published: no reader saw it */
+	return ret;
+}
+
+void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
+{
+	struct auxshim_grp *grp;
+
+	mutex_lock(&auxshim_lock);
+	grp = auxshim_grp_find(group);
+	if (grp && grp->domain == domain && grp->tombstone)
+		auxshim_grp_reap(grp);
+	else if (grp && grp->domain == domain)
+		auxshim_grp_unpublish(grp);
+	else
+		/* %p, not the id: the caller's @group may be stale. */
+		pr_warn_once("detach of group %p from a domain it is not attached to through auxshim; ignored\n",
+			     group);
+	mutex_unlock(&auxshim_lock);
+}
+
+/* ---- the read side and queries -------------------------------------------- */
+
+/*
+ * The domain the shim attached to @dev, or NULL.  A whole-group attach
+ * covers every device of the group (the IOMMU core attaches newcomers);
+ * any other covers only the devices it recorded, so a device that joined
+ * the group later, or one whose record went, is not reported.
+ */
+struct iommu_domain *auxshim_core_domain_rcu(struct device *dev)
+{
+	struct iommu_domain *domain = NULL;
+	struct iommu_group *group;
+	struct auxshim_grp *grp;
+	struct auxshim_rec *rec;
+
+	group = READ_ONCE(dev->iommu_group);
+	if (!group || !READ_ONCE(auxshim_nr_groups))
+		return NULL;
+	/*
+	 * The sched flavour is inline (rcu_read_lock() is a call under
+	 * PREEMPT_RCU) and, since RCU flavours were consolidated in v5.0,
+	 * call_rcu() waits for these readers too.
+	 */
+	rcu_read_lock_sched();
+	hash_for_each_possible_rcu(auxshim_table, grp, hnode, (unsigned long)group) {
+		if (grp->group != group || grp->tombstone)
+			continue;
+		if (grp->whole) {
+			domain = grp->domain;
+			break;
+		}
+		list_for_each_entry_rcu(rec, &grp->recs, node)
+			if (rec->dev == dev) {
+				domain = grp->domain;
+				break;
+			}
+		break;
+	}
+	rcu_read_unlock_sched();
+	return domain;
+}
+
+/*
+ * Find @dev's record by the device itself, not by dev->iommu_group: a
+ * device may already have left its group (an mdev on 5.10 does so before
+ * its parent's remove() runs).
+ */
+static struct auxshim_rec *auxshim_rec_find(struct device *dev,
+					    struct auxshim_grp **grpp)
+{
+	struct auxshim_grp *grp;
+	struct auxshim_rec *rec;
+	int bkt;
+
+	lockdep_assert_held(&auxshim_lock);
+	hash_for_each(auxshim_table, bkt, grp, hnode)
+		list_for_each_entry(rec, &grp->recs, node)
+			if (rec->dev == dev) {
+				*grpp = grp;
+				return rec;
+			}
+	return NULL;
+}
+
+/* -ENODEV if the shim knows nothing of @dev, -EINVAL for another domain. */
+int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
+			  enum auxshim_mode *mode, u32 *pasid)
+{
+	struct auxshim_grp *grp;
+	struct auxshim_rec *rec;
+	int ret = 0;
+
+	mutex_lock(&auxshim_lock);
+	rec = auxshim_rec_find(dev, &grp);
+	if (!rec) {
+		ret = -ENODEV;
+	} else if (grp->domain != domain) {
+		ret = -EINVAL;
+	} else {
+		*mode = rec->att ? rec->att->mode : AUXSHIM_MODE_GROUP;
+		*pasid = rec->att ? rec->att->pasid : 0;
+	}
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+/* ---- forgetting a removed device ------------------------------------------ */
+
+/* Lock-free: may a removal concern the shim at all? */
+bool auxshim_core_holds_anything(void)
+{
+	return READ_ONCE(auxshim_live) || READ_ONCE(auxshim_nr_auxdevs) ||
+	       atomic_read(&auxshim_inflight);
+}
+
+/* Mark @dev in every attach in flight, which then fails with -ENODEV. */
+static void auxshim_pending_mark(struct device *dev)
+{
+	struct auxshim_snapshot *snap;
+	unsigned int i;
+
+	lockdep_assert_held(&auxshim_lock);
+	auxshim_removal_gen++;
+	list_for_each_entry(snap, &auxshim_pending, node)
+		for (i = 0; i < snap->n; i++)
+			if (snap->slots[i].dev == dev ||
+			    snap->slots[i].backing == dev)
+				snap->slots[i].gone = true;
+}
+
+/*
+ * A device is going away: drop every record, attachment and aux state that
+ * refers to it, so that nothing dangles.  A group entry stays while it has
+ * other devices; a group left without devices becomes a tombstone.
+ */
+void auxshim_forget_device(struct device *dev)
+{
+	struct auxshim_att *att, *natt;
+	struct auxshim_rec *rec, *nrec;
+	struct auxshim_auxdev *ad;
+	struct auxshim_grp *grp;
+	struct hlist_node *ngrp;
+	int bkt;
+
+	mutex_lock(&auxshim_lock);
+	auxshim_removals++;
+	auxshim_pending_mark(dev);
+	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode) {
+		bool hit = false;
+
+		list_for_each_entry_safe(rec, nrec, &grp->recs, node)
+			if (rec->dev == dev ||
+			    (rec->att && rec->att->backing == dev)) {
+				auxshim_rec_drop(rec);
+				hit = true;
+			}
+		if (!hit)
+			continue;
+		dev_info(dev, "removed while attached to group %d; detached\n",
+			 iommu_group_id(grp->group));
+		if (list_empty(&grp->recs))
+			auxshim_grp_tombstone(grp);
+	}
+
+	list_for_each_entry_safe(att, natt, &auxshim_atts, node)
+		if (att->backing == dev) {
+			dev_warn(dev, "removed with %u aux attachment reference(s) held; detached\n",
+				 att->ext_users);
+			att->ext_users = 0;
+			auxshim_att_put(att);
+		}
+
+	ad = auxshim_auxdev_find(dev);
+	if (ad)
+		auxshim_auxdev_drop(ad);
+	mutex_unlock(&auxshim_lock);
+}
+
+/* ---- inspection and exit -------------------------------------------------- */
+
+void auxshim_core_visit(struct auxshim_visitor *v)
+{
+	struct auxshim_auxdev *ad;
+	struct auxshim_grp *grp;
+	struct auxshim_rec *rec;
+	struct auxshim_att *att;
+	int bkt;
+
+	mutex_lock(&auxshim_lock);
+	hash_for_each(auxshim_table, bkt, grp, hnode) {
+		if (v->grp)
+			v->grp(v, grp);
+		if (v->rec)
+			list_for_each_entry(rec, &grp->recs, node)
+				v->rec(v, grp, rec);
+	}
+	if (v->att)
+		list_for_each_entry(att, &auxshim_atts, node)
+			v->att(v, att);
+	if (v->auxdev)
+		list_for_each_entry(ad, &auxshim_auxdevs, node)
+			v->auxdev(v, ad);
+	mutex_unlock(&auxshim_lock);
+}
+
+/*
+ * Module exit.  The module pins itself while attachments exist: only aux
+ * state and tombstones can be left.
+ */
+void auxshim_core_exit(void)
+{
+	struct auxshim_auxdev *ad, *n;
+	struct auxshim_grp *grp;
+	struct hlist_node *ngrp;
+	int bkt;
+
+	mutex_lock(&auxshim_lock);
+	list_for_each_entry_safe(ad, n, &auxshim_auxdevs, node)
+		auxshim_auxdev_drop(ad);
+	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode)
+		if (!WARN_ON(!grp->tombstone))
+			auxshim_grp_reap(grp);
+	mutex_unlock(&auxshim_lock);
+	rcu_barrier();
+	WARN(auxshim_core_allocs(), "auxshim: %ld objects leaked\n",
+	     auxshim_core_allocs());
+}

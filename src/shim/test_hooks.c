@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test-only entry points of auxshim.ko (see test_hooks.h), built only in a
+ * test build (make AUXSHIM_TEST=1): the module users load exports none.
+ */
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+
+#include "internal.h"
+#include "test_hooks.h"
+
+struct auxshim_counter {
+	struct auxshim_visitor v;
+	struct auxshim_test_counts *c;
+};
+
+static struct auxshim_test_counts *auxshim_counts_of(struct auxshim_visitor *v)
+{
+	return container_of(v, struct auxshim_counter, v)->c;
+}
+
+static void auxshim_count_grp(struct auxshim_visitor *v,
+			      const struct auxshim_grp *grp)
+{
+	struct auxshim_test_counts *c = auxshim_counts_of(v);
+
+	if (grp->tombstone) {
+		c->tombstones++;
+		return;
+	}
+	c->groups++;
+	if (grp->whole)
+		c->attachments++;
+}
+
+static void auxshim_count_rec(struct auxshim_visitor *v,
+			      const struct auxshim_grp *grp,
+			      const struct auxshim_rec *rec)
+{
+	auxshim_counts_of(v)->devs++;
+}
+
+static void auxshim_count_att(struct auxshim_visitor *v,
+			      const struct auxshim_att *att)
+{
+	auxshim_counts_of(v)->attachments++;
+}
+
+static void auxshim_count_auxdev(struct auxshim_visitor *v,
+				 const struct auxshim_auxdev *ad)
+{
+	auxshim_counts_of(v)->aux_devs++;
+}
+
+void auxshim_test_get_counts(struct auxshim_test_counts *c)
+{
+	struct auxshim_counter counter = {
+		.v.grp = auxshim_count_grp,
+		.v.rec = auxshim_count_rec,
+		.v.att = auxshim_count_att,
+		.v.auxdev = auxshim_count_auxdev,
+		.c = c,
+	};
+
+	memset(c, 0, sizeof(*c));
+	auxshim_core_visit(&counter.v);
+	/* Groups and records are freed after a grace period: wait for those. */
+	rcu_barrier();
+	c->allocs = auxshim_core_allocs();
+	c->removals = auxshim_core_removals();
+}
+EXPORT_SYMBOL_GPL(auxshim_test_get_counts);
+
+void auxshim_test_fail_nth(unsigned int nth)
+{
+	auxshim_core_fail_nth(nth);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_fail_nth);
+
+bool auxshim_test_fail_fired(void)
+{
+	return auxshim_core_fail_fired();
+}
+EXPORT_SYMBOL_GPL(auxshim_test_fail_fired);
+
+const char *auxshim_test_aux_backend(void)
+{
+	return AUXSHIM_AUX_BACKEND;
+}
+EXPORT_SYMBOL_GPL(auxshim_test_aux_backend);
