@@ -52,13 +52,41 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * device attached by this call is detached again and the shim's table is
  * unchanged.
  *
+ * The caller holds a reference to @group (iommu_group_get(), or the one vfio
+ * holds for its groups) from before this call until after its
+ * auxshim_detach_group() returns, so that @group is never freed, and its
+ * address never reused by another group, while the shim may still be asked
+ * about it.
+ *
+ * Removal: a device of @group, or a backing device, that is deleted is
+ * detached and forgotten by the shim's bus notifier at
+ * BUS_NOTIFY_REMOVED_DEVICE, after the driver bound to that device has been
+ * unbound and before the IOMMU core releases it.  The other
+ * devices of @group stay attached.  auxshim_get_domain_for_dev() then
+ * answers for the devices this call attached that are still there, and not
+ * for devices that join @group later (except after a whole-group attach,
+ * where the IOMMU core attaches newcomers itself).  Once the last device of
+ * @group is gone, the owner's auxshim_detach_group() is a quiet no-op, and
+ * attaching @group again before that detach is refused with -EBUSY.  What an
+ * owner may rely on: while the remove() of the removed device's driver runs
+ * (an mdev driver's remove, say), the attachment is still in place, so DMA
+ * it has in flight is still translated by @domain and cannot fall through
+ * to the backing device's default domain; it must have stopped that DMA
+ * when its remove() returns.  An owner that is not the removed device's
+ * driver (an mdev_parent_ops parent on 5.10, whose remove() runs after the
+ * mdev is deleted) gets no such window and must stop the DMA before it
+ * deletes the device.  A device deleted while this call runs makes it fail
+ * with -ENODEV.
+ *
  * Context: process context, may sleep.  @lookup is called without any shim
  * lock held, exactly once per device of @group.
  *
  * Return: 0 on success; -EINVAL if @domain or @group is NULL or an ERR_PTR;
- * -EBUSY if @group already has a domain through the shim or a backing device
- * is attached to another domain; -ENODEV if @lookup returns NULL or @group
- * has no device; the PTR_ERR() of an ERR_PTR returned by @lookup; -ENOMEM;
+ * -EBUSY if @group already has a domain through the shim (or had one whose
+ * devices went away and that is not detached yet) or a backing device is
+ * attached to another domain; -ENODEV if @lookup returns NULL, @group has no
+ * device, or a device went away during the call; -EAGAIN if devices kept
+ * joining or leaving @group while it was read; the PTR_ERR() of an ERR_PTR returned by @lookup; -ENOMEM;
  * otherwise what the kernel's attach returned.
  */
 int auxshim_attach_group(struct iommu_domain *domain,
@@ -86,8 +114,9 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * Context: any context that may call iommu_get_domain_for_dev(); lock-free
  * when @dev's group was attached through the shim.
  *
- * Return: the domain the shim attached to @dev's group, else what
- * iommu_get_domain_for_dev() says (which may be NULL).  No reference is
+ * Return: the domain the shim attached to @dev (a device of a group attached
+ * with auxshim_attach_group() that is still there, see its Removal notes),
+ * else what iommu_get_domain_for_dev() says (which may be NULL).  No reference is
  * taken: the caller must keep the attachment alive while using it.
  */
 struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);

@@ -235,6 +235,65 @@ static void partial_removal(struct kt_test *t)
 	KT_EXPECT_TRUE(t, !auxshim_mock_dev_domain(f->phys));
 }
 
+/* ---- hole 4: the owner's remove() still sees its attachment ----------- */
+
+static struct rm_fix *rm_owner_fix;
+static struct iommu_domain *rm_seen_dev, *rm_seen_phys;
+static unsigned int rm_owner_removes;
+
+static int rm_owner_probe(struct device *dev)
+{
+	return 0;
+}
+
+/* What an owner's DMA in flight would go through while it is torn down. */
+static int rm_owner_remove(struct device *dev)
+{
+	rm_owner_removes++;
+	rm_seen_dev = auxshim_get_domain_for_dev(dev);
+	rm_seen_phys = auxshim_mock_dev_domain(rm_owner_fix->phys);
+	return 0;
+}
+
+static struct device_driver rm_owner_driver = {
+	.name = "auxshim_rm_owner",
+	.probe = rm_owner_probe,
+	.remove = rm_owner_remove,
+};
+
+static void owner_remove_still_attached(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+	struct auxshim_test_counts c;
+	struct device *sub;
+	int ret;
+
+	sub = rm_sub_add(f, 0);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, sub);
+	/* An owner bound to the sub-device, as an mdev driver is. */
+	rm_owner_fix = f;
+	rm_owner_removes = 0;
+	rm_seen_dev = NULL;
+	rm_seen_phys = NULL;
+	rm_owner_driver.bus = sub->bus;
+	ret = driver_register(&rm_owner_driver);
+	KT_ASSERT_EQ(t, ret, 0);
+	KT_EXPECT_PTR_EQ(t, sub->driver, &rm_owner_driver);
+	KT_EXPECT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+
+	rm_sub_remove(f, 0);
+	KT_EXPECT_EQ(t, rm_owner_removes, 1);
+	KT_EXPECT_PTR_EQ(t, rm_seen_dev, f->domain);
+	KT_EXPECT_PTR_EQ(t, rm_seen_phys, f->domain);
+	/* Once its driver is gone, the shim forgot the device. */
+	KT_EXPECT_TRUE(t, !auxshim_mock_dev_domain(f->phys));
+	auxshim_test_get_counts(&c);
+	KT_EXPECT_EQ(t, c.tombstones, 1);
+	auxshim_detach_group(f->domain, f->group);
+	driver_unregister(&rm_owner_driver);
+}
+
 /* ---- hole 5: removals the shim has nothing to do with ------------------ */
 
 static void idle_removal_skips_core(struct kt_test *t)
@@ -270,6 +329,7 @@ static struct kt_case rm_cases[] = {
 	KT_CASE(removed_during_attach_refused),
 	KT_CASE(reattach_over_tombstone_refused),
 	KT_CASE(partial_removal),
+	KT_CASE(owner_remove_still_attached),
 	KT_CASE(idle_removal_skips_core),
 	{}
 };

@@ -22,7 +22,6 @@
 #error "auxshim needs Linux 5.10 or later"
 #endif
 
-
 /* The type of dev->bus: const since v6.4; bus notifier calls follow it. */
 typedef typeof(((struct device *)NULL)->bus) auxshim_bus_t;
 

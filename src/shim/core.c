@@ -59,50 +59,15 @@ static unsigned long auxshim_removals;
 static atomic_long_t auxshim_allocs = ATOMIC_LONG_INIT(0);
 
 #ifdef AUXSHIM_TEST_HOOKS
-static atomic_t auxshim_fail_countdown = ATOMIC_INIT(0);
-static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);
-
-void auxshim_core_fail_nth(unsigned int nth)
-{
-	atomic_set(&auxshim_fail_fired, 0);
-	atomic_set(&auxshim_fail_countdown, nth);
-}
-
-bool auxshim_core_fail_fired(void)
-{
-	return atomic_read(&auxshim_fail_fired);
-}
-
-/* Count down to the nth call; only the call that reaches 0 fails. */
-bool auxshim_core_should_fail(void)
-{
-	int old = atomic_read(&auxshim_fail_countdown);
-
-	while (old > 0) {
-		int seen = atomic_cmpxchg(&auxshim_fail_countdown, old, old - 1);
-
-		if (seen == old) {
-			if (old != 1)
-				return false;
-			atomic_set(&auxshim_fail_fired, 1);
-			return true;
-		}
-		old = seen;
-	}
-	return false;
-}
-#else
-bool auxshim_core_should_fail(void)
-{
-	return false;
-}
+/* Set by test_hooks.c: fail the allocation it picks. */
+bool (*auxshim_fail_hook)(void);
 #endif
 
 static void *auxshim_zalloc(size_t size)
 {
 	void *p;
 
-	if (auxshim_core_should_fail())
+	if (auxshim_should_fail())
 		return NULL;
 	p = kzalloc(size, GFP_KERNEL);
 	if (p)

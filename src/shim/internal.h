@@ -134,9 +134,24 @@ long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);
 void auxshim_core_exit(void);
 
-/* core.c: allocation failure injection, test builds only */
-void auxshim_core_fail_nth(unsigned int nth);
-bool auxshim_core_fail_fired(void);
-bool auxshim_core_should_fail(void);
+/*
+ * Allocation failure injection: in a test build, test_hooks.c sets the
+ * hook that picks which of the shim's allocations fail.
+ */
+#ifdef AUXSHIM_TEST_HOOKS
+extern bool (*auxshim_fail_hook)(void);
+
+static inline bool auxshim_should_fail(void)
+{
+	bool (*hook)(void) = READ_ONCE(auxshim_fail_hook);
+
+	return hook && hook();
+}
+#else
+static inline bool auxshim_should_fail(void)
+{
+	return false;
+}
+#endif
 
 #endif /* AUXSHIM_INTERNAL_H */

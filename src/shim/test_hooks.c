@@ -3,6 +3,7 @@
  * Test-only entry points of auxshim.ko (see test_hooks.h), built only in a
  * test build (make AUXSHIM_TEST=1): the module users load exports none.
  */
+#include <linux/atomic.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/string.h>
@@ -72,15 +73,39 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 }
 EXPORT_SYMBOL_GPL(auxshim_test_get_counts);
 
+static atomic_t auxshim_fail_countdown = ATOMIC_INIT(0);
+static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);
+
+/* Count down to the nth call; only the call that reaches 0 fails. */
+static bool auxshim_fail_countdown_hook(void)
+{
+	int old = atomic_read(&auxshim_fail_countdown);
+
+	while (old > 0) {
+		int seen = atomic_cmpxchg(&auxshim_fail_countdown, old, old - 1);
+
+		if (seen == old) {
+			if (old != 1)
+				return false;
+			atomic_set(&auxshim_fail_fired, 1);
+			return true;
+		}
+		old = seen;
+	}
+	return false;
+}
+
 void auxshim_test_fail_nth(unsigned int nth)
 {
-	auxshim_core_fail_nth(nth);
+	atomic_set(&auxshim_fail_fired, 0);
+	atomic_set(&auxshim_fail_countdown, nth);
+	WRITE_ONCE(auxshim_fail_hook, auxshim_fail_countdown_hook);
 }
 EXPORT_SYMBOL_GPL(auxshim_test_fail_nth);
 
 bool auxshim_test_fail_fired(void)
 {
-	return auxshim_core_fail_fired();
+	return atomic_read(&auxshim_fail_fired);
 }
 EXPORT_SYMBOL_GPL(auxshim_test_fail_fired);
 

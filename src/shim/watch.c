@@ -34,10 +34,19 @@ struct auxshim_bus {
 static DEFINE_MUTEX(auxshim_bus_lock);
 static LIST_HEAD(auxshim_buses);
 
+/*
+ * BUS_NOTIFY_REMOVED_DEVICE, not _DEL_DEVICE: it comes after the removed
+ * device's driver has been unbound, so the owner's remove() still sees its
+ * attachment and its DMA in flight cannot fall through to the default
+ * domain.  Our priority puts us ahead of the IOMMU core's own notifier
+ * (priority 0), so the device still holds its group here.
+ */
+#define AUXSHIM_BUS_NB_PRIORITY 1
+
 static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
-	if (action != BUS_NOTIFY_DEL_DEVICE)
+	if (action != BUS_NOTIFY_REMOVED_DEVICE)
 		return NOTIFY_DONE;
 	/* Most deletions on a watched bus are of devices the shim never saw. */
 	if (!auxshim_core_holds_anything())
@@ -64,13 +73,14 @@ int auxshim_watch(struct device *dev)
 	 * Not counted with the attachment state: a watch outlives every
 	 * attachment, until exit or its bus's module goes.
 	 */
-	b = auxshim_core_should_fail() ? NULL : kzalloc(sizeof(*b), GFP_KERNEL);
+	b = auxshim_should_fail() ? NULL : kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
 	b->bus = dev->bus;
 	b->nb.notifier_call = auxshim_bus_notify;
+	b->nb.priority = AUXSHIM_BUS_NB_PRIORITY;
 	ret = bus_register_notifier(b->bus, &b->nb);
 	if (ret) {
 		dev_err(dev, "cannot watch bus %s for removals: %d\n",
