@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_device_register(iommu, ops, hwdev), three arguments
- * Changed in v5.13 by "iommu: Move iommu_ops to iommu_device" (before:
- * iommu_device_set_ops() + iommu_device_register(iommu)).
+ * Changed in v5.13 by 2d471b20c55e ("iommu: Streamline registration
+ * interface"); before: iommu_device_set_ops() + iommu_device_register(iommu).
  */
 #include <linux/iommu.h>
 

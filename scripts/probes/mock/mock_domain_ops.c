@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct iommu_domain_ops (domain callbacks split out of struct iommu_ops)
- * Added in v5.17 by "iommu: Add iommu_domain_ops for attach/detach_dev".
+ * Added in v5.18 by 9a630a4b41a2 ("iommu: Split struct iommu_ops").
  */
 #include <linux/iommu.h>
 

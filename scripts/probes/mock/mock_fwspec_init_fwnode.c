@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_fwspec_init(dev, iommu_fwnode), ops found from the fwnode
- * Changed in v6.11 by "iommu: Resolve fwspec ops automatically".
+ * Changed in v6.11 by 3f7c32091628 ("iommu: Resolve fwspec ops automatically").
  */
 #include <linux/device.h>
 #include <linux/iommu.h>

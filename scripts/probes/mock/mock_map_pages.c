@@ -2,7 +2,9 @@
 /*
  * struct iommu_domain_ops.map_pages(domain, iova, paddr, pgsize, pgcount,
  * prot, gfp, mapped) and .unmap_pages
- * Added in v5.14 by "iommu: Add support for the map_pages() callback".
+ * Added in v5.14 by 910c4406ccc9 ("iommu: Add a map_pages() op for IOMMU
+ * drivers") and cacffb7f7b45 ("iommu: Add an unmap_pages() op for IOMMU
+ * drivers").
  */
 #include <linux/iommu.h>
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct iommu_ops.default_domain and .blocked_domain (static domains)
- * Added in v6.7 by "iommu: Add IOMMU_DOMAIN_PLATFORM" and "iommu: Add
- * ops->blocked_domain".
+ * Added in v6.7 by 1c68cbc64fe6 ("iommu: Add IOMMU_DOMAIN_PLATFORM") and
+ * e5d8be7406ca ("iommu: Move IOMMU_DOMAIN_BLOCKED global statics to
+ * ops->blocked_domain").
  */
 #include <linux/iommu.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_domain_ops.set_dev_pasid(domain, dev, pasid, old)
- * Added in v6.2 by "iommu: Add attach/detach_dev_pasid iommu interfaces";
- * the old argument came in v6.12 by "iommu: Pass old domain to
- * set_dev_pasid op".
+ * Added in v6.2 by 16603704559c ("iommu: Add attach/detach_dev_pasid iommu
+ * interfaces"); the old argument came in v6.13 by b45a3777ceab ("iommu: Pass
+ * old domain to set_dev_pasid op").
  */
 #include <linux/iommu.h>
 

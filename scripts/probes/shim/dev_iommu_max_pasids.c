@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct dev_iommu.max_pasids
- * Added in v6.0 by "iommu: Add max_pasids field in struct dev_iommu".
+ * Added in v6.2 by 22d2c7afb369 ("iommu: Add max_pasids field in struct
+ * dev_iommu").
  */
 #include <linux/device.h>
 #include <linux/iommu.h>

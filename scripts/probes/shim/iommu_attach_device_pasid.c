@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_attach_device_pasid(domain, dev, pasid), three arguments
- * Added in v6.2 by "iommu: Add attach/detach_dev_pasid iommu interfaces";
- * gained the handle argument in v6.11 (see iommu_attach_device_pasid_handle).
+ * Added in v6.2 by 16603704559c ("iommu: Add attach/detach_dev_pasid iommu
+ * interfaces"); gained the handle argument in v6.11 (see
+ * iommu_attach_device_pasid_handle).
  */
 #include <linux/iommu.h>
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_attach_device_pasid(domain, dev, pasid, handle), four arguments
- * Changed in v6.11 by "iommu: Add attach handle to struct iopf_group".
+ * Changed in v6.11 by 14678219cf40 ("iommu: Introduce domain attachment
+ * handle").
  */
 #include <linux/iommu.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * the aux-domain API (IOMMU_DEV_FEAT_AUX, iommu_aux_attach_device, ...)
- * Added in v5.2 by "iommu: Add APIs for multiple domains per device";
- * removed in v5.18 by "iommu: Remove aux-domain related interfaces and
- * iommu_ops".
+ * Added in v5.2 by a3a195929d40 ("iommu: Add APIs for multiple domains per
+ * device"); removed in v5.18 by 8652d875939b ("iommu: Remove aux-domain related
+ * interfaces and iommu_ops").
  */
 #include <linux/iommu.h>
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_alloc_global_pasid() / iommu_free_global_pasid()
- * Added in v6.5 by "iommu: Generalize PASID 0 for normal DMA w/o PASID".
+ * Added in v6.6 by 2dcebc7ddce7 ("iommu: Move global PASID allocation from SVA
+ * to core").
  */
 #include <linux/iommu.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * iommu_map(domain, iova, paddr, size, prot, gfp)
- * The gfp argument was added in v6.3 by "iommu: Add a gfp parameter to
- * iommu_map()".
+ * The gfp argument was added in v6.3 by 1369459b2e21 ("iommu: Add a gfp
+ * parameter to iommu_map()").
  */
 #include <linux/gfp.h>
 #include <linux/iommu.h>
