@@ -59,20 +59,24 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * about it.
  *
  * Removal: a device of @group, or a backing device, that is deleted is
- * detached and forgotten by the shim's bus notifier at
- * BUS_NOTIFY_REMOVED_DEVICE, after the driver bound to that device has been
- * unbound and before the IOMMU core releases it.  The other
+ * detached and forgotten by the shim's bus notifiers: what the IOMMU attached
+ * to the deleted device itself (it is a backing device, or @group was
+ * attached whole) at BUS_NOTIFY_DEL_DEVICE, a device attached through
+ * another backing device (an mdev) at BUS_NOTIFY_REMOVED_DEVICE, after its
+ * driver has been unbound.  The other
  * devices of @group stay attached.  auxshim_get_domain_for_dev() then
  * answers for the devices this call attached that are still there, and not
  * for devices that join @group later (except after a whole-group attach,
  * where the IOMMU core attaches newcomers itself).  Once the last device of
  * @group is gone, the owner's auxshim_detach_group() is a quiet no-op, and
  * attaching @group again before that detach is refused with -EBUSY.  What an
- * owner may rely on: while the remove() of the removed device's driver runs
- * (an mdev driver's remove, say), the attachment is still in place, so DMA
- * it has in flight is still translated by @domain and cannot fall through
- * to the backing device's default domain; it must have stopped that DMA
- * when its remove() returns.  An owner that is not the removed device's
+ * owner may rely on: while the remove() of a removed mdev's driver runs, the
+ * mdev's attachment is still in place, so DMA it has in flight is still
+ * translated by @domain and cannot fall through to the backing device's
+ * default domain; it must have stopped that DMA when its remove() returns.
+ * A removed backing device is detached before its own driver's remove():
+ * that driver must not start DMA for the group's devices once it is being
+ * removed.  An owner that is not the removed device's
  * driver (an mdev_parent_ops parent on 5.10, whose remove() runs after the
  * mdev is deleted) gets no such window and must stop the DMA before it
  * deletes the device.  A device deleted while this call runs makes it fail

@@ -27,8 +27,8 @@ typedef typeof(((struct device *)NULL)->bus) auxshim_bus_t;
 
 /*
  * How "aux" is done on this kernel: the aux-domain API (<= v5.17), a shim
- * allocated PASID with iommu_attach_device_pasid() (>= v6.5, where global
- * PASIDs exist), or not at all (v5.18 .. v6.4, e.g. Debian's 6.1).
+ * allocated PASID with iommu_attach_device_pasid() (>= v6.6, where global
+ * PASIDs exist), or not at all (v5.18 .. v6.5, e.g. Debian's 6.1).
  */
 #if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
 #define AUXSHIM_AUX_BACKEND "aux-domain"

@@ -758,8 +758,14 @@ static void auxshim_pending_mark(struct device *dev)
  * A device is going away: drop every record, attachment and aux state that
  * refers to it, so that nothing dangles.  A group entry stays while it has
  * other devices; a group left without devices becomes a tombstone.
+ *
+ * Two calls per removal.  At deletion (@unbound false, the driver still
+ * bound) only what the IOMMU attached to @dev itself goes: it is a backing
+ * device, or a device of a whole-group attach.  Once its driver is unbound
+ * (@unbound true) the rest goes: @dev as a device attached through another
+ * backing device (an mdev), whose owner's remove() has now run.
  */
-void auxshim_forget_device(struct device *dev)
+void auxshim_forget_device(struct device *dev, bool unbound)
 {
 	struct auxshim_att *att, *natt;
 	struct auxshim_rec *rec, *nrec;
@@ -774,12 +780,15 @@ void auxshim_forget_device(struct device *dev)
 	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode) {
 		bool hit = false;
 
-		list_for_each_entry_safe(rec, nrec, &grp->recs, node)
-			if (rec->dev == dev ||
-			    (rec->att && rec->att->backing == dev)) {
+		list_for_each_entry_safe(rec, nrec, &grp->recs, node) {
+			struct device *backing = rec->att ? rec->att->backing :
+							    rec->dev;
+
+			if (backing == dev || (unbound && rec->dev == dev)) {
 				auxshim_rec_drop(rec);
 				hit = true;
 			}
+		}
 		if (!hit)
 			continue;
 		dev_info(dev, "removed while attached to group %d; detached\n",

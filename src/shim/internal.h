@@ -128,7 +128,7 @@ int auxshim_core_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
 
 /* core.c: removal, inspection, exit */
 bool auxshim_core_holds_anything(void);
-void auxshim_forget_device(struct device *dev);
+void auxshim_forget_device(struct device *dev, bool unbound);
 void auxshim_core_visit(struct auxshim_visitor *v);
 long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);

@@ -35,23 +35,28 @@ static DEFINE_MUTEX(auxshim_bus_lock);
 static LIST_HEAD(auxshim_buses);
 
 /*
- * BUS_NOTIFY_REMOVED_DEVICE, not _DEL_DEVICE: it comes after the removed
- * device's driver has been unbound, so the owner's remove() still sees its
- * attachment and its DMA in flight cannot fall through to the default
- * domain.  Our priority puts us ahead of the IOMMU core's own notifier
- * (priority 0), so the device still holds its group here.
+ * Deletion comes in two steps for the shim.  At BUS_NOTIFY_DEL_DEVICE the
+ * device's driver is still bound: what the IOMMU attached to the device
+ * itself goes now (5.10's intel-iommu can no longer detach it later).  At
+ * BUS_NOTIFY_REMOVED_DEVICE the driver has been unbound: a device attached
+ * through another backing device (an mdev) goes only now, so that its
+ * owner's remove() still has the attachment and DMA in flight cannot fall
+ * through to the backing device's default domain.  Our priority puts us
+ * ahead of the IOMMU core's own notifier (priority 0), so the device still
+ * holds its group either time.
  */
 #define AUXSHIM_BUS_NB_PRIORITY 1
 
 static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
-	if (action != BUS_NOTIFY_REMOVED_DEVICE)
+	if (action != BUS_NOTIFY_DEL_DEVICE &&
+	    action != BUS_NOTIFY_REMOVED_DEVICE)
 		return NOTIFY_DONE;
 	/* Most deletions on a watched bus are of devices the shim never saw. */
 	if (!auxshim_core_holds_anything())
 		return NOTIFY_DONE;
-	auxshim_forget_device(data);
+	auxshim_forget_device(data, action == BUS_NOTIFY_REMOVED_DEVICE);
 	return NOTIFY_OK;
 }
 
