@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The test IOMMU's compat header.  Its AUXSHIM_HAVE_MOCK_* come from the
- * probes in scripts/probes/mock/ (tests/mock/conftest.h); the two shim
- * probes it also reads (the aux-domain API and dev_iommu.max_pasids) come
- * from src/shim/conftest.h, which a test build always has.
+ * probes in scripts/probes/mock/ (tests/mock/conftest.h).
  */
 #ifndef AUXSHIM_MOCK_COMPAT_H
 #define AUXSHIM_MOCK_COMPAT_H
@@ -11,7 +9,6 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 
-#include "src/shim/conftest.h"
 #include "conftest.h"
 
 /*
@@ -37,7 +34,7 @@
 #define AUXSHIM_MOCK_ROUTE_BUS 1
 #elif defined(AUXSHIM_HAVE_MOCK_FWSPEC_INIT_FWNODE) && \
 	defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN) && \
-	defined(AUXSHIM_HAVE_DEV_IOMMU_MAX_PASIDS)
+	defined(AUXSHIM_HAVE_MOCK_DEV_IOMMU_MAX_PASIDS)
 #define AUXSHIM_MOCK_ROUTE "iommu_device_register() with a fwnode, fwspec on platform devices"
 #define AUXSHIM_MOCK_ROUTE_FWNODE 1
 #elif defined(AUXSHIM_HAVE_MOCK_BUS_IOMMU_OPS)
@@ -67,7 +64,7 @@ static inline bool auxshim_mockc_platform_devices(void)
 }
 
 /* The aux feature, where the aux-domain API exists (enum gone in v6.14+). */
-#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
 #define AUXSHIM_MOCK_FEAT enum iommu_dev_features
 #define AUXSHIM_MOCK_FEAT_AUX IOMMU_DEV_FEAT_AUX
 #else
@@ -240,7 +237,7 @@ auxshim_mockc_set_aux_feat(struct iommu_ops *ops,
 			   int (*disable_feat)(struct device *dev,
 					       AUXSHIM_MOCK_FEAT feat))
 {
-#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
 	ops->dev_has_feat = has_feat;
 	ops->dev_feat_enabled = feat_enabled;
 	ops->dev_enable_feat = enable_feat;
@@ -258,7 +255,7 @@ auxshim_mockc_set_aux(struct iommu_ops *ops,
 		      int (*aux_get_pasid)(struct iommu_domain *domain,
 					   struct device *dev))
 {
-#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
 	ops->aux_attach_dev = aux_attach_dev;
 	ops->aux_detach_dev = aux_detach_dev;
 	ops->aux_get_pasid = aux_get_pasid;
