@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The test IOMMU's compat header.  Its AUXSHIM_HAVE_MOCK_* come from the
- * probes in scripts/probes/mock/ (tests/mock/conftest.h); the two shim
- * probes it also reads (the aux-domain API and dev_iommu.max_pasids) come
- * from src/shim/conftest.h, which a test build always has.
+ * probes in scripts/probes/mock/ (tests/mock/conftest.h).
  */
 #ifndef AUXSHIM_MOCK_COMPAT_H
 #define AUXSHIM_MOCK_COMPAT_H
@@ -11,9 +9,7 @@
 #include <linux/device.h>
 #include <linux/iommu.h>
 
-#include "src/shim/conftest.h"
 #include "conftest.h"
-
 
 /*
  * How the test IOMMU puts its fake devices in front of the IOMMU core:
@@ -38,7 +34,7 @@
 #define AUXSHIM_MOCK_ROUTE_BUS 1
 #elif defined(AUXSHIM_HAVE_MOCK_FWSPEC_INIT_FWNODE) && \
 	defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN) && \
-	defined(AUXSHIM_HAVE_DEV_IOMMU_MAX_PASIDS)
+	defined(AUXSHIM_HAVE_MOCK_DEV_IOMMU_MAX_PASIDS)
 #define AUXSHIM_MOCK_ROUTE "iommu_device_register() with a fwnode, fwspec on platform devices"
 #define AUXSHIM_MOCK_ROUTE_FWNODE 1
 #elif defined(AUXSHIM_HAVE_MOCK_BUS_IOMMU_OPS)
@@ -68,7 +64,7 @@ static inline bool auxshim_mockc_platform_devices(void)
 }
 
 /* The aux feature, where the aux-domain API exists (enum gone in v6.14+). */
-#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
 #define AUXSHIM_MOCK_FEAT enum iommu_dev_features
 #define AUXSHIM_MOCK_FEAT_AUX IOMMU_DEV_FEAT_AUX
 #else
@@ -85,125 +81,186 @@ static inline bool auxshim_mockc_platform_devices(void)
 #endif
 
 /*
- * The mock's ops tables, built here because which callbacks exist, and
- * where, is what changes between kernels: tests/mock_iommu.c defines
- * AUXSHIM_MOCK_OPS before including this header and implements every
- * callback declared below (the ones this kernel does not use are
- * __maybe_unused there).
+ * Filling in the mock's ops tables.  They are defined in iommu.c and filled
+ * in once, at module init, by the setters below: each sets its callbacks
+ * where this kernel has the field and does nothing where it does not, so
+ * iommu.c names every callback on every kernel and the compiler drops the
+ * ones a kernel does not use.
+ *
+ * Before v5.17 the domain callbacks are in struct iommu_ops itself; since,
+ * in a struct iommu_domain_ops that struct iommu_ops points to.  This
+ * holds the latter where it exists and is empty where it does not.
  */
-#if defined(AUXSHIM_MOCK_OPS)
-static struct iommu_domain *mock_domain_alloc_paging(struct device *dev);
-static struct iommu_domain *mock_domain_alloc_type(unsigned int type);
-static void mock_domain_free(struct iommu_domain *domain);
-static int mock_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS);
-static int mock_blocked_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS);
-static void mock_detach_dev(struct iommu_domain *domain, struct device *dev);
-static int mock_map(struct iommu_domain *domain, unsigned long iova,
-		    phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
-static size_t mock_unmap(struct iommu_domain *domain, unsigned long iova,
-			 size_t size, struct iommu_iotlb_gather *gather);
-static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
-			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
-			  int prot, gfp_t gfp, size_t *mapped);
-static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
-			       size_t pgsize, size_t pgcount,
-			       struct iommu_iotlb_gather *gather);
-static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
-				     dma_addr_t iova);
-static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
-			      ioasid_t pasid, struct iommu_domain *old);
-static int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
-				      struct device *dev, ioasid_t pasid,
-				      struct iommu_domain *old);
-static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
-				  struct iommu_domain *domain);
-static bool mock_dev_has_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
-static bool mock_dev_feat_enabled(struct device *dev, AUXSHIM_MOCK_FEAT feat);
-static int mock_dev_enable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
-static int mock_dev_disable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat);
-static int mock_aux_attach_dev(struct iommu_domain *domain, struct device *dev);
-static void mock_aux_detach_dev(struct iommu_domain *domain, struct device *dev);
-static int mock_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
-static struct iommu_device *mock_probe_device(struct device *dev);
-static void mock_release_device(struct device *dev);
-static struct iommu_group *mock_device_group(struct device *dev);
-
+struct auxshim_mockc_domain_ops {
 #if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
-/* struct iommu_domain_ops since v5.17 */
-static const struct iommu_domain_ops mock_domain_ops = {
-	.attach_dev = mock_attach_dev,
+	struct iommu_domain_ops ops;
+#endif
+};
+
+/* The domain ops @dops are @ops's, and the callbacks every kernel has. */
+static inline void
+auxshim_mockc_set_domain_ops(struct iommu_ops *ops,
+			     struct auxshim_mockc_domain_ops *dops,
+			     int (*attach_dev)(AUXSHIM_MOCK_ATTACH_ARGS),
+			     phys_addr_t (*iova_to_phys)(struct iommu_domain *domain,
+							 dma_addr_t iova),
+			     void (*free)(struct iommu_domain *domain))
+{
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+	ops->default_domain_ops = &dops->ops;
+	dops->ops.attach_dev = attach_dev;
+	dops->ops.iova_to_phys = iova_to_phys;
+	dops->ops.free = free;
+#else
+	ops->attach_dev = attach_dev;
+	ops->iova_to_phys = iova_to_phys;
+	ops->domain_free = free;
+#endif
+}
+
+/* detach_dev, until v6.2 (the default domain's attach does it since). */
+static inline void
+auxshim_mockc_set_detach_dev(struct iommu_ops *ops,
+			     struct auxshim_mockc_domain_ops *dops,
+			     void (*detach_dev)(struct iommu_domain *domain,
+						struct device *dev))
+{
 #if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS_DETACH_DEV)
-	.detach_dev = mock_detach_dev,
+	dops->ops.detach_dev = detach_dev;
+#elif !defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+	ops->detach_dev = detach_dev;
 #endif
+}
+
+/* map_pages/unmap_pages where the domain ops have them, else map/unmap. */
+static inline void
+auxshim_mockc_set_map(struct iommu_ops *ops,
+		      struct auxshim_mockc_domain_ops *dops,
+		      int (*map)(struct iommu_domain *domain, unsigned long iova,
+				 phys_addr_t paddr, size_t size, int prot,
+				 gfp_t gfp),
+		      size_t (*unmap)(struct iommu_domain *domain,
+				      unsigned long iova, size_t size,
+				      struct iommu_iotlb_gather *gather),
+		      int (*map_pages)(struct iommu_domain *domain,
+				       unsigned long iova, phys_addr_t paddr,
+				       size_t pgsize, size_t pgcount, int prot,
+				       gfp_t gfp, size_t *mapped),
+		      size_t (*unmap_pages)(struct iommu_domain *domain,
+					    unsigned long iova, size_t pgsize,
+					    size_t pgcount,
+					    struct iommu_iotlb_gather *gather))
+{
 #if defined(AUXSHIM_HAVE_MOCK_MAP_PAGES)
-	.map_pages = mock_map_pages,
-	.unmap_pages = mock_unmap_pages,
+	dops->ops.map_pages = map_pages;
+	dops->ops.unmap_pages = unmap_pages;
+#elif !defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
+	ops->map = map;
+	ops->unmap = unmap;
 #endif
+}
+
+/* set_dev_pasid, since v6.2 (with the old domain since v6.12). */
+static inline void
+auxshim_mockc_set_dev_pasid_op(struct auxshim_mockc_domain_ops *dops,
+			       int (*set_dev_pasid)(struct iommu_domain *domain,
+						    struct device *dev,
+						    ioasid_t pasid,
+						    struct iommu_domain *old))
+{
 #if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
-	.set_dev_pasid = mock_set_dev_pasid,
+	dops->ops.set_dev_pasid = set_dev_pasid;
 #endif
-	.iova_to_phys = mock_iova_to_phys,
-	.free = mock_domain_free,
-};
-#endif
+}
 
-#if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
-/* A static blocked domain: the default, and what detaches PASIDs on 6.14+. */
-static const struct iommu_domain_ops mock_blocked_ops = {
-	.attach_dev = mock_blocked_attach_dev,
-#if defined(AUXSHIM_HAVE_MOCK_SET_DEV_PASID)
-	.set_dev_pasid = mock_blocked_set_dev_pasid,
-#endif
-};
-
-static struct iommu_domain mock_blocked_domain = {
-	.type = IOMMU_DOMAIN_BLOCKED,
-	.ops = &mock_blocked_ops,
-};
-#endif
-
-static const struct iommu_ops mock_ops = {
-	.owner = THIS_MODULE,
-	.probe_device = mock_probe_device,
-	.release_device = mock_release_device,
-	.device_group = mock_device_group,
-#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_OPS)
-	.default_domain_ops = &mock_domain_ops,
-#else
-	/* the domain callbacks, in struct iommu_ops before v5.17 */
-	.domain_free = mock_domain_free,
-	.attach_dev = mock_attach_dev,
-	.detach_dev = mock_detach_dev,
-	.map = mock_map,
-	.unmap = mock_unmap,
-	.iova_to_phys = mock_iova_to_phys,
-#endif
-#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_ALLOC_PAGING)
-	.domain_alloc_paging = mock_domain_alloc_paging,
-#else
-	.domain_alloc = mock_domain_alloc_type,
-#endif
-#if defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
-	.pgsize_bitmap = MOCK_PGSIZES,
-#endif
-#if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
-	.default_domain = &mock_blocked_domain,
-	.blocked_domain = &mock_blocked_domain,
-#endif
+/* remove_dev_pasid, v6.2 .. v6.13 (the blocked domain's job since). */
+static inline void
+auxshim_mockc_set_remove_dev_pasid(struct iommu_ops *ops,
+				   void (*remove_dev_pasid)(struct device *dev,
+							    ioasid_t pasid,
+							    struct iommu_domain *domain))
+{
 #if defined(AUXSHIM_HAVE_MOCK_REMOVE_DEV_PASID)
-	.remove_dev_pasid = mock_remove_dev_pasid,
+	ops->remove_dev_pasid = remove_dev_pasid;
 #endif
-#if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
-	.dev_has_feat = mock_dev_has_feat,
-	.dev_feat_enabled = mock_dev_feat_enabled,
-	.dev_enable_feat = mock_dev_enable_feat,
-	.dev_disable_feat = mock_dev_disable_feat,
-	.aux_attach_dev = mock_aux_attach_dev,
-	.aux_detach_dev = mock_aux_detach_dev,
-	.aux_get_pasid = mock_aux_get_pasid,
+}
+
+/* domain_alloc_paging(dev) since v6.7, domain_alloc(type) before. */
+static inline void
+auxshim_mockc_set_domain_alloc(struct iommu_ops *ops,
+			       struct iommu_domain *(*alloc_paging)(struct device *dev),
+			       struct iommu_domain *(*alloc_type)(unsigned int type))
+{
+#if defined(AUXSHIM_HAVE_MOCK_DOMAIN_ALLOC_PAGING)
+	ops->domain_alloc_paging = alloc_paging;
+#else
+	ops->domain_alloc = alloc_type;
 #endif
-};
-#endif /* AUXSHIM_MOCK_OPS */
+}
+
+/* The page sizes in the ops, until v6.15 (see auxshim_mockc_domain_init()). */
+static inline void auxshim_mockc_set_pgsizes(struct iommu_ops *ops,
+					     unsigned long pgsizes)
+{
+#if defined(AUXSHIM_HAVE_MOCK_OPS_PGSIZE_BITMAP)
+	ops->pgsize_bitmap = pgsizes;
+#endif
+}
+
+/*
+ * A static blocked domain, since v6.7: the default domain and, since v6.14,
+ * what detaches PASIDs (through @bops's set_dev_pasid).
+ */
+static inline void
+auxshim_mockc_set_blocked_domain(struct iommu_ops *ops,
+				 struct iommu_domain *blocked,
+				 struct auxshim_mockc_domain_ops *bops,
+				 int (*attach_dev)(AUXSHIM_MOCK_ATTACH_ARGS))
+{
+#if defined(AUXSHIM_HAVE_MOCK_OPS_DEFAULT_DOMAIN)
+	bops->ops.attach_dev = attach_dev;
+	blocked->ops = &bops->ops;
+	ops->default_domain = blocked;
+	ops->blocked_domain = blocked;
+#endif
+}
+
+/* The device features of the aux-domain API, until v5.18. */
+static inline void
+auxshim_mockc_set_aux_feat(struct iommu_ops *ops,
+			   bool (*has_feat)(struct device *dev,
+					    AUXSHIM_MOCK_FEAT feat),
+			   bool (*feat_enabled)(struct device *dev,
+						AUXSHIM_MOCK_FEAT feat),
+			   int (*enable_feat)(struct device *dev,
+					      AUXSHIM_MOCK_FEAT feat),
+			   int (*disable_feat)(struct device *dev,
+					       AUXSHIM_MOCK_FEAT feat))
+{
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
+	ops->dev_has_feat = has_feat;
+	ops->dev_feat_enabled = feat_enabled;
+	ops->dev_enable_feat = enable_feat;
+	ops->dev_disable_feat = disable_feat;
+#endif
+}
+
+/* The aux-domain callbacks, until v5.18. */
+static inline void
+auxshim_mockc_set_aux(struct iommu_ops *ops,
+		      int (*aux_attach_dev)(struct iommu_domain *domain,
+					    struct device *dev),
+		      void (*aux_detach_dev)(struct iommu_domain *domain,
+					     struct device *dev),
+		      int (*aux_get_pasid)(struct iommu_domain *domain,
+					   struct device *dev))
+{
+#if defined(AUXSHIM_HAVE_MOCK_IOMMU_AUX_API)
+	ops->aux_attach_dev = aux_attach_dev;
+	ops->aux_detach_dev = aux_detach_dev;
+	ops->aux_get_pasid = aux_get_pasid;
+#endif
+}
 
 /* The domain's own page sizes, where the ops no longer carry them. */
 static inline void auxshim_mockc_domain_init(struct iommu_domain *domain,

@@ -11,8 +11,8 @@
  * request of the test module.  It counts everything it holds and can fail
  * the Nth operation of chosen kinds.  Loaded by the test suite only.
  *
- * How its devices reach the IOMMU core depends on the kernel; see the
- * "tests" section of auxshim_compat.h.
+ * How its devices reach the IOMMU core, and which callbacks the core
+ * takes, depend on the kernel; compat.h has the differences.
  */
 #include <linux/device.h>
 #include <linux/idr.h>
@@ -23,13 +23,10 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
-#define MOCK_PGSIZES		SZ_4K
-
-/* auxshim_compat.h builds mock_ops from the callbacks below. */
-#define AUXSHIM_MOCK_OPS
 #include "compat.h"
 #include "mock_iommu.h"
 
+#define MOCK_PGSIZES		SZ_4K
 #define MOCK_PTES_PER_LEAF	(PAGE_SIZE / sizeof(u64))
 #define MOCK_LEAF_SHIFT		(PAGE_SHIFT + 9)
 #define MOCK_DIR_SIZE		512
@@ -183,12 +180,12 @@ static struct iommu_domain *mock_domain_new(void)
 	return &md->domain;
 }
 
-static __maybe_unused struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 {
 	return mock_domain_new();
 }
 
-static __maybe_unused struct iommu_domain *mock_domain_alloc_type(unsigned int type)
+static struct iommu_domain *mock_domain_alloc_type(unsigned int type)
 {
 	return type == IOMMU_DOMAIN_UNMANAGED ? mock_domain_new() : NULL;
 }
@@ -300,33 +297,29 @@ static size_t mock_unmap_range(struct iommu_domain *domain, unsigned long iova,
 	return done;
 }
 
-static __maybe_unused int mock_map(struct iommu_domain *domain,
-				   unsigned long iova, phys_addr_t paddr,
-				   size_t size, int prot, gfp_t gfp)
+static int mock_map(struct iommu_domain *domain, unsigned long iova,
+		    phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
 {
 	return mock_map_range(domain, iova, paddr, size, prot, gfp, NULL);
 }
 
-static __maybe_unused size_t mock_unmap(struct iommu_domain *domain,
-					unsigned long iova, size_t size,
-					struct iommu_iotlb_gather *gather)
+static size_t mock_unmap(struct iommu_domain *domain, unsigned long iova,
+			 size_t size, struct iommu_iotlb_gather *gather)
 {
 	return mock_unmap_range(domain, iova, size);
 }
 
-static __maybe_unused int mock_map_pages(struct iommu_domain *domain,
-					 unsigned long iova, phys_addr_t paddr,
-					 size_t pgsize, size_t pgcount,
-					 int prot, gfp_t gfp, size_t *mapped)
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
 {
 	return mock_map_range(domain, iova, paddr, pgsize * pgcount, prot, gfp,
 			      mapped);
 }
 
-static __maybe_unused size_t mock_unmap_pages(struct iommu_domain *domain,
-					      unsigned long iova, size_t pgsize,
-					      size_t pgcount,
-					      struct iommu_iotlb_gather *gather)
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
 {
 	return mock_unmap_range(domain, iova, pgsize * pgcount);
 }
@@ -381,21 +374,19 @@ static void mock_set_unattached(struct device *dev)
 	mutex_unlock(&mock_lock);
 }
 
-static __maybe_unused int mock_blocked_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS)
+static int mock_blocked_attach_dev(AUXSHIM_MOCK_ATTACH_ARGS)
 {
 	mock_set_unattached(dev);
 	return 0;
 }
 
-static __maybe_unused void mock_detach_dev(struct iommu_domain *domain,
-					   struct device *dev)
+static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
 {
 	mock_set_unattached(dev);
 }
 
-static __maybe_unused int mock_set_dev_pasid(struct iommu_domain *domain,
-					     struct device *dev, ioasid_t pasid,
-					     struct iommu_domain *old)
+static int mock_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
+			      ioasid_t pasid, struct iommu_domain *old)
 {
 	struct mock_pdev *mp;
 	int ret;
@@ -423,18 +414,16 @@ static void mock_pasid_clear(struct device *dev, ioasid_t pasid)
 	mutex_unlock(&mock_lock);
 }
 
-static __maybe_unused int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
-						     struct device *dev,
-						     ioasid_t pasid,
-						     struct iommu_domain *old)
+static int mock_blocked_set_dev_pasid(struct iommu_domain *domain,
+				      struct device *dev, ioasid_t pasid,
+				      struct iommu_domain *old)
 {
 	mock_pasid_clear(dev, pasid);
 	return 0;
 }
 
-static __maybe_unused void mock_remove_dev_pasid(struct device *dev,
-						 ioasid_t pasid,
-						 struct iommu_domain *domain)
+static void mock_remove_dev_pasid(struct device *dev, ioasid_t pasid,
+				  struct iommu_domain *domain)
 {
 	mock_pasid_clear(dev, pasid);
 }
@@ -443,8 +432,7 @@ static __maybe_unused void mock_remove_dev_pasid(struct device *dev,
  * The aux-domain API (<= v5.17): one PASID per domain, allocated by the
  * IOMMU driver on the domain's first aux attach, as intel-iommu did.
  */
-static __maybe_unused bool mock_dev_has_feat(struct device *dev,
-					     AUXSHIM_MOCK_FEAT feat)
+static bool mock_dev_has_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	bool ret;
@@ -456,8 +444,7 @@ static __maybe_unused bool mock_dev_has_feat(struct device *dev,
 	return ret;
 }
 
-static __maybe_unused bool mock_dev_feat_enabled(struct device *dev,
-						 AUXSHIM_MOCK_FEAT feat)
+static bool mock_dev_feat_enabled(struct device *dev, AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	bool ret;
@@ -469,8 +456,7 @@ static __maybe_unused bool mock_dev_feat_enabled(struct device *dev,
 	return ret;
 }
 
-static __maybe_unused int mock_dev_enable_feat(struct device *dev,
-					       AUXSHIM_MOCK_FEAT feat)
+static int mock_dev_enable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;
@@ -485,8 +471,7 @@ static __maybe_unused int mock_dev_enable_feat(struct device *dev,
 	return ret;
 }
 
-static __maybe_unused int mock_dev_disable_feat(struct device *dev,
-						AUXSHIM_MOCK_FEAT feat)
+static int mock_dev_disable_feat(struct device *dev, AUXSHIM_MOCK_FEAT feat)
 {
 	struct mock_pdev *mp;
 	int ret = 0;
@@ -503,8 +488,7 @@ static __maybe_unused int mock_dev_disable_feat(struct device *dev,
 	return ret;
 }
 
-static __maybe_unused int mock_aux_attach_dev(struct iommu_domain *domain,
-					      struct device *dev)
+static int mock_aux_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
 	struct mock_domain *md = to_mock(domain);
 	struct mock_pdev *mp;
@@ -552,8 +536,7 @@ out_unlock:
 	return ret;
 }
 
-static __maybe_unused void mock_aux_detach_dev(struct iommu_domain *domain,
-					       struct device *dev)
+static void mock_aux_detach_dev(struct iommu_domain *domain, struct device *dev)
 {
 	struct mock_domain *md = to_mock(domain);
 	struct mock_pdev *mp;
@@ -573,8 +556,7 @@ out_unlock:
 	mutex_unlock(&mock_lock);
 }
 
-static __maybe_unused int mock_aux_get_pasid(struct iommu_domain *domain,
-					     struct device *dev)
+static int mock_aux_get_pasid(struct iommu_domain *domain, struct device *dev)
 {
 	struct mock_domain *md = to_mock(domain);
 	struct mock_pdev *mp;
@@ -640,6 +622,54 @@ static struct iommu_group *mock_device_group(struct device *dev)
 	}
 	mutex_unlock(&mock_lock);
 	return group;
+}
+
+/* ---- the ops tables ---- */
+
+/*
+ * Which fields exist differs between kernels, so init fills the tables in
+ * through compat.h's setters; they are read-only once init is done.
+ */
+static struct iommu_ops mock_ops __ro_after_init = {
+	.owner = THIS_MODULE,
+	.probe_device = mock_probe_device,
+	.release_device = mock_release_device,
+	.device_group = mock_device_group,
+};
+
+static struct auxshim_mockc_domain_ops mock_domain_ops __ro_after_init;
+static struct auxshim_mockc_domain_ops mock_blocked_ops __ro_after_init;
+
+/* A static blocked domain, where the core takes one. */
+static struct iommu_domain mock_blocked_domain = {
+	.type = IOMMU_DOMAIN_BLOCKED,
+};
+
+static void __init mock_ops_init(void)
+{
+	struct auxshim_mockc_domain_ops *dops = &mock_domain_ops;
+	struct iommu_ops *ops = &mock_ops;
+
+	auxshim_mockc_set_domain_alloc(ops, mock_domain_alloc_paging,
+				       mock_domain_alloc_type);
+	auxshim_mockc_set_pgsizes(ops, MOCK_PGSIZES);
+	auxshim_mockc_set_domain_ops(ops, dops, mock_attach_dev,
+				     mock_iova_to_phys, mock_domain_free);
+	auxshim_mockc_set_detach_dev(ops, dops, mock_detach_dev);
+	auxshim_mockc_set_map(ops, dops, mock_map, mock_unmap, mock_map_pages,
+			      mock_unmap_pages);
+	auxshim_mockc_set_dev_pasid_op(dops, mock_set_dev_pasid);
+	auxshim_mockc_set_remove_dev_pasid(ops, mock_remove_dev_pasid);
+	auxshim_mockc_set_aux_feat(ops, mock_dev_has_feat, mock_dev_feat_enabled,
+				   mock_dev_enable_feat, mock_dev_disable_feat);
+	auxshim_mockc_set_aux(ops, mock_aux_attach_dev, mock_aux_detach_dev,
+			      mock_aux_get_pasid);
+
+	auxshim_mockc_set_blocked_domain(ops, &mock_blocked_domain,
+					 &mock_blocked_ops,
+					 mock_blocked_attach_dev);
+	auxshim_mockc_set_dev_pasid_op(&mock_blocked_ops,
+				       mock_blocked_set_dev_pasid);
 }
 
 /*
@@ -987,6 +1017,7 @@ static int __init mock_init(void)
 {
 	int ret, refused;
 
+	mock_ops_init();
 	ret = bus_register(&mock_bus);
 	if (ret)
 		return ret;
