@@ -83,18 +83,24 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 }
 EXPORT_SYMBOL_GPL(auxshim_get_domain_for_dev);
 
+/* How @dev of an attached group was attached under @domain, and its PASID. */
+static int auxshim_dev_info(struct iommu_domain *domain, struct device *dev,
+			    enum auxshim_mode *mode, u32 *pasid)
+{
+	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev))
+		return -EINVAL;
+	return auxshim_core_dev_info(domain, dev, mode, pasid);
+}
+
 int auxshim_get_pasid(struct iommu_domain *domain, struct device *dev)
 {
 	enum auxshim_mode mode;
 	u32 pasid;
-	int ret;
+	int ret = auxshim_dev_info(domain, dev, &mode, &pasid);
 
-	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev))
-		return -EINVAL;
-	ret = auxshim_core_dev_info(domain, dev, &mode, &pasid);
-	if (ret)
-		return ret;
-	return mode == AUXSHIM_MODE_AUX ? (int)pasid : -EINVAL;
+	if (!ret && mode != AUXSHIM_MODE_AUX)
+		ret = -EINVAL;
+	return ret ? ret : (int)pasid;
 }
 EXPORT_SYMBOL_GPL(auxshim_get_pasid);
 
@@ -102,11 +108,8 @@ int auxshim_get_mode(struct iommu_domain *domain, struct device *dev)
 {
 	enum auxshim_mode mode;
 	u32 pasid;
-	int ret;
+	int ret = auxshim_dev_info(domain, dev, &mode, &pasid);
 
-	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev))
-		return -EINVAL;
-	ret = auxshim_core_dev_info(domain, dev, &mode, &pasid);
 	return ret ? ret : mode;
 }
 EXPORT_SYMBOL_GPL(auxshim_get_mode);
