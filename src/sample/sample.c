@@ -261,15 +261,20 @@ static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
 {
 	struct sample_mdev *sm = auxshim_sample_priv(dev);
 	const char *mode = "none";
-	int pasid;
 
 	mutex_lock(&sm->sp->lock);
 	if (sm->domain) {
-		pasid = auxshim_get_pasid(sm->domain, sm->dev);
-		if (pasid >= 0)
+		switch (auxshim_get_mode(sm->domain, sm->dev)) {
+		case AUXSHIM_MODE_AUX:
 			mode = "aux";
-		else if (pasid == -EINVAL)
+			break;
+		case AUXSHIM_MODE_DIRECT:
 			mode = "direct";
+			break;
+		case AUXSHIM_MODE_GROUP:
+			mode = "group";
+			break;
+		}
 	}
 	mutex_unlock(&sm->sp->lock);
 	return sysfs_emit(buf, "%s\n", mode);
