@@ -55,7 +55,10 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 }
 
 #if !defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
-/* v6.2+ frees the device itself once .release has returned. */
+/*
+ * v6.2+ frees the device itself once .release has returned (913447d06f03
+ * "vfio: Remove vfio_free_device").
+ */
 #define vfio_free_device auxshim_sample_vfio_free_device
 static inline void vfio_free_device(struct vfio_device *vdev)
 {
