@@ -1,293 +1,348 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * auxshim_sample.ko's compat header.  Its AUXSHIM_HAVE_* come from the
- * probes in scripts/probes/sample/ (src/sample/conftest.h).
+ * auxshim_sample.ko's compat header.  src/sample/sample.c is written against
+ * the v6.1 mdev/vfio API, the way samples/vfio-mdev/mtty.c is; this header
+ * fills in what other kernels lack or do differently.  Its AUXSHIM_HAVE_*
+ * come from the probes in scripts/probes/sample/ (src/sample/conftest.h).
+ * Include it last: on v5.10 it renames kernel identifiers (WireGuard's
+ * compat.h does the same).
  */
 #ifndef AUXSHIM_SAMPLE_COMPAT_H
 #define AUXSHIM_SAMPLE_COMPAT_H
 
-#include "conftest.h"
-
-
-/*
- * Only src/sample.c defines AUXSHIM_COMPAT_SAMPLE (and SAMPLE_TYPE,
- * SAMPLE_TYPE_NAME, SAMPLE_TYPE_DESC).  This section builds the mdev parent
- * and type objects of each kernel around a uniform pair of callbacks that
- * src/sample.c provides:
- *
- *   sample_mdev_create(dev, parent, &priv)  an mdev was created on parent
- *   sample_mdev_remove(priv)                it is going; detach it here
- *   sample_available(parent)                instances left on parent
- *   sample_mdev_group                       the mdev's "auxshim/" attributes
- *
- * Two lifecycles:
- * - struct mdev_parent_ops (<= v6.0; Debian 5.10): mdev core calls
- *   create/remove and gives the mdev an iommu_group when vfio_mdev binds.
- *   The mdev leaves that group BEFORE remove() runs: detach through the
- *   group reference taken at attach time.
- * - struct mdev_driver + mdev_register_parent() (>= v6.1): probe/remove of
- *   an mdev bus driver; the vfio device registered here with
- *   vfio_register_emulated_iommu_dev() gives the mdev its iommu_group and
- *   is unregistered only after sample_mdev_remove().  It has no regions and
- *   no irqs, so it needs no .ioctl (nor, on v7.x, .get_region_info_caps):
- *   the vfio core answers those ioctls with an error by itself.
- */
-#if defined(AUXSHIM_COMPAT_SAMPLE)
+#include <linux/device.h>
 #include <linux/mdev.h>
+#include <linux/mm.h>
 #include <linux/sysfs.h>
 #include <linux/vfio.h>
 
-static int sample_mdev_create(struct device *dev, struct device *parent,
-			      void **priv);
-static void sample_mdev_remove(void *priv);
-static unsigned int sample_available(struct device *parent);
-static const struct attribute_group sample_mdev_group;
+#include "conftest.h"
 
-static const struct attribute_group *auxshim_samplec_mdev_groups[] = {
-	&sample_mdev_group,
-	NULL
-};
+#if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) && \
+	!(defined(AUXSHIM_HAVE_MDEV_REGISTER_PARENT) && \
+	  defined(AUXSHIM_HAVE_VFIO_EMULATED_IOMMU_DEV))
+#error "auxshim_sample: neither mdev_parent_ops nor mdev_register_parent() + vfio emulated devices"
+#endif
 
-#if defined(AUXSHIM_HAVE_MDEV_PARENT_OPS)
+/*
+ * v6.2+: an emulated vfio device must have these when CONFIG_IOMMUFD is on.
+ * Last in a vfio_device_ops initializer (it brings its own commas).
+ */
+#if defined(AUXSHIM_HAVE_VFIO_IOMMUFD_EMULATED)
+#define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS				\
+	.bind_iommufd = vfio_iommufd_emulated_bind,			\
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,			\
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas,		\
+	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
+#else
+#define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
+#endif
 
-struct auxshim_sample_parent {
-};
-
-static ssize_t auxshim_samplec_name_show(struct kobject *kobj,
-					 struct device *dev, char *buf)
+#if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS)
+/*
+ * The mdev's driver data.  A function of its own because on v5.10 the
+ * mdev's struct device belongs to vfio_mdev (and vfio sets its drvdata).
+ */
+static inline void auxshim_sample_mdev_set_drvdata(struct device *dev,
+						   void *data)
 {
-	return sysfs_emit(buf, "%s\n", SAMPLE_TYPE_NAME);
+	dev_set_drvdata(dev, data);
 }
 
-static ssize_t auxshim_samplec_desc_show(struct kobject *kobj,
-					 struct device *dev, char *buf)
+static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 {
-	return sysfs_emit(buf, "%s\n", SAMPLE_TYPE_DESC);
+	return dev_get_drvdata(dev);
 }
 
-static ssize_t auxshim_samplec_api_show(struct kobject *kobj,
-					struct device *dev, char *buf)
+#if !defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
+/*
+ * v6.2+ frees the device itself once .release has returned (913447d06f03
+ * "vfio: Remove vfio_free_device").
+ */
+#define vfio_free_device auxshim_sample_vfio_free_device
+static inline void vfio_free_device(struct vfio_device *vdev)
 {
-	return sysfs_emit(buf, "%s\n", VFIO_DEVICE_API_PCI_STRING);
+}
+#endif
+
+#else /* AUXSHIM_HAVE_MDEV_PARENT_OPS */
+/*
+ * v5.10: struct mdev_parent_ops.  mdev core calls the parent's create()
+ * before vfio_mdev (the vfio driver of every mdev) binds the new mdev, and
+ * remove() after vfio_mdev unbound it, by when the mdev has left its
+ * iommu_group.  Here is the v6.1 API on top of that:
+ *
+ * - mdev_register_parent() builds the mdev_parent_ops and the type's
+ *   attributes inside struct mdev_parent, and routes create()/remove() to
+ *   the mdev_driver's probe()/remove(); mdev_register_driver() has nothing
+ *   to register.  One type per parent: v5.10's type attributes are not told
+ *   which type they are read on.
+ * - the vfio device the driver allocates is only the container of its
+ *   state: making the mdev a vfio device is vfio_mdev's business.
+ *
+ * Only what the sample uses.  v5.10's own struct mdev_driver, struct
+ * vfio_device, struct vfio_device_ops and mdev_register_driver() differ
+ * from v6.1's: the v6.1 ones below take over their names in the includer.
+ */
+#define mdev_type			auxshim_sample_mdev_type
+#define mdev_parent			auxshim_sample_mdev_parent
+#define mdev_driver			auxshim_sample_mdev_driver
+#define mdev_register_parent		auxshim_sample_mdev_register_parent
+#define mdev_unregister_parent		auxshim_sample_mdev_unregister_parent
+#define mdev_register_driver		auxshim_sample_mdev_register_driver
+#define mdev_unregister_driver		auxshim_sample_mdev_unregister_driver
+#define vfio_device			auxshim_sample_vfio_device
+#define vfio_device_ops			auxshim_sample_vfio_device_ops
+#define vfio_register_emulated_iommu_dev auxshim_sample_vfio_register_emulated_iommu_dev
+#define vfio_unregister_group_dev	auxshim_sample_vfio_unregister_group_dev
+#define vfio_put_device			auxshim_sample_vfio_put_device
+#define vfio_free_device		auxshim_sample_vfio_free_device
+
+struct mdev_type {
+	const char *sysfs_name;
+	const char *pretty_name;
+	struct mdev_parent *parent;
+};
+
+struct mdev_driver {
+	const char *device_api;
+	int (*probe)(struct mdev_device *mdev);
+	void (*remove)(struct mdev_device *mdev);
+	unsigned int (*get_available)(struct mdev_type *mtype);
+	ssize_t (*show_description)(struct mdev_type *mtype, char *buf);
+	struct device_driver driver;
+};
+
+#define AUXSHIM_SAMPLE_TYPE_ATTRS	4
+
+struct mdev_parent {
+	struct device *dev;
+	struct mdev_driver *mdev_driver;
+	struct mdev_type *type;
+	/* What mdev_register_device() is given, built at registration: */
+	struct mdev_parent_ops ops;
+	struct mdev_type_attribute type_attrs[AUXSHIM_SAMPLE_TYPE_ATTRS];
+	struct attribute *type_attr_list[AUXSHIM_SAMPLE_TYPE_ATTRS + 1];
+	struct attribute_group type_group;
+	struct attribute_group *type_groups[2];
+};
+
+/*
+ * v5.10's callbacks only name the parent's struct device: the parent
+ * registered on it is found through a devres of that device.
+ */
+static inline void auxshim_sample_parent_release(struct device *dev, void *res)
+{
 }
 
-static ssize_t auxshim_samplec_avail_show(struct kobject *kobj,
-					  struct device *dev, char *buf)
+static inline struct mdev_parent *auxshim_sample_parent(struct device *dev)
 {
-	return sysfs_emit(buf, "%u\n", sample_available(dev));
+	struct mdev_parent **res;
+
+	res = devres_find(dev, auxshim_sample_parent_release, NULL, NULL);
+	return res ? *res : NULL;
 }
 
-static struct mdev_type_attribute auxshim_samplec_type_attrs[] = {
-	__ATTR(name, 0444, auxshim_samplec_name_show, NULL),
-	__ATTR(description, 0444, auxshim_samplec_desc_show, NULL),
-	__ATTR(device_api, 0444, auxshim_samplec_api_show, NULL),
-	__ATTR(available_instances, 0444, auxshim_samplec_avail_show, NULL),
-};
-
-static struct attribute *auxshim_samplec_type_attr_list[] = {
-	&auxshim_samplec_type_attrs[0].attr,
-	&auxshim_samplec_type_attrs[1].attr,
-	&auxshim_samplec_type_attrs[2].attr,
-	&auxshim_samplec_type_attrs[3].attr,
-	NULL
-};
-
-/* mdev core names the type's directory "<driver name>-<group name>". */
-static struct attribute_group auxshim_samplec_type_group = {
-	.name = SAMPLE_TYPE,
-	.attrs = auxshim_samplec_type_attr_list,
-};
-
-static struct attribute_group *auxshim_samplec_type_groups[] = {
-	&auxshim_samplec_type_group,
-	NULL
-};
-
-static int auxshim_samplec_create(struct kobject *kobj,
-				  struct mdev_device *mdev)
+/* The type's attributes (v6.1's mdev core has the same four). */
+static inline ssize_t auxshim_sample_name_show(struct kobject *kobj,
+					       struct device *dev, char *buf)
 {
-	void *priv;
-	int ret;
+	struct mdev_type *mtype = auxshim_sample_parent(dev)->type;
 
-	ret = sample_mdev_create(mdev_dev(mdev), mdev_parent_dev(mdev), &priv);
-	if (!ret)
-		mdev_set_drvdata(mdev, priv);
-	return ret;
+	return sysfs_emit(buf, "%s\n",
+			  mtype->pretty_name ?: mtype->sysfs_name);
 }
 
-static int auxshim_samplec_remove(struct mdev_device *mdev)
+static inline ssize_t auxshim_sample_description_show(struct kobject *kobj,
+						      struct device *dev,
+						      char *buf)
 {
-	sample_mdev_remove(mdev_get_drvdata(mdev));
+	struct mdev_parent *parent = auxshim_sample_parent(dev);
+
+	return parent->mdev_driver->show_description(parent->type, buf);
+}
+
+static inline ssize_t auxshim_sample_device_api_show(struct kobject *kobj,
+						     struct device *dev,
+						     char *buf)
+{
+	struct mdev_parent *parent = auxshim_sample_parent(dev);
+
+	return sysfs_emit(buf, "%s\n", parent->mdev_driver->device_api);
+}
+
+static inline ssize_t auxshim_sample_available_show(struct kobject *kobj,
+						    struct device *dev,
+						    char *buf)
+{
+	struct mdev_parent *parent = auxshim_sample_parent(dev);
+
+	return sysfs_emit(buf, "%u\n",
+			  parent->mdev_driver->get_available(parent->type));
+}
+
+static inline int auxshim_sample_create(struct kobject *kobj,
+					struct mdev_device *mdev)
+{
+	struct mdev_parent *parent = auxshim_sample_parent(mdev_parent_dev(mdev));
+
+	return parent->mdev_driver->probe(mdev);
+}
+
+static inline int auxshim_sample_remove(struct mdev_device *mdev)
+{
+	struct mdev_parent *parent = auxshim_sample_parent(mdev_parent_dev(mdev));
+
+	parent->mdev_driver->remove(mdev);
 	return 0;
 }
 
-static const struct mdev_parent_ops auxshim_samplec_parent_ops = {
-	.owner = THIS_MODULE,
-	.mdev_attr_groups = auxshim_samplec_mdev_groups,
-	.supported_type_groups = auxshim_samplec_type_groups,
-	.create = auxshim_samplec_create,
-	.remove = auxshim_samplec_remove,
-};
+static inline void
+auxshim_sample_type_attr(struct mdev_parent *parent, unsigned int i,
+			 const char *name,
+			 ssize_t (*show)(struct kobject *, struct device *,
+					 char *))
+{
+	struct mdev_type_attribute *ta = &parent->type_attrs[i];
 
-/* The private data of an mdev, from its device (for sysfs attributes). */
-static inline void *auxshim_sample_priv(struct device *dev)
+	sysfs_attr_init(&ta->attr);
+	ta->attr.name = name;
+	ta->attr.mode = 0444;
+	ta->show = show;
+	ta->store = NULL;
+	parent->type_attr_list[i] = &ta->attr;
+}
+
+static inline int mdev_register_parent(struct mdev_parent *parent,
+				       struct device *dev,
+				       struct mdev_driver *mdev_driver,
+				       struct mdev_type **types,
+				       unsigned int nr_types)
+{
+	struct mdev_parent **res;
+	int ret;
+
+	if (nr_types != 1)
+		return -EINVAL;
+	parent->dev = dev;
+	parent->mdev_driver = mdev_driver;
+	parent->type = types[0];
+	parent->type->parent = parent;
+
+	auxshim_sample_type_attr(parent, 0, "name", auxshim_sample_name_show);
+	auxshim_sample_type_attr(parent, 1, "description",
+				 auxshim_sample_description_show);
+	auxshim_sample_type_attr(parent, 2, "device_api",
+				 auxshim_sample_device_api_show);
+	auxshim_sample_type_attr(parent, 3, "available_instances",
+				 auxshim_sample_available_show);
+	parent->type_attr_list[AUXSHIM_SAMPLE_TYPE_ATTRS] = NULL;
+	/* mdev core names the type's directory "<driver name>-<group name>". */
+	parent->type_group = (struct attribute_group) {
+		.name = parent->type->sysfs_name,
+		.attrs = parent->type_attr_list,
+	};
+	parent->type_groups[0] = &parent->type_group;
+	parent->type_groups[1] = NULL;
+	parent->ops = (struct mdev_parent_ops) {
+		.owner = mdev_driver->driver.owner,
+		.mdev_attr_groups = mdev_driver->driver.dev_groups,
+		.supported_type_groups = parent->type_groups,
+		.create = auxshim_sample_create,
+		.remove = auxshim_sample_remove,
+	};
+
+	res = devres_alloc(auxshim_sample_parent_release, sizeof(*res),
+			   GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	*res = parent;
+	devres_add(dev, res);
+	ret = mdev_register_device(dev, &parent->ops);
+	if (ret)
+		devres_release(dev, auxshim_sample_parent_release, NULL, NULL);
+	return ret;
+}
+
+static inline void mdev_unregister_parent(struct mdev_parent *parent)
+{
+	mdev_unregister_device(parent->dev);
+	devres_release(parent->dev, auxshim_sample_parent_release, NULL, NULL);
+}
+
+static inline int mdev_register_driver(struct mdev_driver *drv)
+{
+	return 0;
+}
+
+static inline void mdev_unregister_driver(struct mdev_driver *drv)
+{
+}
+
+/* mdev core keeps a driver data pointer of its own beside vfio's. */
+static inline void auxshim_sample_mdev_set_drvdata(struct device *dev,
+						   void *data)
+{
+	mdev_set_drvdata(mdev_from_dev(dev), data);
+}
+
+static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 {
 	return mdev_get_drvdata(mdev_from_dev(dev));
 }
 
-static inline int auxshim_sample_register_parent(struct auxshim_sample_parent *p,
-						 struct device *dev)
+struct vfio_device {
+	struct device *dev;
+	const struct vfio_device_ops *ops;
+};
+
+struct vfio_device_ops {
+	char *name;
+	void (*release)(struct vfio_device *vdev);
+};
+
+/* The vfio_device must come first in its container, as on v6.1. */
+static inline void *
+auxshim_sample_vfio_alloc_device(size_t size, size_t offset,
+				 struct device *dev,
+				 const struct vfio_device_ops *ops)
 {
-	return mdev_register_device(dev, &auxshim_samplec_parent_ops);
+	struct vfio_device *vdev;
+
+	if (WARN_ON(offset))
+		return ERR_PTR(-EINVAL);
+	vdev = kvzalloc(size, GFP_KERNEL);
+	if (!vdev)
+		return ERR_PTR(-ENOMEM);
+	vdev->dev = dev;
+	vdev->ops = ops;
+	return vdev;
 }
 
-static inline void auxshim_sample_unregister_parent(struct auxshim_sample_parent *p,
-						    struct device *dev)
-{
-	mdev_unregister_device(dev);
-}
+#define vfio_alloc_device(type, member, dev, ops)			\
+	((struct type *)auxshim_sample_vfio_alloc_device(sizeof(struct type), \
+		offsetof(struct type, member), dev, ops))
 
-/* vfio_mdev is the mdev driver here: nothing of ours to register. */
-static inline int auxshim_sample_register_driver(void)
+static inline int vfio_register_emulated_iommu_dev(struct vfio_device *vdev)
 {
 	return 0;
 }
 
-static inline void auxshim_sample_unregister_driver(void)
+static inline void vfio_unregister_group_dev(struct vfio_device *vdev)
 {
 }
 
-#elif defined(AUXSHIM_HAVE_MDEV_REGISTER_PARENT) && \
-	defined(AUXSHIM_HAVE_VFIO_EMULATED_IOMMU_DEV)
-
-struct auxshim_sample_parent {
-	struct mdev_parent parent;
-	struct mdev_type type;
-	struct mdev_type *types[1];
-};
-
-struct auxshim_samplec_vdev {
-	struct vfio_device vdev;	/* first: vfio_alloc_device() wants it */
-	void *priv;
-};
-
-#if defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
-/* v6.1 only: .release is required and frees the device. */
-static void auxshim_samplec_vfio_release(struct vfio_device *vdev)
+/* The driver holds the only reference: the put is the last one. */
+static inline void vfio_put_device(struct vfio_device *vdev)
 {
-	vfio_free_device(vdev);
-}
-#endif
-
-static const struct vfio_device_ops auxshim_samplec_vfio_ops = {
-	.name = KBUILD_MODNAME,
-#if defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
-	.release = auxshim_samplec_vfio_release,
-#endif
-#if defined(AUXSHIM_HAVE_VFIO_IOMMUFD_EMULATED)
-	.bind_iommufd = vfio_iommufd_emulated_bind,
-	.unbind_iommufd = vfio_iommufd_emulated_unbind,
-	.attach_ioas = vfio_iommufd_emulated_attach_ioas,
-	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
-#endif
-};
-
-static int auxshim_samplec_probe(struct mdev_device *mdev)
-{
-	struct auxshim_samplec_vdev *vd;
-	int ret;
-
-	vd = vfio_alloc_device(auxshim_samplec_vdev, vdev, &mdev->dev,
-			       &auxshim_samplec_vfio_ops);
-	if (IS_ERR(vd))
-		return PTR_ERR(vd);
-	ret = sample_mdev_create(&mdev->dev, mdev->dev.parent, &vd->priv);
-	if (ret)
-		goto err_put;
-	ret = vfio_register_emulated_iommu_dev(&vd->vdev);
-	if (ret)
-		goto err_remove;
-	dev_set_drvdata(&mdev->dev, vd);
-	return 0;
-
-err_remove:
-	sample_mdev_remove(vd->priv);
-err_put:
-	vfio_put_device(&vd->vdev);
-	return ret;
+	vdev->ops->release(vdev);
 }
 
-static void auxshim_samplec_remove(struct mdev_device *mdev)
+static inline void vfio_free_device(struct vfio_device *vdev)
 {
-	struct auxshim_samplec_vdev *vd = dev_get_drvdata(&mdev->dev);
-
-	sample_mdev_remove(vd->priv);
-	vfio_unregister_group_dev(&vd->vdev);
-	vfio_put_device(&vd->vdev);
+	kvfree(vdev);
 }
 
-static unsigned int auxshim_samplec_get_available(struct mdev_type *mtype)
-{
-	return sample_available(mtype->parent->dev);
-}
-
-static ssize_t auxshim_samplec_show_description(struct mdev_type *mtype,
-						char *buf)
-{
-	return sysfs_emit(buf, "%s\n", SAMPLE_TYPE_DESC);
-}
-
-static struct mdev_driver auxshim_samplec_driver = {
-	.device_api = VFIO_DEVICE_API_PCI_STRING,
-	.driver = {
-		.name = KBUILD_MODNAME,
-		.owner = THIS_MODULE,
-		.mod_name = KBUILD_MODNAME,
-		.dev_groups = auxshim_samplec_mdev_groups,
-	},
-	.probe = auxshim_samplec_probe,
-	.remove = auxshim_samplec_remove,
-	.get_available = auxshim_samplec_get_available,
-	.show_description = auxshim_samplec_show_description,
-};
-
-static inline void *auxshim_sample_priv(struct device *dev)
-{
-	struct auxshim_samplec_vdev *vd = dev_get_drvdata(dev);
-
-	return vd->priv;
-}
-
-static inline int auxshim_sample_register_parent(struct auxshim_sample_parent *p,
-						 struct device *dev)
-{
-	/* mdev core names its directory "<driver name>-<sysfs_name>". */
-	p->type.sysfs_name = SAMPLE_TYPE;
-	p->type.pretty_name = SAMPLE_TYPE_NAME;
-	p->types[0] = &p->type;
-	return mdev_register_parent(&p->parent, dev, &auxshim_samplec_driver,
-				    p->types, ARRAY_SIZE(p->types));
-}
-
-static inline void auxshim_sample_unregister_parent(struct auxshim_sample_parent *p,
-						    struct device *dev)
-{
-	mdev_unregister_parent(&p->parent);
-}
-
-static inline int auxshim_sample_register_driver(void)
-{
-	return mdev_register_driver(&auxshim_samplec_driver);
-}
-
-static inline void auxshim_sample_unregister_driver(void)
-{
-	mdev_unregister_driver(&auxshim_samplec_driver);
-}
-
-#else
-#error "auxshim_sample: neither mdev_parent_ops nor mdev_register_parent() + vfio emulated devices"
-#endif
-#endif /* AUXSHIM_COMPAT_SAMPLE */
+#endif /* AUXSHIM_HAVE_MDEV_PARENT_OPS */
 
 #endif /* AUXSHIM_SAMPLE_COMPAT_H */

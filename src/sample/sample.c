@@ -11,28 +11,32 @@
  * one mdev at a time gets it whole ("direct"); a second mdev with another
  * domain is refused with -EBUSY by the shim.
  *
- * The mdev API differs between kernels (mdev_parent_ops on 5.10, an
- * mdev_driver plus a vfio device since 6.1): include/auxshim_compat.h hides
- * it behind sample_mdev_create()/sample_mdev_remove().
+ * Written against the v6.1 mdev/vfio API, like samples/vfio-mdev/mtty.c:
+ * an mdev_driver whose probe() makes each mdev an emulated vfio device (the
+ * vfio device gives the mdev its iommu_group), and one mdev type per edu.
+ * compat.h backfills that API on v5.10 (mdev_parent_ops).
  */
 #include <linux/bitops.h>
 #include <linux/delay.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/mdev.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/vfio.h>
 
 #include "auxshim.h"
 #include "edu.h"
+#include "compat.h"
 
-#define AUXSHIM_COMPAT_SAMPLE
+/* mdev core names the type's directory "<driver name>-<sysfs name>". */
 #define SAMPLE_TYPE		"edu"
 #define SAMPLE_TYPE_NAME	"edu-dma-slice"
 #define SAMPLE_TYPE_DESC	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
-#include "compat.h"
 
 /* Transfers are split into chunks of this size (at most EDU_XFER_MAX). */
 #define EDU_CHUNK	2048
@@ -44,7 +48,9 @@
 #define SAMPLE_IOVA_STRIDE	0x100000UL
 
 struct sample_parent {
-	struct auxshim_sample_parent core;	/* the mdev core's view */
+	struct mdev_parent parent;		/* the mdev core's view */
+	struct mdev_type type;
+	struct mdev_type *types[1];
 	struct pci_dev *pdev;
 	void __iomem *bar;
 	bool aux;				/* aux enabled on edu */
@@ -54,6 +60,7 @@ struct sample_parent {
 };
 
 struct sample_mdev {
+	struct vfio_device vdev;	/* first: vfio_alloc_device() wants it */
 	struct sample_parent *sp;
 	struct device *dev;		/* the mdev */
 	unsigned int slot;
@@ -222,7 +229,7 @@ static void sample_detach(struct sample_mdev *sm)
 static ssize_t attach_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	bool on;
 
 	mutex_lock(&sm->sp->lock);
@@ -234,7 +241,7 @@ static ssize_t attach_show(struct device *dev, struct device_attribute *attr,
 static ssize_t attach_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	bool on;
 	int ret;
 
@@ -259,17 +266,22 @@ static DEVICE_ATTR_RW(attach);
 static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	const char *mode = "none";
-	int pasid;
 
 	mutex_lock(&sm->sp->lock);
 	if (sm->domain) {
-		pasid = auxshim_get_pasid(sm->domain, sm->dev);
-		if (pasid >= 0)
+		switch (auxshim_get_mode(sm->domain, sm->dev)) {
+		case AUXSHIM_MODE_AUX:
 			mode = "aux";
-		else if (pasid == -EINVAL)
+			break;
+		case AUXSHIM_MODE_DIRECT:
 			mode = "direct";
+			break;
+		case AUXSHIM_MODE_GROUP:
+			mode = "group";
+			break;
+		}
 	}
 	mutex_unlock(&sm->sp->lock);
 	return sysfs_emit(buf, "%s\n", mode);
@@ -279,7 +291,7 @@ static DEVICE_ATTR_RO(mode);
 static ssize_t pasid_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	int pasid = -1;
 
 	mutex_lock(&sm->sp->lock);
@@ -293,7 +305,7 @@ static DEVICE_ATTR_RO(pasid);
 static ssize_t dma_test_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	ssize_t ret;
 
 	mutex_lock(&sm->sp->lock);
@@ -305,7 +317,7 @@ static ssize_t dma_test_show(struct device *dev, struct device_attribute *attr,
 static ssize_t dma_test_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t count)
 {
-	struct sample_mdev *sm = auxshim_sample_priv(dev);
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(dev);
 	unsigned int len;
 	int ret;
 
@@ -334,11 +346,126 @@ static const struct attribute_group sample_mdev_group = {
 	.attrs = sample_mdev_attrs,
 };
 
-/* ---- mdev lifecycle (called through include/auxshim_compat.h) ----------- */
+static const struct attribute_group *sample_mdev_groups[] = {
+	&sample_mdev_group,
+	NULL
+};
 
-static unsigned int sample_available(struct device *parent)
+/* ---- the mdevs: a vfio device each ---------------------------------------- */
+
+/* v6.1 frees the device here; later kernels free it after .release. */
+static void sample_vfio_release(struct vfio_device *vdev)
 {
-	struct sample_parent *sp = dev_get_drvdata(parent);
+	vfio_free_device(vdev);
+}
+
+/*
+ * No regions and no irqs, so no .ioctl (nor, on v7.x, .get_region_info_caps):
+ * the vfio core answers those ioctls with an error by itself.
+ */
+static const struct vfio_device_ops sample_vfio_ops = {
+	.name = KBUILD_MODNAME,
+	.release = sample_vfio_release,
+	AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
+};
+
+static int sample_get_slot(struct sample_mdev *sm)
+{
+	struct sample_parent *sp = sm->sp;
+	int ret = 0;
+
+	mutex_lock(&sp->lock);
+	sm->slot = find_first_zero_bit(&sp->slots, SAMPLE_MAX_MDEVS);
+	if (sm->slot < SAMPLE_MAX_MDEVS)
+		__set_bit(sm->slot, &sp->slots);
+	else
+		ret = -ENOSPC;
+	mutex_unlock(&sp->lock);
+	return ret;
+}
+
+static void sample_put_slot(struct sample_mdev *sm)
+{
+	mutex_lock(&sm->sp->lock);
+	__clear_bit(sm->slot, &sm->sp->slots);
+	mutex_unlock(&sm->sp->lock);
+}
+
+static int sample_mdev_probe(struct mdev_device *mdev)
+{
+	struct device *dev = mdev_dev(mdev);
+	struct sample_mdev *sm;
+	int ret;
+
+	sm = vfio_alloc_device(sample_mdev, vdev, dev, &sample_vfio_ops);
+	if (IS_ERR(sm))
+		return PTR_ERR(sm);
+	sm->sp = dev_get_drvdata(dev->parent);
+	sm->dev = dev;
+	snprintf(sm->result, sizeof(sm->result), "fail %d no test has run",
+		 -ENODATA);
+	sm->src = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sm->src) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	sm->dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sm->dst) {
+		ret = -ENOMEM;
+		goto err_free_src;
+	}
+	ret = sample_get_slot(sm);
+	if (ret) {
+		dev_err(dev->parent, "all %d mdevs are in use: %d\n",
+			SAMPLE_MAX_MDEVS, ret);
+		goto err_free_dst;
+	}
+	dev_info(dev, "created on %s (slot %u)\n", dev_name(dev->parent),
+		 sm->slot);
+	ret = vfio_register_emulated_iommu_dev(&sm->vdev);
+	if (ret) {
+		dev_err(dev, "cannot register as a vfio device: %d\n", ret);
+		goto err_put_slot;
+	}
+	auxshim_sample_mdev_set_drvdata(dev, sm);
+	return 0;
+
+err_put_slot:
+	sample_put_slot(sm);
+err_free_dst:
+	__free_page(sm->dst);
+err_free_src:
+	__free_page(sm->src);
+err_put:
+	vfio_put_device(&sm->vdev);
+	return ret;
+}
+
+/*
+ * Detaches first, while the mdev is still a vfio device (on v5.10 it has
+ * already left its group: sample_detach() goes through its own reference).
+ */
+static void sample_mdev_remove(struct mdev_device *mdev)
+{
+	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(mdev_dev(mdev));
+
+	mutex_lock(&sm->sp->lock);
+	if (sm->domain) {
+		dev_info(sm->dev, "removed while attached: detaching\n");
+		sample_detach(sm);
+	}
+	mutex_unlock(&sm->sp->lock);
+	vfio_unregister_group_dev(&sm->vdev);
+	sample_put_slot(sm);
+	__free_page(sm->dst);
+	__free_page(sm->src);
+	vfio_put_device(&sm->vdev);
+}
+
+static unsigned int sample_get_available(struct mdev_type *mtype)
+{
+	struct sample_parent *sp = container_of(mtype->parent,
+						struct sample_parent, parent);
 	unsigned int used;
 
 	mutex_lock(&sp->lock);
@@ -347,72 +474,24 @@ static unsigned int sample_available(struct device *parent)
 	return SAMPLE_MAX_MDEVS - used;
 }
 
-static int sample_mdev_create(struct device *dev, struct device *parent,
-			      void **priv)
+static ssize_t sample_show_description(struct mdev_type *mtype, char *buf)
 {
-	struct sample_parent *sp = dev_get_drvdata(parent);
-	struct sample_mdev *sm;
-	int ret;
-
-	sm = kzalloc(sizeof(*sm), GFP_KERNEL);
-	if (!sm)
-		return -ENOMEM;
-	sm->sp = sp;
-	sm->dev = dev;
-	snprintf(sm->result, sizeof(sm->result), "fail %d no test has run",
-		 -ENODATA);
-	sm->src = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!sm->src) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	sm->dst = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!sm->dst) {
-		ret = -ENOMEM;
-		goto err_free_src;
-	}
-
-	mutex_lock(&sp->lock);
-	sm->slot = find_first_zero_bit(&sp->slots, SAMPLE_MAX_MDEVS);
-	if (sm->slot >= SAMPLE_MAX_MDEVS) {
-		mutex_unlock(&sp->lock);
-		ret = -ENOSPC;
-		dev_err(parent, "all %d mdevs are in use: %d\n",
-			SAMPLE_MAX_MDEVS, ret);
-		goto err_free_dst;
-	}
-	__set_bit(sm->slot, &sp->slots);
-	mutex_unlock(&sp->lock);
-
-	*priv = sm;
-	dev_info(dev, "created on %s (slot %u)\n", dev_name(parent), sm->slot);
-	return 0;
-
-err_free_dst:
-	__free_page(sm->dst);
-err_free_src:
-	__free_page(sm->src);
-err_free:
-	kfree(sm);
-	return ret;
+	return sysfs_emit(buf, "%s\n", SAMPLE_TYPE_DESC);
 }
 
-static void sample_mdev_remove(void *priv)
-{
-	struct sample_mdev *sm = priv;
-	struct sample_parent *sp = sm->sp;
-
-	mutex_lock(&sp->lock);
-	if (sm->domain) {
-		dev_info(sm->dev, "removed while attached: detaching\n");
-		sample_detach(sm);
-	}
-	__clear_bit(sm->slot, &sp->slots);
-	mutex_unlock(&sp->lock);
-	__free_page(sm->dst);
-	__free_page(sm->src);
-	kfree(sm);
-}
+static struct mdev_driver sample_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.driver = {
+		.name = KBUILD_MODNAME,
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = sample_mdev_groups,
+	},
+	.probe = sample_mdev_probe,
+	.remove = sample_mdev_remove,
+	.get_available = sample_get_available,
+	.show_description = sample_show_description,
+};
 
 /* ---- the PCI driver for edu ------------------------------------------------ */
 
@@ -448,7 +527,12 @@ static int sample_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	/* Aux (a PASID per mdev) where edu could do it; it cannot. */
 	sp->aux = auxshim_dev_has_aux(dev) && !auxshim_dev_enable_aux(dev);
-	ret = auxshim_sample_register_parent(&sp->core, dev);
+	/* One type per edu: mdev core's type objects are per parent. */
+	sp->type.sysfs_name = SAMPLE_TYPE;
+	sp->type.pretty_name = SAMPLE_TYPE_NAME;
+	sp->types[0] = &sp->type;
+	ret = mdev_register_parent(&sp->parent, dev, &sample_mdev_driver,
+				   sp->types, ARRAY_SIZE(sp->types));
 	if (ret) {
 		dev_err(dev, "cannot register as an mdev parent: %d\n", ret);
 		goto err_disable_aux;
@@ -469,7 +553,7 @@ static void sample_remove(struct pci_dev *pdev)
 {
 	struct sample_parent *sp = pci_get_drvdata(pdev);
 
-	auxshim_sample_unregister_parent(&sp->core, &pdev->dev);
+	mdev_unregister_parent(&sp->parent);
 	if (sp->aux)
 		auxshim_dev_disable_aux(&pdev->dev);
 	pci_clear_master(pdev);
@@ -492,7 +576,7 @@ static int __init sample_init(void)
 {
 	int ret;
 
-	ret = auxshim_sample_register_driver();
+	ret = mdev_register_driver(&sample_mdev_driver);
 	if (ret) {
 		pr_err("cannot register the mdev driver: %d\n", ret);
 		return ret;
@@ -505,14 +589,14 @@ static int __init sample_init(void)
 	return 0;
 
 err_mdev_driver:
-	auxshim_sample_unregister_driver();
+	mdev_unregister_driver(&sample_mdev_driver);
 	return ret;
 }
 
 static void __exit sample_exit(void)
 {
 	pci_unregister_driver(&sample_pci_driver);
-	auxshim_sample_unregister_driver();
+	mdev_unregister_driver(&sample_mdev_driver);
 }
 
 module_init(sample_init);

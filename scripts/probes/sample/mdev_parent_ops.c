@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct mdev_parent_ops + mdev_register_device(dev, ops), for the sample
- * struct mdev_parent_ops was removed in v5.19 by 6b42f491e17c ("vfio/mdev:
- * Remove mdev_parent_ops"); mdev_register_device() gave way to
- * mdev_register_parent() in v6.1 (see mdev_register_parent).
+ * Removed in v5.19 by 6b42f491e17c ("vfio/mdev: Remove mdev_parent_ops");
+ * v6.1 has struct mdev_driver + mdev_register_parent() instead.
  */
 #include <linux/device.h>
 #include <linux/uuid.h>

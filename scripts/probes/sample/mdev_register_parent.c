@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * mdev_register_parent(parent, dev, mdev_driver, types, nr_types), for the sample
- * Added in v6.1 by 89345d5177aa ("vfio/mdev: embedd struct mdev_parent in the
- * parent data structure").
+ * Added in v6.1 by 89345d5177aa ("vfio/mdev: embedd struct mdev_parent in
+ * the parent data structure").
  */
 #include <linux/device.h>
 #include <linux/uuid.h>

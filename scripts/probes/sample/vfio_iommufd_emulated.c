@@ -2,7 +2,7 @@
 /*
  * vfio_device_ops.bind_iommufd and vfio_iommufd_emulated_bind() & co, for the sample
  * Added in v6.2 by 4741f2e94129 ("vfio-iommufd: Support iommufd for emulated
- * VFIO devices") (the helpers are NULL casts when CONFIG_IOMMUFD is off).
+ * VFIO devices"); the helpers are NULL casts when CONFIG_IOMMUFD is off.
  */
 #include <linux/vfio.h>
 
