@@ -95,16 +95,22 @@ with_lock() {
 
 # Copy the repository's sources (not .git, not build products) to $1.
 # Build products already in $1 survive (--delete spares excluded names),
-# which keeps builds there incremental.
+# which keeps builds there incremental.  Every file the copy changed gets
+# a fresh mtime: kbuild rebuilds by mtime, and a source older than the
+# object built from its predecessor (another branch, another worktree
+# sharing the cache) would otherwise leave a stale object in the module.
 sync_source() {
+	local f
 	mkdir -p "$1"
-	rsync -a --delete \
+	rsync -a --delete --itemize-changes \
 		--exclude=/.git --exclude=/.ci \
 		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
 		--exclude=conftest.h \
 		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
-		"$AUXSHIM_SRC/" "$1/"
+		"$AUXSHIM_SRC/" "$1/" |
+		sed -n 's/^>f[^ ]* //p' |
+		while IFS= read -r f; do touch "$1/$f"; done
 }
 
 # Check a KTAP document (file $1): version line, plan, results numbered
