@@ -3,8 +3,10 @@
 # The shim against the test IOMMU driver (auxshim_mockiommu.ko): the KTAP
 # cases of auxshim_mocktest.ko (aux/PASID paths, fail_nth, concurrency,
 # device removal), then unloading with a live attachment.
-# auxshim-modules: auxshim auxshim_mockiommu auxshim_mocktest
+# auxshim-modules: auxshim auxshim_mockiommu auxshim_mocktest auxshim_pintest
 # auxshim-timeout: 420
+
+. /tests/pin_lib.sh
 
 mock_refcnt() { cat "/sys/module/$1/refcnt" 2>/dev/null || echo -1; }
 HOLD=/sys/module/auxshim_mocktest/parameters/hold
@@ -30,7 +32,9 @@ mock_main() {
 	fi
 
 	# Unload with a live attachment: refused, and the attachment survives.
-	# auxshim_mocktest's use of auxshim's symbols counts in refcnt too.
+	# auxshim_mocktest's use of auxshim's symbols counts in refcnt too, and
+	# refuses the unload by itself: pin_unload_refused, below, checks the
+	# shim's own pin alone.
 	base=$(mock_refcnt auxshim)
 	if ! ktap_expect hold-attach mock_hold lookup; then
 		ktap_skip unload-under-attachment "could not attach (mock IOMMU missing?)"
@@ -49,6 +53,7 @@ mock_main() {
 	ktap_expect hold-attach-again mock_hold lookup
 	ktap_expect rmmod-owner-with-attachment rmmod auxshim_mocktest
 	ktap_expect shim-unpinned-after-owner-exit [ "$(mock_refcnt auxshim)" -eq 0 ]
+	pin_unload_refused
 	ktap_expect rmmod-mock rmmod auxshim_mockiommu
 	ktap_expect rmmod-shim rmmod auxshim
 	ktap_expect reload-mock ktap_insmod auxshim_mockiommu

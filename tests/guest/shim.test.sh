@@ -5,12 +5,13 @@
 # shim's domains); this script then checks from the shell what the module cannot:
 # the debugfs view of a live attachment, the module pin and refused unload,
 # hot-unplug of an attached device, warn-once, and unloading.
-# auxshim-modules: auxshim auxshim_test
+# auxshim-modules: auxshim auxshim_test auxshim_pintest
 # auxshim-timeout: 420
 
 T=/sys/kernel/debug/auxshim_test
 HOLD=/sys/module/auxshim_test/parameters/hold
 VIEW=/sys/kernel/debug/auxshim/groups
+. /tests/pin_lib.sh
 
 # edu's PCI address, from the driver it is bound to.
 edu_bdf() {
@@ -96,7 +97,9 @@ shim_suite() {
 	ktap_expect warn-once-null-args [ "$n" = 1 ]
 	ktap_expect idle-after-module-run idle
 
-	# A live attachment as the shell sees it, then a refused unload.
+	# A live attachment as the shell sees it, then a refused unload that
+	# leaves it intact (auxshim_test's use of the shim refuses it too; the
+	# shim's own pin is checked alone by pin_unload_refused below).
 	for mode in group direct; do
 		r0=$(refcnt)
 		ktap_expect "$mode-hold" hold "$mode" || continue
@@ -149,6 +152,7 @@ shim_suite() {
 	# Unloading the test module while it holds an attachment detaches it.
 	ktap_expect rmmod-auxshim_test-holding rmmod auxshim_test
 	ktap_expect view-empty-after-holder-gone view_empty
+	pin_unload_refused
 	ktap_expect rmmod-auxshim rmmod auxshim
 	ktap_expect auxshim-gone shim_gone
 	ktap_expect reload-auxshim ktap_insmod auxshim
