@@ -343,10 +343,10 @@ static bool expect_counts(struct kt_test *t, int line, unsigned int groups,
 
 	get_counts(&c);
 	return kt_check(t, c.groups == groups && c.devs == devs &&
-			 c.attachments == atts && !c.aux_devs, line,
-			 "counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0",
-			 c.groups, c.devs, c.attachments, c.aux_devs,
-			 groups, devs, atts);
+			c.attachments == atts && !c.aux_devs, line,
+			"counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0",
+			c.groups, c.devs, c.attachments, c.aux_devs,
+			groups, devs, atts);
 }
 
 #define EXPECT_COUNTS(t, g, d, a) expect_counts(t, __LINE__, g, d, a)
@@ -358,9 +358,9 @@ static bool expect_empty(struct kt_test *t, int line)
 
 	get_counts(&c);
 	return kt_check(t, !c.groups && !c.devs && !c.attachments &&
-			 !c.aux_devs && !c.allocs, line,
-			 "shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld",
-			 c.groups, c.devs, c.attachments, c.aux_devs, c.allocs);
+			!c.aux_devs && !c.allocs, line,
+			"shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld",
+			c.groups, c.devs, c.attachments, c.aux_devs, c.allocs);
 }
 
 #define EXPECT_EMPTY(t) expect_empty(t, __LINE__)
@@ -373,8 +373,8 @@ static bool expect_on(struct kt_test *t, int line, struct edu *e,
 	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
 
 	return kt_check(t, s == d && k == d, line,
-			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p",
-			 s, k, d);
+			"auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p",
+			s, k, d);
 }
 
 #define EXPECT_ON(t, e, d) expect_on(t, __LINE__, e, d)
@@ -387,8 +387,8 @@ static bool expect_default(struct kt_test *t, int line, struct edu *e,
 	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
 
 	return kt_check(t, k != d && k == e->def_domain && s == k, line,
-			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p",
-			 s, k, d, e->def_domain);
+			"auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p",
+			s, k, d, e->def_domain);
 }
 
 #define EXPECT_DEFAULT(t, e, d) expect_default(t, __LINE__, e, d)
@@ -403,7 +403,7 @@ static void edu_alive(struct kt_test *t)
 	writel(0x12345678, e->bar + EDU_REG_LIVE);
 	KT_EXPECT_TRUE_MSG(t, id == EDU_ID, "edu id %#x", id);
 	KT_EXPECT_TRUE_MSG(t, readl(e->bar + EDU_REG_LIVE) == ~0x12345678U,
-	       "edu liveness register does not invert");
+			   "edu liveness register does not invert");
 	KT_EXPECT_TRUE_MSG(t, e->group, "edu has no iommu_group (is intel_iommu=on?)");
 	KT_EXPECT_TRUE_MSG(t, e->def_domain, "edu has no domain before any attach");
 	EXPECT_EMPTY(t);
@@ -412,6 +412,7 @@ static void edu_alive(struct kt_test *t)
 static void dma_api_baseline(struct kt_test *t)
 {
 	struct edu *e = t->priv;
+
 	EXPECT_DMA_API(t, e);
 }
 
@@ -437,9 +438,9 @@ static void attach_both_views(struct kt_test *t)
 	}
 	if (lookup)
 		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 &&
-		       lookup_last == &e->pdev->dev,
-		       "lookup called %d times (last on %p), expected once on edu",
-		       atomic_read(&lookup_calls), lookup_last);
+				   lookup_last == &e->pdev->dev,
+				   "lookup called %d times (last on %p), expected once on edu",
+				   atomic_read(&lookup_calls), lookup_last);
 	EXPECT_EMPTY(t);
 	tctx_fini(&c);
 }
@@ -489,8 +490,8 @@ static void unmapped_iova(struct kt_test *t)
 		goto out;
 	pa = page_to_phys(page);
 	if (!KT_EXPECT_TRUE_MSG(t, pa < SZ_256M && (pa >> PAGE_SHIFT) != (IOVA_SRC >> PAGE_SHIFT) &&
-		    (pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT),
-		    "victim page at %pa unusable", &pa))
+				(pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT),
+				"victim page at %pa unusable", &pa))
 		goto out;
 	victim = page_address(page);
 	get_random_bytes(victim, PAGE_SIZE);
@@ -510,8 +511,8 @@ static void unmapped_iova(struct kt_test *t)
 		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, IOVA_DST, XFER, true);
 	KT_EXPECT_TRUE_MSG(t, !ret, "edu DMA error %d", ret);
 	KT_EXPECT_TRUE_MSG(t, memcmp(dst, victim, XFER),
-	       "a read from unmapped IOVA %pa delivered the bytes at that physical address",
-	       &pa);
+			   "a read from unmapped IOVA %pa delivered the bytes at that physical address",
+			   &pa);
 
 	/* Write: a fresh pattern into edu, then out to the unmapped IOVA. */
 	get_random_bytes(src, XFER);
@@ -520,7 +521,7 @@ static void unmapped_iova(struct kt_test *t)
 		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, pa, XFER, true);
 	KT_EXPECT_TRUE_MSG(t, !ret, "edu DMA error %d", ret);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(victim, saved, PAGE_SIZE),
-	       "a write to unmapped IOVA %pa changed that physical page", &pa);
+			   "a write to unmapped IOVA %pa changed that physical page", &pa);
 
 	/* And the mapped IOVAs still work after the faults. */
 	EXPECT_DMA(t, &c);
@@ -550,31 +551,35 @@ static void second_attach_ebusy(struct kt_test *t)
 
 	/* A wrongly accepted attach is undone, so later cases start clean. */
 	ret = auxshim_attach_group(c.dom, e->group, NULL);
-	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY, "same domain, whole group: %d, expected -EBUSY", ret) &&
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"same domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
 		auxshim_detach_group(c.dom, e->group);
 	ret = auxshim_attach_group(c.dom2, e->group, NULL);
-	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY, "other domain, whole group: %d, expected -EBUSY", ret) &&
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"other domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
 		auxshim_detach_group(c.dom2, e->group);
 	atomic_set(&lookup_calls, 0);
 	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
-	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY, "same domain, lookup: %d, expected -EBUSY", ret) &&
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"same domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
 		auxshim_detach_group(c.dom, e->group);
 	ret = auxshim_attach_group(c.dom2, e->group, lookup_self);
-	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY, "other domain, lookup: %d, expected -EBUSY", ret) &&
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"other domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
 		auxshim_detach_group(c.dom2, e->group);
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 2,
 			   "lookup called %d times for two refused attaches, expected once each",
-	       atomic_read(&lookup_calls));
+			   atomic_read(&lookup_calls));
 
 	get_counts(&after);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
-	       "refused attaches changed the counts: groups %u->%u devs %u->%u attachments %u->%u allocs %ld->%ld",
-	       before.groups, after.groups, before.devs, after.devs,
-	       before.attachments, after.attachments, before.allocs, after.allocs);
+			   "refused attaches changed the counts: groups %u->%u devs %u->%u attachments %u->%u allocs %ld->%ld",
+			   before.groups, after.groups, before.devs, after.devs,
+			   before.attachments, after.attachments, before.allocs, after.allocs);
 	EXPECT_ON(t, e, c.dom);
 	EXPECT_DMA(t, &c);
 	auxshim_detach_group(c.dom, e->group);
@@ -609,7 +614,7 @@ static void attach_einval_args(struct kt_test *t)
 	ret = auxshim_attach_group(NULL, NULL, NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL, NULL: %d", ret);
 	KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls), "lookup called %d times",
-	       atomic_read(&lookup_calls));
+			   atomic_read(&lookup_calls));
 	EXPECT_EMPTY(t);
 	EXPECT_DEFAULT(t, e, c.dom);
 	tctx_fini(&c);
@@ -632,8 +637,8 @@ static void detach_restores_default(struct kt_test *t)
 		atomic_set(&lookup_calls, 0);
 		auxshim_detach_group(c.dom, e->group);
 		KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls),
-		       "detach called the lookup %d times",
-		       atomic_read(&lookup_calls));
+				   "detach called the lookup %d times",
+				   atomic_read(&lookup_calls));
 		EXPECT_DEFAULT(t, e, c.dom);
 		EXPECT_EMPTY(t);
 		EXPECT_DMA_API(t, e);
@@ -660,7 +665,7 @@ static void detach_wrong_domain(struct kt_test *t)
 	auxshim_detach_group(c.dom2, e->group);
 	get_counts(&after);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
-	       "a wrong-domain detach changed the counts");
+			   "a wrong-domain detach changed the counts");
 	EXPECT_ON(t, e, c.dom);
 	EXPECT_DMA(t, &c);
 	auxshim_detach_group(c.dom, e->group);
@@ -697,7 +702,7 @@ static void detach_null_args_harmless(struct kt_test *t)
 	auxshim_detach_group(NULL, NULL);
 	get_counts(&after);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
-	       "detach with NULL/ERR_PTR arguments changed the counts");
+			   "detach with NULL/ERR_PTR arguments changed the counts");
 	EXPECT_ON(t, e, c.dom);
 	EXPECT_DMA(t, &c);
 	auxshim_detach_group(c.dom, e->group);
@@ -708,7 +713,7 @@ out:
 
 /* ---- auxshim_lookup ---------------------------------------------------------- */
 
-/* A lookup that fails fails the attach with its error; nothing is left. */
+/* A failing lookup fails the attach with its error; nothing is left. */
 struct lookup_failure {
 	const char *name;
 	auxshim_lookup_t lookup;
@@ -745,8 +750,8 @@ static void lookup_fails(struct kt_test *t)
 	if (!ret)
 		auxshim_detach_group(c.dom, e->group);
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 && lookup_last == &e->pdev->dev,
-	       "lookup called %d times (last on %p), expected once on edu",
-	       atomic_read(&lookup_calls), lookup_last);
+			   "lookup called %d times (last on %p), expected once on edu",
+			   atomic_read(&lookup_calls), lookup_last);
 	EXPECT_EMPTY(t);
 	EXPECT_DEFAULT(t, e, c.dom);
 	EXPECT_DMA_API(t, e);
@@ -767,8 +772,8 @@ static void lookup_once_per_attach(struct kt_test *t)
 		if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach %d returned %d", i, ret))
 			break;
 		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == i,
-		       "after %d attaches the lookup ran %d times", i,
-		       atomic_read(&lookup_calls));
+				   "after %d attaches the lookup ran %d times", i,
+				   atomic_read(&lookup_calls));
 		auxshim_detach_group(c.dom, e->group);
 	}
 	EXPECT_EMPTY(t);
@@ -790,9 +795,9 @@ static void lookup_runs_without_shim_lock(struct kt_test *t)
 	/* Let a blocked worker finish before anything goes away. */
 	flush_work(&lookup_probe.work);
 	KT_EXPECT_TRUE_MSG(t, !lookup_probe_blocked,
-	       "a shim call from another thread blocked while the lookup ran: shim lock held across the lookup");
+			   "a shim call from another thread blocked while the lookup ran: shim lock held across the lookup");
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1, "lookup called %d times",
-	       atomic_read(&lookup_calls));
+			   atomic_read(&lookup_calls));
 	if (!ret) {
 		EXPECT_ON(t, e, c.dom);
 		auxshim_detach_group(c.dom, e->group);
@@ -820,8 +825,9 @@ static void get_pasid_errors(struct kt_test *t)
 		ret = auxshim_get_pasid(c.dom, dev);
 		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "direct-attached: %d, expected -EINVAL", ret);
 		ret = auxshim_get_pasid(c.dom2, dev);
-		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "direct-attached, other domain: %d, expected -EINVAL",
-		       ret);
+		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
+				   "direct-attached, other domain: %d, expected -EINVAL",
+				   ret);
 		auxshim_detach_group(c.dom, e->group);
 	}
 	ret = auxshim_attach_group(c.dom, e->group, NULL);
@@ -853,7 +859,7 @@ static void aux_api_on_edu(struct kt_test *t)
 	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_has_aux(dev), "auxshim_dev_has_aux(edu) is true");
 	ret = auxshim_dev_enable_aux(dev);
 	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV || ret == -EOPNOTSUPP,
-	       "auxshim_dev_enable_aux(edu): %d, expected -ENODEV or -EOPNOTSUPP", ret);
+			   "auxshim_dev_enable_aux(edu): %d, expected -ENODEV or -EOPNOTSUPP", ret);
 	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_aux_enabled(dev), "aux enabled on edu");
 	ret = auxshim_aux_attach_device(c.dom, dev);
 	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_attach_device(edu) returned %d", ret);
@@ -862,11 +868,11 @@ static void aux_api_on_edu(struct kt_test *t)
 	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_get_pasid(edu) returned %d", ret);
 	ret = auxshim_dev_disable_aux(dev);
 	KT_EXPECT_TRUE_MSG(t, !ret || ret == -EOPNOTSUPP,
-	       "auxshim_dev_disable_aux(edu): %d", ret);
+			   "auxshim_dev_disable_aux(edu): %d", ret);
 	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_has_aux(NULL), "auxshim_dev_has_aux(NULL) is true");
 	ret = auxshim_dev_enable_aux(NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
-	       "auxshim_dev_enable_aux(NULL): %d, expected -EINVAL", ret);
+			   "auxshim_dev_enable_aux(NULL): %d, expected -EINVAL", ret);
 	EXPECT_EMPTY(t);
 	tctx_fini(&c);
 }
@@ -892,15 +898,16 @@ static void attach_fail_nth_rollback(struct kt_test *t)
 		ret = auxshim_attach_group(c.dom, e->group, lookup);
 		if (!auxshim_test_fail_fired()) {
 			auxshim_test_fail_nth(0);
-			KT_EXPECT_TRUE_MSG(t, !ret, "attach without an injected failure returned %d",
-			       ret);
+			KT_EXPECT_TRUE_MSG(t, !ret,
+					   "attach without an injected failure returned %d",
+					   ret);
 			if (!ret)
 				auxshim_detach_group(c.dom, e->group);
 			break;
 		}
 		fired++;
 		KT_EXPECT_TRUE_MSG(t, ret == -ENOMEM, "allocation %u failed: attach returned %d",
-		       nth, ret);
+				   nth, ret);
 		if (!ret)
 			auxshim_detach_group(c.dom, e->group);
 		EXPECT_EMPTY(t);
@@ -911,7 +918,7 @@ static void attach_fail_nth_rollback(struct kt_test *t)
 	auxshim_test_fail_nth(0);
 	kt_info(t, "%u injected allocation failures", fired);
 	KT_EXPECT_TRUE_MSG(t, fired > 0 && nth < 64, "%u injected failures, stopped at %u",
-	       fired, nth);
+			   fired, nth);
 	EXPECT_EMPTY(t);
 	tctx_fini(&c);
 }
@@ -921,9 +928,10 @@ static void attach_fail_nth_rollback(struct kt_test *t)
 static void final_state(struct kt_test *t)
 {
 	struct edu *e = t->priv;
+
 	EXPECT_EMPTY(t);
 	KT_EXPECT_TRUE_MSG(t, iommu_get_domain_for_dev(&e->pdev->dev) == e->def_domain,
-	       "edu not on its default domain");
+			   "edu not on its default domain");
 	EXPECT_DMA_API(t, e);
 }
 

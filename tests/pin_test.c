@@ -48,7 +48,8 @@ static struct iommu_domain *pin_domain;
 /* Each shim call takes the symbol for the call only. */
 static struct iommu_domain *pin_domain_alloc(struct device *dev)
 {
-	typeof(&auxshim_domain_alloc) fn = symbol_get(auxshim_domain_alloc);
+	struct iommu_domain *(*fn)(struct device *dev) =
+		symbol_get(auxshim_domain_alloc);
 	struct iommu_domain *d;
 
 	if (!fn)
@@ -60,7 +61,9 @@ static struct iommu_domain *pin_domain_alloc(struct device *dev)
 
 static int pin_attach(const struct pin_mode *mode)
 {
-	typeof(&auxshim_attach_group) fn = symbol_get(auxshim_attach_group);
+	int (*fn)(struct iommu_domain *domain, struct iommu_group *group,
+		  auxshim_lookup_t lookup) =
+		symbol_get(auxshim_attach_group);
 	int ret;
 
 	if (!fn)
@@ -72,7 +75,8 @@ static int pin_attach(const struct pin_mode *mode)
 
 static void pin_detach(void)
 {
-	typeof(&auxshim_detach_group) fn = symbol_get(auxshim_detach_group);
+	void (*fn)(struct iommu_domain *domain, struct iommu_group *group) =
+		symbol_get(auxshim_detach_group);
 
 	if (WARN_ON(!fn))	/* the shim's pin keeps it loaded */
 		return;
@@ -82,7 +86,7 @@ static void pin_detach(void)
 
 static struct iommu_domain *pin_get_domain(struct device *dev)
 {
-	typeof(&auxshim_get_domain_for_dev) fn =
+	struct iommu_domain *(*fn)(struct device *dev) =
 		symbol_get(auxshim_get_domain_for_dev);
 	struct iommu_domain *d;
 

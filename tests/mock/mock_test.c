@@ -38,7 +38,6 @@ static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
 MODULE_PARM_DESC(stress_secs, "length of the concurrency stress, seconds");
 
-
 #define MT_NR_PHYS 5 /* p0-p2 PASID-capable, p3-p4 not */
 #define MT_NR_SHARED 3 /* q0-q2: one IOMMU group */
 #define MT_FAIL_MAX 200
