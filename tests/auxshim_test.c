@@ -293,14 +293,34 @@ static struct device *lookup_unlocked(struct device *dev)
 
 /* ---- the fixture: edu, and the attach mode as a parameter ---------------- */
 
-/* Every suite runs on the bound edu device (auxshim_test_lock held). */
+/*
+ * Every case runs on the bound edu device (auxshim_test_lock held) with a
+ * fresh test context: two domains, one of them mapping IOVA_SRC/IOVA_DST.
+ */
 static int edu_suite_init(struct kt_test *t)
 {
+	struct tctx *c;
+	int ret;
+
 	lockdep_assert_held(&auxshim_test_lock);
 	if (!auxshim_test_edu)
 		return -ENODEV;
-	t->priv = auxshim_test_edu;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	ret = tctx_init(c, auxshim_test_edu);
+	if (ret) {
+		kfree(c);
+		return ret;
+	}
+	t->priv = c;
 	return 0;
+}
+
+static void edu_suite_exit(struct kt_test *t)
+{
+	tctx_fini(t->priv);
+	kfree(t->priv);
 }
 
 /*
@@ -397,7 +417,8 @@ static bool expect_default(struct kt_test *t, int line, struct edu *e,
 
 static void edu_alive(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	u32 id = readl(e->bar + EDU_REG_ID);
 
 	writel(0x12345678, e->bar + EDU_REG_LIVE);
@@ -411,7 +432,8 @@ static void edu_alive(struct kt_test *t)
 
 static void dma_api_baseline(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 
 	EXPECT_DMA_API(t, e);
 }
@@ -422,19 +444,17 @@ static void dma_api_baseline(struct kt_test *t)
 static void attach_both_views(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	lookup_last = NULL;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
-		EXPECT_ON(t, e, c.dom);
+		EXPECT_ON(t, e, c->dom);
 		EXPECT_COUNTS(t, 1, 1, 1);
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	}
 	if (lookup)
 		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 &&
@@ -442,26 +462,22 @@ static void attach_both_views(struct kt_test *t)
 				   "lookup called %d times (last on %p), expected once on edu",
 				   atomic_read(&lookup_calls), lookup_last);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 static void dma_through_domain(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
-		EXPECT_DMA(t, &c);
+		EXPECT_DMA(t, c);
 		/* twice, with another fresh pattern */
-		EXPECT_DMA(t, &c);
-		auxshim_detach_group(c.dom, e->group);
+		EXPECT_DMA(t, c);
+		auxshim_detach_group(c->dom, e->group);
 	}
-	tctx_fini(&c);
 }
 
 /*
@@ -472,17 +488,15 @@ static void dma_through_domain(struct kt_test *t)
 static void unmapped_iova(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	u8 *src, *dst, *victim, *saved = NULL;
 	struct page *page = NULL;
 	phys_addr_t pa = 0;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	src = page_address(c.src);
-	dst = page_address(c.dst);
+	src = page_address(c->src);
+	dst = page_address(c->dst);
 	/* ZONE_DMA: below 16 MiB, so within edu's 28-bit reach. */
 	page = alloc_page(GFP_KERNEL | GFP_DMA);
 	saved = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -497,12 +511,12 @@ static void unmapped_iova(struct kt_test *t)
 	get_random_bytes(victim, PAGE_SIZE);
 	memcpy(saved, victim, PAGE_SIZE);
 
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
 		goto out;
 
 	/* Positive control: the mapped IOVAs work. */
-	EXPECT_DMA(t, &c);
+	EXPECT_DMA(t, c);
 
 	/* Read: edu pulls from the unmapped IOVA, then pushes to IOVA_DST. */
 	memset(dst, 0, PAGE_SIZE);
@@ -524,53 +538,50 @@ static void unmapped_iova(struct kt_test *t)
 			   "a write to unmapped IOVA %pa changed that physical page", &pa);
 
 	/* And the mapped IOVAs still work after the faults. */
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 out:
 	kfree(saved);
 	if (page)
 		__free_page(page);
-	tctx_fini(&c);
 }
 
 /* A second attach of an attached group is -EBUSY and changes nothing. */
 static void second_attach_ebusy(struct kt_test *t)
 {
 	auxshim_lookup_t first = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct auxshim_test_counts before, after;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, first);
+	ret = auxshim_attach_group(c->dom, e->group, first);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "first attach returned %d", ret))
 		goto out;
 	get_counts(&before);
 
 	/* A wrongly accepted attach is undone, so later cases start clean. */
-	ret = auxshim_attach_group(c.dom, e->group, NULL);
+	ret = auxshim_attach_group(c->dom, e->group, NULL);
 	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
 				"same domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom, e->group);
-	ret = auxshim_attach_group(c.dom2, e->group, NULL);
+		auxshim_detach_group(c->dom, e->group);
+	ret = auxshim_attach_group(c->dom2, e->group, NULL);
 	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
 				"other domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom2, e->group);
+		auxshim_detach_group(c->dom2, e->group);
 	atomic_set(&lookup_calls, 0);
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
 	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
 				"same domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom, e->group);
-	ret = auxshim_attach_group(c.dom2, e->group, lookup_self);
+		auxshim_detach_group(c->dom, e->group);
+	ret = auxshim_attach_group(c->dom2, e->group, lookup_self);
 	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
 				"other domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom2, e->group);
+		auxshim_detach_group(c->dom2, e->group);
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 2,
 			   "lookup called %d times for two refused attaches, expected once each",
 			   atomic_read(&lookup_calls));
@@ -580,44 +591,40 @@ static void second_attach_ebusy(struct kt_test *t)
 			   "refused attaches changed the counts: groups %u->%u devs %u->%u attachments %u->%u allocs %ld->%ld",
 			   before.groups, after.groups, before.devs, after.devs,
 			   before.attachments, after.attachments, before.allocs, after.allocs);
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
 out:
-	tctx_fini(&c);
 }
 
 static void attach_einval_args(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct iommu_domain *bad_dom = ERR_PTR(-ENOMEM);
 	struct iommu_group *bad_grp = ERR_PTR(-ENODEV);
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	ret = auxshim_attach_group(NULL, e->group, NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain: %d", ret);
 	ret = auxshim_attach_group(NULL, e->group, lookup_self);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain with lookup: %d", ret);
-	ret = auxshim_attach_group(c.dom, NULL, NULL);
+	ret = auxshim_attach_group(c->dom, NULL, NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL group: %d", ret);
-	ret = auxshim_attach_group(c.dom, NULL, lookup_self);
+	ret = auxshim_attach_group(c->dom, NULL, lookup_self);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL group with lookup: %d", ret);
 	ret = auxshim_attach_group(bad_dom, e->group, lookup_self);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "ERR_PTR domain: %d", ret);
-	ret = auxshim_attach_group(c.dom, bad_grp, lookup_self);
+	ret = auxshim_attach_group(c->dom, bad_grp, lookup_self);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "ERR_PTR group: %d", ret);
 	ret = auxshim_attach_group(NULL, NULL, NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL, NULL: %d", ret);
 	KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls), "lookup called %d times",
 			   atomic_read(&lookup_calls));
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
-	tctx_fini(&c);
+	EXPECT_DEFAULT(t, e, c->dom);
 }
 
 /* ---- auxshim_detach ---------------------------------------------------------- */
@@ -625,90 +632,81 @@ static void attach_einval_args(struct kt_test *t)
 static void detach_restores_default(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
-		EXPECT_ON(t, e, c.dom);
+		EXPECT_ON(t, e, c->dom);
 		atomic_set(&lookup_calls, 0);
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 		KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls),
 				   "detach called the lookup %d times",
 				   atomic_read(&lookup_calls));
-		EXPECT_DEFAULT(t, e, c.dom);
+		EXPECT_DEFAULT(t, e, c->dom);
 		EXPECT_EMPTY(t);
 		EXPECT_DMA_API(t, e);
 	}
-	tctx_fini(&c);
 }
 
 /* A detach naming the wrong domain changes nothing (and warns once). */
 static void detach_wrong_domain(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct auxshim_test_counts before, after;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
 		goto out;
 	get_counts(&before);
-	auxshim_detach_group(c.dom2, e->group);
-	auxshim_detach_group(c.dom2, e->group);
+	auxshim_detach_group(c->dom2, e->group);
+	auxshim_detach_group(c->dom2, e->group);
 	get_counts(&after);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
 			   "a wrong-domain detach changed the counts");
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
+	EXPECT_DEFAULT(t, e, c->dom);
 out:
-	tctx_fini(&c);
 }
 
 static void detach_null_args_harmless(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct auxshim_test_counts before, after;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	/* Nothing attached: harmless. */
 	auxshim_detach_group(NULL, e->group);
-	auxshim_detach_group(c.dom, NULL);
+	auxshim_detach_group(c->dom, NULL);
 	auxshim_detach_group(NULL, NULL);
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
+	EXPECT_DEFAULT(t, e, c->dom);
 
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
 		goto out;
 	get_counts(&before);
 	auxshim_detach_group(NULL, e->group);
-	auxshim_detach_group(c.dom, NULL);
+	auxshim_detach_group(c->dom, NULL);
 	auxshim_detach_group(ERR_PTR(-EINVAL), e->group);
-	auxshim_detach_group(c.dom, ERR_PTR(-EINVAL));
+	auxshim_detach_group(c->dom, ERR_PTR(-EINVAL));
 	auxshim_detach_group(NULL, NULL);
 	get_counts(&after);
 	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
 			   "detach with NULL/ERR_PTR arguments changed the counts");
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
 out:
-	tctx_fini(&c);
 }
 
 /* ---- auxshim_lookup ---------------------------------------------------------- */
@@ -737,60 +735,52 @@ static void lookup_fails(struct kt_test *t)
 	const struct lookup_failure *f = t->param_value;
 	auxshim_lookup_t lookup = f->lookup;
 	int expect = f->expect;
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	lookup_last = NULL;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	KT_EXPECT_TRUE_MSG(t, ret == expect, "attach returned %d, expected %d", ret, expect);
 	if (!ret)
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 && lookup_last == &e->pdev->dev,
 			   "lookup called %d times (last on %p), expected once on edu",
 			   atomic_read(&lookup_calls), lookup_last);
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
+	EXPECT_DEFAULT(t, e, c->dom);
 	EXPECT_DMA_API(t, e);
-	tctx_fini(&c);
 }
 
 static void lookup_once_per_attach(struct kt_test *t)
 {
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int i, ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	for (i = 1; i <= 3; i++) {
-		ret = auxshim_attach_group(c.dom, e->group, lookup_self);
+		ret = auxshim_attach_group(c->dom, e->group, lookup_self);
 		if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach %d returned %d", i, ret))
 			break;
 		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == i,
 				   "after %d attaches the lookup ran %d times", i,
 				   atomic_read(&lookup_calls));
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	}
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 static void lookup_runs_without_shim_lock(struct kt_test *t)
 {
-	struct edu *e = t->priv;
-	struct tctx c;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	lookup_probe_blocked = false;
 	atomic_set(&lookup_calls, 0);
-	ret = auxshim_attach_group(c.dom, e->group, lookup_unlocked);
+	ret = auxshim_attach_group(c->dom, e->group, lookup_unlocked);
 	KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret);
 	/* Let a blocked worker finish before anything goes away. */
 	flush_work(&lookup_probe.work);
@@ -799,72 +789,66 @@ static void lookup_runs_without_shim_lock(struct kt_test *t)
 	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1, "lookup called %d times",
 			   atomic_read(&lookup_calls));
 	if (!ret) {
-		EXPECT_ON(t, e, c.dom);
-		auxshim_detach_group(c.dom, e->group);
+		EXPECT_ON(t, e, c->dom);
+		auxshim_detach_group(c->dom, e->group);
 	}
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 /* ---- auxshim_pasid ----------------------------------------------------------- */
 
 static void get_pasid_errors(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct device *dev = &e->pdev->dev;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_get_pasid(c.dom, dev);
+	ret = auxshim_get_pasid(c->dom, dev);
 	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV, "unknown device: %d, expected -ENODEV", ret);
 
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
 	if (KT_EXPECT_TRUE_MSG(t, !ret, "direct attach returned %d", ret)) {
-		ret = auxshim_get_pasid(c.dom, dev);
+		ret = auxshim_get_pasid(c->dom, dev);
 		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "direct-attached: %d, expected -EINVAL", ret);
-		ret = auxshim_get_pasid(c.dom2, dev);
+		ret = auxshim_get_pasid(c->dom2, dev);
 		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
 				   "direct-attached, other domain: %d, expected -EINVAL",
 				   ret);
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	}
-	ret = auxshim_attach_group(c.dom, e->group, NULL);
+	ret = auxshim_attach_group(c->dom, e->group, NULL);
 	if (KT_EXPECT_TRUE_MSG(t, !ret, "group attach returned %d", ret)) {
-		ret = auxshim_get_pasid(c.dom, dev);
+		ret = auxshim_get_pasid(c->dom, dev);
 		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "group-attached: %d, expected -EINVAL", ret);
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	}
-	ret = auxshim_get_pasid(c.dom, dev);
+	ret = auxshim_get_pasid(c->dom, dev);
 	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV, "after detach: %d, expected -ENODEV", ret);
 	ret = auxshim_get_pasid(NULL, dev);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain: %d, expected -EINVAL", ret);
-	ret = auxshim_get_pasid(c.dom, NULL);
+	ret = auxshim_get_pasid(c->dom, NULL);
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL device: %d, expected -EINVAL", ret);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 /* edu has no PCI PASID capability in QEMU: no aux, on any kernel. */
 static void aux_api_on_edu(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct device *dev = &e->pdev->dev;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_has_aux(dev), "auxshim_dev_has_aux(edu) is true");
 	ret = auxshim_dev_enable_aux(dev);
 	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV || ret == -EOPNOTSUPP,
 			   "auxshim_dev_enable_aux(edu): %d, expected -ENODEV or -EOPNOTSUPP", ret);
 	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_aux_enabled(dev), "aux enabled on edu");
-	ret = auxshim_aux_attach_device(c.dom, dev);
+	ret = auxshim_aux_attach_device(c->dom, dev);
 	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_attach_device(edu) returned %d", ret);
-	EXPECT_DEFAULT(t, e, c.dom);
-	ret = auxshim_aux_get_pasid(c.dom, dev);
+	EXPECT_DEFAULT(t, e, c->dom);
+	ret = auxshim_aux_get_pasid(c->dom, dev);
 	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_get_pasid(edu) returned %d", ret);
 	ret = auxshim_dev_disable_aux(dev);
 	KT_EXPECT_TRUE_MSG(t, !ret || ret == -EOPNOTSUPP,
@@ -874,7 +858,6 @@ static void aux_api_on_edu(struct kt_test *t)
 	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
 			   "auxshim_dev_enable_aux(NULL): %d, expected -EINVAL", ret);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 /* ---- auxshim_rollback -------------------------------------------------------- */
@@ -886,32 +869,30 @@ static void aux_api_on_edu(struct kt_test *t)
 static void attach_fail_nth_rollback(struct kt_test *t)
 {
 	auxshim_lookup_t lookup = edu_mode(t)->lookup;
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	unsigned int nth, fired = 0;
-	struct tctx c;
 	int ret;
 
-	if (!KT_EXPECT_TRUE_MSG(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	for (nth = 1; nth < 64; nth++) {
 		auxshim_test_fail_nth(nth);
-		ret = auxshim_attach_group(c.dom, e->group, lookup);
+		ret = auxshim_attach_group(c->dom, e->group, lookup);
 		if (!auxshim_test_fail_fired()) {
 			auxshim_test_fail_nth(0);
 			KT_EXPECT_TRUE_MSG(t, !ret,
 					   "attach without an injected failure returned %d",
 					   ret);
 			if (!ret)
-				auxshim_detach_group(c.dom, e->group);
+				auxshim_detach_group(c->dom, e->group);
 			break;
 		}
 		fired++;
 		KT_EXPECT_TRUE_MSG(t, ret == -ENOMEM, "allocation %u failed: attach returned %d",
 				   nth, ret);
 		if (!ret)
-			auxshim_detach_group(c.dom, e->group);
+			auxshim_detach_group(c->dom, e->group);
 		EXPECT_EMPTY(t);
-		EXPECT_DEFAULT(t, e, c.dom);
+		EXPECT_DEFAULT(t, e, c->dom);
 		if (t->failed)
 			break;
 	}
@@ -920,14 +901,14 @@ static void attach_fail_nth_rollback(struct kt_test *t)
 	KT_EXPECT_TRUE_MSG(t, fired > 0 && nth < 64, "%u injected failures, stopped at %u",
 			   fired, nth);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 /* ---- edu_rig_after ----------------------------------------------------------- */
 
 static void final_state(struct kt_test *t)
 {
-	struct edu *e = t->priv;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 
 	EXPECT_EMPTY(t);
 	KT_EXPECT_TRUE_MSG(t, iommu_get_domain_for_dev(&e->pdev->dev) == e->def_domain,
@@ -942,6 +923,7 @@ static void final_state(struct kt_test *t)
 	static struct kt_suite sname##_suite = {			\
 		.name = #sname,						\
 		.init = edu_suite_init,					\
+		.exit = edu_suite_exit,					\
 		.cases = sname##_cases,					\
 	}
 
@@ -984,7 +966,9 @@ static struct kt_suite *edu_suites[] = {
 /* The benchmark, as a suite of its own (auxshim_test_bench.c). */
 static void bench_domain_lookup(struct kt_test *t)
 {
-	auxshim_test_bench(t, t->priv, bench_iters, bench_rounds);
+	struct tctx *c = t->priv;
+
+	auxshim_test_bench(t, c->e, bench_iters, bench_rounds);
 }
 
 EDU_SUITE(auxshim_bench,
