@@ -557,7 +557,7 @@ static void second_attach_ebusy(struct kt_test *t)
 
 	ret = auxshim_attach_group(c->dom, e->group, first);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "first attach returned %d", ret))
-		goto out;
+		return;
 	get_counts(&before);
 
 	/* A wrongly accepted attach is undone, so later cases start clean. */
@@ -595,7 +595,6 @@ static void second_attach_ebusy(struct kt_test *t)
 	EXPECT_DMA(t, c);
 	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
-out:
 }
 
 static void attach_einval_args(struct kt_test *t)
@@ -661,7 +660,7 @@ static void detach_wrong_domain(struct kt_test *t)
 
 	ret = auxshim_attach_group(c->dom, e->group, lookup);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
-		goto out;
+		return;
 	get_counts(&before);
 	auxshim_detach_group(c->dom2, e->group);
 	auxshim_detach_group(c->dom2, e->group);
@@ -673,7 +672,6 @@ static void detach_wrong_domain(struct kt_test *t)
 	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
 	EXPECT_DEFAULT(t, e, c->dom);
-out:
 }
 
 static void detach_null_args_harmless(struct kt_test *t)
@@ -692,7 +690,7 @@ static void detach_null_args_harmless(struct kt_test *t)
 
 	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
 	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
-		goto out;
+		return;
 	get_counts(&before);
 	auxshim_detach_group(NULL, e->group);
 	auxshim_detach_group(c->dom, NULL);
@@ -706,7 +704,6 @@ static void detach_null_args_harmless(struct kt_test *t)
 	EXPECT_DMA(t, c);
 	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
-out:
 }
 
 /* ---- auxshim_lookup ---------------------------------------------------------- */
