@@ -11,7 +11,9 @@
 # tests/guest/*.test.sh (scripts/guest.sh).  --bench runs only the
 # tests/guest/*.bench.sh files instead (no DKMS, no timeouts counted as
 # tests).  Prints a per-kernel, per-suite summary; the last line is exactly
-# "N passed, N failed, N skipped".  Exit status non-zero if anything failed.
+# "N passed, N failed, N skipped", summed from the counts of the kernel's
+# own KTAP parser (tools/testing/kunit/kunit.py parse, see lib.sh
+# ktap_counts).  Exit status non-zero if anything failed.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -148,7 +150,7 @@ main() {
 		--kernels) kernels=$2; shift ;;
 		--bench) MODE=bench ;;
 		--suites) SUITES=$2; shift ;;
-		-h | --help) sed -n '4,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h | --help) sed -n '4,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument '$1' (see --help)" ;;
 		esac
 		shift
@@ -157,6 +159,8 @@ main() {
 		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS)"
 	done
 	"$S/setup-host.sh" >&2
+	# The KTAP parser every count below comes from (kunit.py).
+	kunit_get || die "no KTAP parser: tools/testing/kunit from linux-source-6.1 (and python3) needed"
 	# Fetch everything first, in parallel; check_kernel reports a failure.
 	# shellcheck disable=SC2086
 	"$S/kernels.sh" fetch $kernels >&2 || true

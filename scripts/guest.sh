@@ -26,11 +26,12 @@
 #                     the scripts (exit it to power off)
 #   --brief           print only failures and skips, not every result
 #
-# Exit status 0 iff the guest ran to its end, the KTAP is well formed with a
-# matching plan, no case failed and the kernel log has no BUG/Oops/WARNING/
+# Exit status 0 iff the guest ran to its end, the KTAP is well formed
+# (kunit.py parse: plans met, nested module documents complete), no case failed and the kernel log has no BUG/Oops/WARNING/
 # slab corruption/panic (beyond what was declared expected).  Counts go to
 # DIR/counts as "PASSED FAILED SKIPPED"; logs: DIR/console.log (kernel
-# console), DIR/ktap.log (the KTAP document), DIR/dmesg.log (full dmesg).
+# console), DIR/ktap.log (the KTAP document), DIR/ktap.parsed (kunit.py's
+# report of it), DIR/dmesg.log (full dmesg).
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -153,14 +154,13 @@ kernel_errors() {
 		sed 's/^\[ *[0-9.]*\] //' | awk '!seen[$0]++' || true
 }
 
+# kunit.py's report of the run ($OUT/ktap.parsed), tagged; --brief: only
+# what did not pass.
 print_results() {
-	tr -d '\r' <"$OUT/ktap.log" | awk -v brief="$BRIEF" -v tag="[$KERNEL/$SUITE]" '
-		/^(ok|not ok) [0-9]+/ {
-			if (/^not ok/) { print tag " FAIL " $0; next }
-			if (/ # [Ss][Kk][Ii][Pp]/) { print tag " SKIP " $0; next }
-			if (!brief) print tag "      " $0
-		}
-		/^# / && !/^# auxshim-allow:/ && !brief { print tag "      " $0 }'
+	[ -f "$OUT/ktap.parsed" ] || return 0
+	awk -v brief="$BRIEF" -v tag="[$KERNEL/$SUITE]" '
+		/^\[(FAILED|CRASHED|SKIPPED|ERROR)\]/ || /\[(FAILED|CRASHED|SKIPPED)\] / { print tag " " $0; next }
+		!brief && !/^=+$/ { print tag " " $0 }' "$OUT/ktap.parsed"
 }
 
 show_log() {
@@ -233,7 +233,8 @@ main() {
 	fi
 	OUT=${OUT:-$AUXSHIM_CACHE/runs/$KERNEL/$SUITE}
 	mkdir -p "$OUT" "$AUXSHIM_CACHE/guest"
-	rm -f "$OUT"/{console,ktap,dmesg}.log "$OUT/counts"
+	rm -f "$OUT"/{console,ktap,dmesg}.log "$OUT/counts" "$OUT/ktap.parsed"
+	kunit_get || die "no KTAP parser: tools/testing/kunit from linux-source-6.1 (and python3) needed"
 	REL=$("$KERNELS_SH" path "$KERNEL" release)
 	VMLINUZ=$("$KERNELS_SH" path "$KERNEL" vmlinuz)
 
@@ -283,8 +284,8 @@ main() {
 	*) why="qemu exited with status $rc: $(tail -n 3 "$OUT/qemu.out" 2>/dev/null | tr '\n' ' ')" ;;
 	esac
 
+	counts=$(ktap_counts "$OUT/ktap.log" "$OUT/ktap.parsed")
 	print_results
-	counts=$(ktap_counts "$OUT/ktap.log")
 	case $counts in
 	malformed*)
 		why="${why:+$why; }KTAP $counts"

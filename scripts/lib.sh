@@ -113,35 +113,63 @@ sync_source() {
 		while IFS= read -r f; do touch "$1/$f"; done
 }
 
-# Check a KTAP document (file $1): version line, plan, results numbered
-# 1..N matching the plan.  Prints "PASSED FAILED SKIPPED", or
-# "malformed: why".  Lines before "KTAP version 1" are ignored.
+# The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
+# "parse" command), from Debian's linux-source-6.1 tarball, unpacked once
+# into the cache directory lint.sh unpacks checkpatch.pl into.
+KUNIT_DIR=$AUXSHIM_CACHE/checkpatch/tools/testing/kunit
+
+kunit_get_locked() {
+	local tarball dl=$AUXSHIM_CACHE/kunit.deb
+	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
+	command -v python3 >/dev/null ||
+		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
+	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
+	if [ -z "$tarball" ]; then
+		log "fetching linux-source-6.1 (once) for tools/testing/kunit"
+		rm -rf "$dl"
+		"$AUXSHIM_SRC/scripts/kernels.sh" download "$dl" linux-source-6.1 >&2 || return 1
+		mkdir -p "$dl/x"
+		dpkg-deb -x "$(ls "$dl"/linux-source-6.1_*.deb)" "$dl/x"
+		tarball=$(ls "$dl"/x/usr/src/linux-source-6.1.tar.*)
+	fi
+	mkdir -p "$AUXSHIM_CACHE/checkpatch"
+	tar -xf "$tarball" -C "$AUXSHIM_CACHE/checkpatch" --strip-components=1 \
+		--wildcards '*/tools/testing/kunit/*'
+	rm -rf "$dl"
+	[ -f "$KUNIT_DIR/kunit.py" ]
+}
+
+kunit_get() { with_lock kunit kunit_get_locked; }
+
+# Parse the KTAP document in file $1 (nested as KUnit nests it; lines before
+# "KTAP version 1" are ignored) with kunit.py.  Prints "PASSED FAILED
+# SKIPPED" (leaf tests; a crashed test counts as failed), or "malformed:
+# why" when kunit.py found the document broken (no KTAP, a plan not met,
+# results out of order, a subtest cut short by a crash).  kunit.py's own
+# report, one line per test, goes to file $2 if given.
 ktap_counts() {
-	tr -d '\r' <"$1" | awk '
-		function bad(why) { print "malformed: " why; ok = 0; exit }
-		BEGIN { ok = 1; state = 0 }
-		state == 0 && /^KTAP version 1$/ { state = 1; next }
-		state == 0 { next }
-		state == 1 && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; state = 2; next }
-		state == 1 { bad("no plan after the version line") }
-		/^#/ || /^$/ { next }
-		/^(ok|not ok) [0-9]+( |$)/ {
-			num = ($1 == "ok") ? $2 : $3
-			if (num != n + 1) bad("result " num " out of sequence (expected " n + 1 ")")
-			n++
-			if ($1 == "not") f++
-			else if ($0 ~ / # [Ss][Kk][Ii][Pp]/) s++
-			else p++
-			next
-		}
-		{ bad("unexpected line: " $0) }
-		END {
-			if (!ok) exit
-			if (state == 0) { print "malformed: no KTAP document"; exit }
-			if (state == 1) { print "malformed: no plan"; exit }
-			if (n != plan) { print "malformed: plan 1.." plan " but " n " results"; exit }
-			print p + 0, f + 0, s + 0
-		}'
+	local doc=$1 report=${2:-/dev/null} tmp sum p f s c e
+	kunit_get || { echo "malformed: kunit.py (linux-source-6.1) not available"; return 0; }
+	tmp=$(mktemp)
+	tr -d '\r' <"$doc" >"$tmp"
+	python3 "$KUNIT_DIR/kunit.py" parse "$tmp" </dev/null 2>&1 |
+		sed 's/^\[[0-9:]*\] //' >"$tmp.out" || true
+	rm -f "$tmp"
+	cp "$tmp.out" "$report" 2>/dev/null || true
+	sum=$(sed -n 's/^Testing complete\. Ran [0-9]* tests\{0,1\}: *//p' "$tmp.out" | tail -n 1)
+	if [ -z "$sum" ] && ! grep -q '^Testing complete\. Ran' "$tmp.out"; then
+		echo "malformed: kunit.py parse failed: $(tail -n 1 "$tmp.out")"
+		rm -f "$tmp.out"
+		return 0
+	fi
+	ktap__field() { printf '%s\n' "$sum" | sed -n "s/.*\b$1: \([0-9]*\).*/\1/p"; }
+	p=$(ktap__field passed) f=$(ktap__field failed) s=$(ktap__field skipped) c=$(ktap__field crashed) e=$(ktap__field errors)
+	if [ "${e:-0}" -gt 0 ]; then
+		echo "malformed: $(grep -m 1 '\[ERROR\]' "$tmp.out" | sed 's/^\[ERROR\] //') ($e errors)"
+	else
+		echo "${p:-0} $((${f:-0} + ${c:-0})) ${s:-0}"
+	fi
+	rm -f "$tmp.out"
 }
 
 # The version DKMS and modinfo report, from dkms.conf.

@@ -6,15 +6,29 @@
  * real DMA: bytes round-trip RAM -> edu -> RAM through IOVAs that only the
  * shim-attached domain maps.
  *
- * Everything is driven from debugfs (auxshim_test/), so that the guest
- * script decides the order and can look at the shim between steps:
+ * The suites run at load, as KUnit's do, and print one KTAP document (KUnit
+ * layout, tests/ktap.h) to the kernel log.  One suite per unit of the shim;
+ * a case that runs in both attach modes takes the mode as a parameter:
  *
- *   run      write 1: run the KTAP suite; its KTAP goes to the kernel log
- *   hold     write group|direct: attach edu's group and keep it attached;
- *            write 0: detach it; read: what is held
- *   check    read: is the held attachment in force ("ok" or "fail: why")
- *   counts   read: the shim's auxshim_test_get_counts()
- *   bench    write "ITERS ROUNDS": time the domain lookups (KTAP to the log)
+ *   edu_rig             the rig itself: edu answers, the DMA API works
+ *   auxshim_attach      attach: both views, DMA, unmapped IOVAs, -EBUSY, -EINVAL
+ *   auxshim_detach      detach: back to the default domain, wrong domain, NULL
+ *   auxshim_lookup      the lookup callback: errors, once per device, no lock held
+ *   auxshim_pasid       get_pasid and the aux API on a device without PASIDs
+ *   auxshim_rollback    all or nothing under fail_nth
+ *   edu_rig_after       nothing is left behind
+ *
+ * The mock IOMMU module (tests/mock/mock_test.c) has the same suite names
+ * for the paths edu cannot reach.  After the run the guest script drives:
+ *
+ *   /sys/module/auxshim_test/parameters/hold
+ *            write group|direct: attach edu's group and keep it attached;
+ *            write 0: detach it; read: what is held and whether it is in
+ *            force ("... ok" or "... fail: why", by real DMA)
+ *   debugfs auxshim_test/counts   read: the shim's auxshim_test_get_counts()
+ *
+ * bench_iters=N bench_rounds=R at load run the benchmark suite instead
+ * (auxshim_test_bench.c).
  */
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -24,11 +38,11 @@
 #include <linux/io.h>
 #include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
 #include "auxshim.h"
@@ -44,6 +58,13 @@
 DEFINE_MUTEX(auxshim_test_lock);
 struct edu *auxshim_test_edu;
 
+static unsigned long bench_iters;
+module_param(bench_iters, ulong, 0444);
+MODULE_PARM_DESC(bench_iters, "non-zero: run the benchmark (calls per timed loop) instead of the tests");
+static unsigned int bench_rounds = 7;
+module_param(bench_rounds, uint, 0444);
+MODULE_PARM_DESC(bench_rounds, "benchmark rounds (1-100)");
+
 /* ---- edu ------------------------------------------------------------------ */
 
 /* RAM at @src_bus -> edu -> RAM at @dst_bus. */
@@ -56,35 +77,6 @@ static int edu_roundtrip(struct edu *e, u64 src_bus, u64 dst_bus, u32 cnt)
 		return ret;
 	return edu_dma(&e->pdev->dev, e->bar, EDU_BUF, dst_bus, cnt, true);
 }
-
-/* ---- KTAP ------------------------------------------------------------------ */
-
-struct kt {
-	unsigned int failed;	/* checks that failed */
-	char why[160];		/* the first one */
-};
-
-static __printf(4, 5) bool kt_expect(struct kt *t, bool ok, int line,
-				     const char *fmt, ...)
-{
-	struct va_format vaf;
-	va_list ap;
-
-	if (ok)
-		return true;
-	va_start(ap, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &ap;
-	if (!t->failed++)
-		snprintf(t->why, sizeof(t->why), "line %d: %pV", line, &vaf);
-	pr_info("    # line %d: %pV\n", line, &vaf);
-	va_end(ap);
-	return false;
-}
-
-/* Record a failed check (with the line), and go on: each case cleans up. */
-#define EXPECT(t, cond, fmt, ...) \
-	kt_expect(t, !!(cond), __LINE__, fmt, ##__VA_ARGS__)
 
 /* ---- test context: domains and pages --------------------------------------- */
 
@@ -185,12 +177,12 @@ static int tctx_dma(struct tctx *c, char *why, size_t len)
 	return 0;
 }
 
-static bool expect_dma(struct kt *t, int line, struct tctx *c)
+static bool expect_dma(struct kt_test *t, int line, struct tctx *c)
 {
 	char why[96] = "";
 	int ret = tctx_dma(c, why, sizeof(why));
 
-	return kt_expect(t, !ret, line, "DMA through the shim's domain: %s", why);
+	return kt_check(t, !ret, line, "DMA through the shim's domain: %s", why);
 }
 
 #define EXPECT_DMA(t, c) expect_dma(t, __LINE__, c)
@@ -228,12 +220,12 @@ out:
 	return ret;
 }
 
-static bool expect_dma_api(struct kt *t, int line, struct edu *e)
+static bool expect_dma_api(struct kt_test *t, int line, struct edu *e)
 {
 	char why[96] = "";
 	int ret = dma_api_roundtrip(e, why, sizeof(why));
 
-	return kt_expect(t, !ret, line, "DMA API round trip: %s", why);
+	return kt_check(t, !ret, line, "DMA API round trip: %s", why);
 }
 
 #define EXPECT_DMA_API(t, e) expect_dma_api(t, __LINE__, e)
@@ -299,6 +291,64 @@ static struct device *lookup_unlocked(struct device *dev)
 	return dev;
 }
 
+/* ---- the fixture: edu, and the attach mode as a parameter ---------------- */
+
+/*
+ * Every case runs on the bound edu device (auxshim_test_lock held) with a
+ * fresh test context: two domains, one of them mapping IOVA_SRC/IOVA_DST.
+ */
+static int edu_suite_init(struct kt_test *t)
+{
+	struct tctx *c;
+	int ret;
+
+	lockdep_assert_held(&auxshim_test_lock);
+	if (!auxshim_test_edu)
+		return -ENODEV;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	ret = tctx_init(c, auxshim_test_edu);
+	if (ret) {
+		kfree(c);
+		return ret;
+	}
+	t->priv = c;
+	return 0;
+}
+
+static void edu_suite_exit(struct kt_test *t)
+{
+	tctx_fini(t->priv);
+	kfree(t->priv);
+}
+
+/*
+ * The two ways to attach a group, as DESIGN.md has them: as a whole (lookup
+ * NULL), or each device directly through a lookup that returns the device.
+ */
+struct edu_attach_mode {
+	const char *name;
+	auxshim_lookup_t lookup;
+};
+
+static const struct edu_attach_mode edu_attach_modes[] = {
+	{ "group", NULL },
+	{ "direct", lookup_self },
+};
+
+static void edu_attach_mode_desc(const struct edu_attach_mode *m, char *desc)
+{
+	strscpy(desc, m->name, KT_PARAM_DESC_SIZE);
+}
+
+KT_ARRAY_PARAM(edu_attach_mode, edu_attach_modes, edu_attach_mode_desc);
+
+static const struct edu_attach_mode *edu_mode(struct kt_test *t)
+{
+	return t->param_value;
+}
+
 /* ---- checks of the shim's state ------------------------------------------- */
 
 static void get_counts(struct auxshim_test_counts *c)
@@ -306,143 +356,128 @@ static void get_counts(struct auxshim_test_counts *c)
 	auxshim_test_get_counts(c);
 }
 
-static bool expect_counts(struct kt *t, int line, unsigned int groups,
+static bool expect_counts(struct kt_test *t, int line, unsigned int groups,
 			  unsigned int devs, unsigned int atts)
 {
 	struct auxshim_test_counts c;
 
 	get_counts(&c);
-	return kt_expect(t, c.groups == groups && c.devs == devs &&
-			 c.attachments == atts && !c.aux_devs, line,
-			 "counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0",
-			 c.groups, c.devs, c.attachments, c.aux_devs,
-			 groups, devs, atts);
+	return kt_check(t, c.groups == groups && c.devs == devs &&
+			c.attachments == atts && !c.aux_devs, line,
+			"counts groups %u devs %u attachments %u aux_devs %u, expected %u %u %u 0",
+			c.groups, c.devs, c.attachments, c.aux_devs,
+			groups, devs, atts);
 }
 
 #define EXPECT_COUNTS(t, g, d, a) expect_counts(t, __LINE__, g, d, a)
 
 /* The table is empty and nothing the shim allocated is left. */
-static bool expect_empty(struct kt *t, int line)
+static bool expect_empty(struct kt_test *t, int line)
 {
 	struct auxshim_test_counts c;
 
 	get_counts(&c);
-	return kt_expect(t, !c.groups && !c.devs && !c.attachments &&
-			 !c.aux_devs && !c.allocs, line,
-			 "shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld",
-			 c.groups, c.devs, c.attachments, c.aux_devs, c.allocs);
+	return kt_check(t, !c.groups && !c.devs && !c.attachments &&
+			!c.aux_devs && !c.allocs, line,
+			"shim not empty: groups %u devs %u attachments %u aux_devs %u allocs %ld",
+			c.groups, c.devs, c.attachments, c.aux_devs, c.allocs);
 }
 
 #define EXPECT_EMPTY(t) expect_empty(t, __LINE__)
 
 /* edu is on @d, by the shim's and by the kernel's account. */
-static bool expect_on(struct kt *t, int line, struct edu *e,
+static bool expect_on(struct kt_test *t, int line, struct edu *e,
 		      struct iommu_domain *d)
 {
 	struct iommu_domain *s = auxshim_get_domain_for_dev(&e->pdev->dev);
 	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
 
-	return kt_expect(t, s == d && k == d, line,
-			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p",
-			 s, k, d);
+	return kt_check(t, s == d && k == d, line,
+			"auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, expected %p",
+			s, k, d);
 }
 
 #define EXPECT_ON(t, e, d) expect_on(t, __LINE__, e, d)
 
 /* edu is back on the kernel's default domain, not on @d. */
-static bool expect_default(struct kt *t, int line, struct edu *e,
+static bool expect_default(struct kt_test *t, int line, struct edu *e,
 			   struct iommu_domain *d)
 {
 	struct iommu_domain *s = auxshim_get_domain_for_dev(&e->pdev->dev);
 	struct iommu_domain *k = iommu_get_domain_for_dev(&e->pdev->dev);
 
-	return kt_expect(t, k != d && k == e->def_domain && s == k, line,
-			 "auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p",
-			 s, k, d, e->def_domain);
+	return kt_check(t, k != d && k == e->def_domain && s == k, line,
+			"auxshim_get_domain_for_dev %p, iommu_get_domain_for_dev %p, ours %p, default %p",
+			s, k, d, e->def_domain);
 }
 
 #define EXPECT_DEFAULT(t, e, d) expect_default(t, __LINE__, e, d)
 
-/* ---- test cases ------------------------------------------------------------ */
+/* ---- edu_rig: the rig itself ------------------------------------------------- */
 
-static void t_edu_alive(struct kt *t, struct edu *e)
+static void edu_alive(struct kt_test *t)
 {
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	u32 id = readl(e->bar + EDU_REG_ID);
 
 	writel(0x12345678, e->bar + EDU_REG_LIVE);
-	EXPECT(t, id == EDU_ID, "edu id %#x", id);
-	EXPECT(t, readl(e->bar + EDU_REG_LIVE) == ~0x12345678U,
-	       "edu liveness register does not invert");
-	EXPECT(t, e->group, "edu has no iommu_group (is intel_iommu=on?)");
-	EXPECT(t, e->def_domain, "edu has no domain before any attach");
+	KT_EXPECT_TRUE_MSG(t, id == EDU_ID, "edu id %#x", id);
+	KT_EXPECT_TRUE_MSG(t, readl(e->bar + EDU_REG_LIVE) == ~0x12345678U,
+			   "edu liveness register does not invert");
+	KT_EXPECT_TRUE_MSG(t, e->group, "edu has no iommu_group (is intel_iommu=on?)");
+	KT_EXPECT_TRUE_MSG(t, e->def_domain, "edu has no domain before any attach");
 	EXPECT_EMPTY(t);
 }
 
-static void t_dma_api_baseline(struct kt *t, struct edu *e)
+static void dma_api_baseline(struct kt_test *t)
 {
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+
 	EXPECT_DMA_API(t, e);
 }
 
+/* ---- auxshim_attach ---------------------------------------------------------- */
+
 /* Attach in one mode, check both views of the domain, detach. */
-static void attach_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
+static void attach_both_views(struct kt_test *t)
 {
-	struct tctx c;
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	lookup_last = NULL;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	if (EXPECT(t, !ret, "attach returned %d", ret)) {
-		EXPECT_ON(t, e, c.dom);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
+		EXPECT_ON(t, e, c->dom);
 		EXPECT_COUNTS(t, 1, 1, 1);
-		auxshim_detach_group(c.dom, e->group);
+		auxshim_detach_group(c->dom, e->group);
 	}
 	if (lookup)
-		EXPECT(t, atomic_read(&lookup_calls) == 1 &&
-		       lookup_last == &e->pdev->dev,
-		       "lookup called %d times (last on %p), expected once on edu",
-		       atomic_read(&lookup_calls), lookup_last);
+		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 &&
+				   lookup_last == &e->pdev->dev,
+				   "lookup called %d times (last on %p), expected once on edu",
+				   atomic_read(&lookup_calls), lookup_last);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
-static void t_attach_group(struct kt *t, struct edu *e)
+static void dma_through_domain(struct kt_test *t)
 {
-	attach_mode(t, e, NULL);
-}
-
-static void t_attach_direct(struct kt *t, struct edu *e)
-{
-	attach_mode(t, e, lookup_self);
-}
-
-static void dma_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
-{
-	struct tctx c;
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	if (EXPECT(t, !ret, "attach returned %d", ret)) {
-		EXPECT_DMA(t, &c);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
+		EXPECT_DMA(t, c);
 		/* twice, with another fresh pattern */
-		EXPECT_DMA(t, &c);
-		auxshim_detach_group(c.dom, e->group);
+		EXPECT_DMA(t, c);
+		auxshim_detach_group(c->dom, e->group);
 	}
-	tctx_fini(&c);
-}
-
-static void t_dma_group(struct kt *t, struct edu *e)
-{
-	dma_mode(t, e, NULL);
-}
-
-static void t_dma_direct(struct kt *t, struct edu *e)
-{
-	dma_mode(t, e, lookup_self);
 }
 
 /*
@@ -450,529 +485,493 @@ static void t_dma_direct(struct kt *t, struct edu *e)
  * physical address of a page holding a fresh pattern: without translation
  * the DMA would hit exactly that page.
  */
-static void unmapped_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
+static void unmapped_iova(struct kt_test *t)
 {
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	u8 *src, *dst, *victim, *saved = NULL;
 	struct page *page = NULL;
 	phys_addr_t pa = 0;
-	struct tctx c;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	src = page_address(c.src);
-	dst = page_address(c.dst);
+	src = page_address(c->src);
+	dst = page_address(c->dst);
 	/* ZONE_DMA: below 16 MiB, so within edu's 28-bit reach. */
 	page = alloc_page(GFP_KERNEL | GFP_DMA);
 	saved = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!EXPECT(t, page && saved, "no memory for the victim page"))
+	if (!KT_EXPECT_TRUE_MSG(t, page && saved, "no memory for the victim page"))
 		goto out;
 	pa = page_to_phys(page);
-	if (!EXPECT(t, pa < SZ_256M && (pa >> PAGE_SHIFT) != (IOVA_SRC >> PAGE_SHIFT) &&
-		    (pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT),
-		    "victim page at %pa unusable", &pa))
+	if (!KT_EXPECT_TRUE_MSG(t, pa < SZ_256M && (pa >> PAGE_SHIFT) != (IOVA_SRC >> PAGE_SHIFT) &&
+				(pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT),
+				"victim page at %pa unusable", &pa))
 		goto out;
 	victim = page_address(page);
 	get_random_bytes(victim, PAGE_SIZE);
 	memcpy(saved, victim, PAGE_SIZE);
 
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	if (!EXPECT(t, !ret, "attach returned %d", ret))
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
 		goto out;
 
 	/* Positive control: the mapped IOVAs work. */
-	EXPECT_DMA(t, &c);
+	EXPECT_DMA(t, c);
 
 	/* Read: edu pulls from the unmapped IOVA, then pushes to IOVA_DST. */
 	memset(dst, 0, PAGE_SIZE);
 	ret = edu_dma(&e->pdev->dev, e->bar, pa, EDU_BUF, XFER, false);
 	if (!ret)
 		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, IOVA_DST, XFER, true);
-	EXPECT(t, !ret, "edu DMA error %d", ret);
-	EXPECT(t, memcmp(dst, victim, XFER),
-	       "a read from unmapped IOVA %pa delivered the bytes at that physical address",
-	       &pa);
+	KT_EXPECT_TRUE_MSG(t, !ret, "edu DMA error %d", ret);
+	KT_EXPECT_TRUE_MSG(t, memcmp(dst, victim, XFER),
+			   "a read from unmapped IOVA %pa delivered the bytes at that physical address",
+			   &pa);
 
 	/* Write: a fresh pattern into edu, then out to the unmapped IOVA. */
 	get_random_bytes(src, XFER);
 	ret = edu_dma(&e->pdev->dev, e->bar, IOVA_SRC, EDU_BUF, XFER, false);
 	if (!ret)
 		ret = edu_dma(&e->pdev->dev, e->bar, EDU_BUF, pa, XFER, true);
-	EXPECT(t, !ret, "edu DMA error %d", ret);
-	EXPECT(t, !memcmp(victim, saved, PAGE_SIZE),
-	       "a write to unmapped IOVA %pa changed that physical page", &pa);
+	KT_EXPECT_TRUE_MSG(t, !ret, "edu DMA error %d", ret);
+	KT_EXPECT_TRUE_MSG(t, !memcmp(victim, saved, PAGE_SIZE),
+			   "a write to unmapped IOVA %pa changed that physical page", &pa);
 
 	/* And the mapped IOVAs still work after the faults. */
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 out:
 	kfree(saved);
 	if (page)
 		__free_page(page);
-	tctx_fini(&c);
-}
-
-static void t_unmapped_group(struct kt *t, struct edu *e)
-{
-	unmapped_mode(t, e, NULL);
-}
-
-static void t_unmapped_direct(struct kt *t, struct edu *e)
-{
-	unmapped_mode(t, e, lookup_self);
-}
-
-static void detach_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
-{
-	struct tctx c;
-	int ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	if (EXPECT(t, !ret, "attach returned %d", ret)) {
-		EXPECT_ON(t, e, c.dom);
-		atomic_set(&lookup_calls, 0);
-		auxshim_detach_group(c.dom, e->group);
-		EXPECT(t, !atomic_read(&lookup_calls),
-		       "detach called the lookup %d times",
-		       atomic_read(&lookup_calls));
-		EXPECT_DEFAULT(t, e, c.dom);
-		EXPECT_EMPTY(t);
-		EXPECT_DMA_API(t, e);
-	}
-	tctx_fini(&c);
-}
-
-static void t_detach_group(struct kt *t, struct edu *e)
-{
-	detach_mode(t, e, NULL);
-}
-
-static void t_detach_direct(struct kt *t, struct edu *e)
-{
-	detach_mode(t, e, lookup_self);
 }
 
 /* A second attach of an attached group is -EBUSY and changes nothing. */
-static void ebusy_mode(struct kt *t, struct edu *e, auxshim_lookup_t first)
+static void second_attach_ebusy(struct kt_test *t)
 {
+	auxshim_lookup_t first = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct auxshim_test_counts before, after;
-	struct tctx c;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
+	ret = auxshim_attach_group(c->dom, e->group, first);
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "first attach returned %d", ret))
 		return;
-	ret = auxshim_attach_group(c.dom, e->group, first);
-	if (!EXPECT(t, !ret, "first attach returned %d", ret))
-		goto out;
 	get_counts(&before);
 
 	/* A wrongly accepted attach is undone, so later cases start clean. */
-	ret = auxshim_attach_group(c.dom, e->group, NULL);
-	if (!EXPECT(t, ret == -EBUSY, "same domain, whole group: %d, expected -EBUSY", ret) &&
+	ret = auxshim_attach_group(c->dom, e->group, NULL);
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"same domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom, e->group);
-	ret = auxshim_attach_group(c.dom2, e->group, NULL);
-	if (!EXPECT(t, ret == -EBUSY, "other domain, whole group: %d, expected -EBUSY", ret) &&
+		auxshim_detach_group(c->dom, e->group);
+	ret = auxshim_attach_group(c->dom2, e->group, NULL);
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"other domain, whole group: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom2, e->group);
+		auxshim_detach_group(c->dom2, e->group);
 	atomic_set(&lookup_calls, 0);
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
-	if (!EXPECT(t, ret == -EBUSY, "same domain, lookup: %d, expected -EBUSY", ret) &&
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"same domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom, e->group);
-	ret = auxshim_attach_group(c.dom2, e->group, lookup_self);
-	if (!EXPECT(t, ret == -EBUSY, "other domain, lookup: %d, expected -EBUSY", ret) &&
+		auxshim_detach_group(c->dom, e->group);
+	ret = auxshim_attach_group(c->dom2, e->group, lookup_self);
+	if (!KT_EXPECT_TRUE_MSG(t, ret == -EBUSY,
+				"other domain, lookup: %d, expected -EBUSY", ret) &&
 	    !ret)
-		auxshim_detach_group(c.dom2, e->group);
-	EXPECT(t, atomic_read(&lookup_calls) <= 2,
-	       "lookup called %d times for two refused attaches",
-	       atomic_read(&lookup_calls));
+		auxshim_detach_group(c->dom2, e->group);
+	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 2,
+			   "lookup called %d times for two refused attaches, expected once each",
+			   atomic_read(&lookup_calls));
 
 	get_counts(&after);
-	EXPECT(t, !memcmp(&before, &after, sizeof(before)),
-	       "refused attaches changed the counts: groups %u->%u devs %u->%u attachments %u->%u allocs %ld->%ld",
-	       before.groups, after.groups, before.devs, after.devs,
-	       before.attachments, after.attachments, before.allocs, after.allocs);
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
+			   "refused attaches changed the counts: groups %u->%u devs %u->%u attachments %u->%u allocs %ld->%ld",
+			   before.groups, after.groups, before.devs, after.devs,
+			   before.attachments, after.attachments, before.allocs, after.allocs);
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
-out:
-	tctx_fini(&c);
 }
 
-static void t_ebusy_after_group(struct kt *t, struct edu *e)
+static void attach_einval_args(struct kt_test *t)
 {
-	ebusy_mode(t, e, NULL);
-}
-
-static void t_ebusy_after_direct(struct kt *t, struct edu *e)
-{
-	ebusy_mode(t, e, lookup_self);
-}
-
-static void t_attach_einval(struct kt *t, struct edu *e)
-{
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct iommu_domain *bad_dom = ERR_PTR(-ENOMEM);
 	struct iommu_group *bad_grp = ERR_PTR(-ENODEV);
-	struct tctx c;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	atomic_set(&lookup_calls, 0);
 	ret = auxshim_attach_group(NULL, e->group, NULL);
-	EXPECT(t, ret == -EINVAL, "NULL domain: %d", ret);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain: %d", ret);
 	ret = auxshim_attach_group(NULL, e->group, lookup_self);
-	EXPECT(t, ret == -EINVAL, "NULL domain with lookup: %d", ret);
-	ret = auxshim_attach_group(c.dom, NULL, NULL);
-	EXPECT(t, ret == -EINVAL, "NULL group: %d", ret);
-	ret = auxshim_attach_group(c.dom, NULL, lookup_self);
-	EXPECT(t, ret == -EINVAL, "NULL group with lookup: %d", ret);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain with lookup: %d", ret);
+	ret = auxshim_attach_group(c->dom, NULL, NULL);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL group: %d", ret);
+	ret = auxshim_attach_group(c->dom, NULL, lookup_self);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL group with lookup: %d", ret);
 	ret = auxshim_attach_group(bad_dom, e->group, lookup_self);
-	EXPECT(t, ret == -EINVAL, "ERR_PTR domain: %d", ret);
-	ret = auxshim_attach_group(c.dom, bad_grp, lookup_self);
-	EXPECT(t, ret == -EINVAL, "ERR_PTR group: %d", ret);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "ERR_PTR domain: %d", ret);
+	ret = auxshim_attach_group(c->dom, bad_grp, lookup_self);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "ERR_PTR group: %d", ret);
 	ret = auxshim_attach_group(NULL, NULL, NULL);
-	EXPECT(t, ret == -EINVAL, "NULL, NULL: %d", ret);
-	EXPECT(t, !atomic_read(&lookup_calls), "lookup called %d times",
-	       atomic_read(&lookup_calls));
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL, NULL: %d", ret);
+	KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls), "lookup called %d times",
+			   atomic_read(&lookup_calls));
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
-	tctx_fini(&c);
+	EXPECT_DEFAULT(t, e, c->dom);
 }
 
-static void t_detach_null_args(struct kt *t, struct edu *e)
+/* ---- auxshim_detach ---------------------------------------------------------- */
+
+static void detach_restores_default(struct kt_test *t)
 {
-	struct auxshim_test_counts before, after;
-	struct tctx c;
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	/* Nothing attached: harmless. */
-	auxshim_detach_group(NULL, e->group);
-	auxshim_detach_group(c.dom, NULL);
-	auxshim_detach_group(NULL, NULL);
-	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
-
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
-	if (!EXPECT(t, !ret, "attach returned %d", ret))
-		goto out;
-	get_counts(&before);
-	auxshim_detach_group(NULL, e->group);
-	auxshim_detach_group(c.dom, NULL);
-	auxshim_detach_group(ERR_PTR(-EINVAL), e->group);
-	auxshim_detach_group(c.dom, ERR_PTR(-EINVAL));
-	auxshim_detach_group(NULL, NULL);
-	get_counts(&after);
-	EXPECT(t, !memcmp(&before, &after, sizeof(before)),
-	       "detach with NULL/ERR_PTR arguments changed the counts");
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
-	EXPECT_EMPTY(t);
-out:
-	tctx_fini(&c);
-}
-
-static void t_get_pasid_errors(struct kt *t, struct edu *e)
-{
-	struct device *dev = &e->pdev->dev;
-	struct tctx c;
-	int ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	ret = auxshim_get_pasid(c.dom, dev);
-	EXPECT(t, ret == -ENODEV, "unknown device: %d, expected -ENODEV", ret);
-
-	ret = auxshim_attach_group(c.dom, e->group, lookup_self);
-	if (EXPECT(t, !ret, "direct attach returned %d", ret)) {
-		ret = auxshim_get_pasid(c.dom, dev);
-		EXPECT(t, ret == -EINVAL, "direct-attached: %d, expected -EINVAL", ret);
-		ret = auxshim_get_pasid(c.dom2, dev);
-		EXPECT(t, ret == -EINVAL, "direct-attached, other domain: %d, expected -EINVAL",
-		       ret);
-		auxshim_detach_group(c.dom, e->group);
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	if (KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret)) {
+		EXPECT_ON(t, e, c->dom);
+		atomic_set(&lookup_calls, 0);
+		auxshim_detach_group(c->dom, e->group);
+		KT_EXPECT_TRUE_MSG(t, !atomic_read(&lookup_calls),
+				   "detach called the lookup %d times",
+				   atomic_read(&lookup_calls));
+		EXPECT_DEFAULT(t, e, c->dom);
+		EXPECT_EMPTY(t);
+		EXPECT_DMA_API(t, e);
 	}
-	ret = auxshim_attach_group(c.dom, e->group, NULL);
-	if (EXPECT(t, !ret, "group attach returned %d", ret)) {
-		ret = auxshim_get_pasid(c.dom, dev);
-		EXPECT(t, ret == -EINVAL, "group-attached: %d, expected -EINVAL", ret);
-		auxshim_detach_group(c.dom, e->group);
-	}
-	ret = auxshim_get_pasid(c.dom, dev);
-	EXPECT(t, ret == -ENODEV, "after detach: %d, expected -ENODEV", ret);
-	ret = auxshim_get_pasid(NULL, dev);
-	EXPECT(t, ret < 0, "NULL domain: %d", ret);
-	ret = auxshim_get_pasid(c.dom, NULL);
-	EXPECT(t, ret < 0, "NULL device: %d", ret);
-	EXPECT_EMPTY(t);
-	tctx_fini(&c);
-}
-
-/* edu has no PCI PASID capability in QEMU: no aux, on any kernel. */
-static void t_aux_api_on_edu(struct kt *t, struct edu *e)
-{
-	struct device *dev = &e->pdev->dev;
-	struct tctx c;
-	int ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	EXPECT(t, !auxshim_dev_has_aux(dev), "auxshim_dev_has_aux(edu) is true");
-	ret = auxshim_dev_enable_aux(dev);
-	EXPECT(t, ret == -ENODEV || ret == -EOPNOTSUPP,
-	       "auxshim_dev_enable_aux(edu): %d, expected -ENODEV or -EOPNOTSUPP", ret);
-	EXPECT(t, !auxshim_dev_aux_enabled(dev), "aux enabled on edu");
-	ret = auxshim_aux_attach_device(c.dom, dev);
-	EXPECT(t, ret < 0, "auxshim_aux_attach_device(edu) returned %d", ret);
-	EXPECT_DEFAULT(t, e, c.dom);
-	ret = auxshim_aux_get_pasid(c.dom, dev);
-	EXPECT(t, ret < 0, "auxshim_aux_get_pasid(edu) returned %d", ret);
-	ret = auxshim_dev_disable_aux(dev);
-	EXPECT(t, !ret || ret == -EOPNOTSUPP,
-	       "auxshim_dev_disable_aux(edu): %d", ret);
-	EXPECT(t, !auxshim_dev_has_aux(NULL), "auxshim_dev_has_aux(NULL) is true");
-	ret = auxshim_dev_enable_aux(NULL);
-	EXPECT(t, ret == -EINVAL || ret == -EOPNOTSUPP,
-	       "auxshim_dev_enable_aux(NULL): %d", ret);
-	EXPECT_EMPTY(t);
-	tctx_fini(&c);
-}
-
-static void lookup_fails(struct kt *t, struct edu *e, auxshim_lookup_t lookup,
-			 int expect)
-{
-	struct tctx c;
-	int ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	atomic_set(&lookup_calls, 0);
-	lookup_last = NULL;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	EXPECT(t, ret == expect, "attach returned %d, expected %d", ret, expect);
-	if (!ret)
-		auxshim_detach_group(c.dom, e->group);
-	EXPECT(t, atomic_read(&lookup_calls) == 1 && lookup_last == &e->pdev->dev,
-	       "lookup called %d times (last on %p), expected once on edu",
-	       atomic_read(&lookup_calls), lookup_last);
-	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
-	EXPECT_DMA_API(t, e);
-	tctx_fini(&c);
-}
-
-static void t_lookup_null_enodev(struct kt *t, struct edu *e)
-{
-	lookup_fails(t, e, lookup_null, -ENODEV);
-}
-
-static void t_lookup_errptr(struct kt *t, struct edu *e)
-{
-	lookup_fails(t, e, lookup_e2big, -E2BIG);
-}
-
-static void t_lookup_once_per_attach(struct kt *t, struct edu *e)
-{
-	struct tctx c;
-	int i, ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	atomic_set(&lookup_calls, 0);
-	for (i = 1; i <= 3; i++) {
-		ret = auxshim_attach_group(c.dom, e->group, lookup_self);
-		if (!EXPECT(t, !ret, "attach %d returned %d", i, ret))
-			break;
-		EXPECT(t, atomic_read(&lookup_calls) == i,
-		       "after %d attaches the lookup ran %d times", i,
-		       atomic_read(&lookup_calls));
-		auxshim_detach_group(c.dom, e->group);
-	}
-	EXPECT_EMPTY(t);
-	tctx_fini(&c);
-}
-
-static void t_lookup_unlocked(struct kt *t, struct edu *e)
-{
-	struct tctx c;
-	int ret;
-
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
-	lookup_probe_blocked = false;
-	atomic_set(&lookup_calls, 0);
-	ret = auxshim_attach_group(c.dom, e->group, lookup_unlocked);
-	EXPECT(t, !ret, "attach returned %d", ret);
-	/* Let a blocked worker finish before anything goes away. */
-	flush_work(&lookup_probe.work);
-	EXPECT(t, !lookup_probe_blocked,
-	       "a shim call from another thread blocked while the lookup ran: shim lock held across the lookup");
-	EXPECT(t, atomic_read(&lookup_calls) == 1, "lookup called %d times",
-	       atomic_read(&lookup_calls));
-	if (!ret) {
-		EXPECT_ON(t, e, c.dom);
-		auxshim_detach_group(c.dom, e->group);
-	}
-	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
 /* A detach naming the wrong domain changes nothing (and warns once). */
-static void wrong_domain_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
+static void detach_wrong_domain(struct kt_test *t)
 {
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	struct auxshim_test_counts before, after;
-	struct tctx c;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
 		return;
-	ret = auxshim_attach_group(c.dom, e->group, lookup);
-	if (!EXPECT(t, !ret, "attach returned %d", ret))
-		goto out;
 	get_counts(&before);
-	auxshim_detach_group(c.dom2, e->group);
-	auxshim_detach_group(c.dom2, e->group);
+	auxshim_detach_group(c->dom2, e->group);
+	auxshim_detach_group(c->dom2, e->group);
 	get_counts(&after);
-	EXPECT(t, !memcmp(&before, &after, sizeof(before)),
-	       "a wrong-domain detach changed the counts");
-	EXPECT_ON(t, e, c.dom);
-	EXPECT_DMA(t, &c);
-	auxshim_detach_group(c.dom, e->group);
+	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
+			   "a wrong-domain detach changed the counts");
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
 	EXPECT_EMPTY(t);
-	EXPECT_DEFAULT(t, e, c.dom);
-out:
-	tctx_fini(&c);
+	EXPECT_DEFAULT(t, e, c->dom);
 }
 
-static void t_detach_wrong_domain_group(struct kt *t, struct edu *e)
+static void detach_null_args_harmless(struct kt_test *t)
 {
-	wrong_domain_mode(t, e, NULL);
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	struct auxshim_test_counts before, after;
+	int ret;
+
+	/* Nothing attached: harmless. */
+	auxshim_detach_group(NULL, e->group);
+	auxshim_detach_group(c->dom, NULL);
+	auxshim_detach_group(NULL, NULL);
+	EXPECT_EMPTY(t);
+	EXPECT_DEFAULT(t, e, c->dom);
+
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret))
+		return;
+	get_counts(&before);
+	auxshim_detach_group(NULL, e->group);
+	auxshim_detach_group(c->dom, NULL);
+	auxshim_detach_group(ERR_PTR(-EINVAL), e->group);
+	auxshim_detach_group(c->dom, ERR_PTR(-EINVAL));
+	auxshim_detach_group(NULL, NULL);
+	get_counts(&after);
+	KT_EXPECT_TRUE_MSG(t, !memcmp(&before, &after, sizeof(before)),
+			   "detach with NULL/ERR_PTR arguments changed the counts");
+	EXPECT_ON(t, e, c->dom);
+	EXPECT_DMA(t, c);
+	auxshim_detach_group(c->dom, e->group);
+	EXPECT_EMPTY(t);
 }
 
-static void t_detach_wrong_domain_direct(struct kt *t, struct edu *e)
+/* ---- auxshim_lookup ---------------------------------------------------------- */
+
+/* A failing lookup fails the attach with its error; nothing is left. */
+struct lookup_failure {
+	const char *name;
+	auxshim_lookup_t lookup;
+	int expect;
+};
+
+static const struct lookup_failure lookup_failures[] = {
+	{ "null_enodev", lookup_null, -ENODEV },
+	{ "errptr_propagated", lookup_e2big, -E2BIG },
+};
+
+static void lookup_failure_desc(const struct lookup_failure *f, char *desc)
 {
-	wrong_domain_mode(t, e, lookup_self);
+	strscpy(desc, f->name, KT_PARAM_DESC_SIZE);
 }
+
+KT_ARRAY_PARAM(lookup_failure, lookup_failures, lookup_failure_desc);
+
+static void lookup_fails(struct kt_test *t)
+{
+	const struct lookup_failure *f = t->param_value;
+	auxshim_lookup_t lookup = f->lookup;
+	int expect = f->expect;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	int ret;
+
+	atomic_set(&lookup_calls, 0);
+	lookup_last = NULL;
+	ret = auxshim_attach_group(c->dom, e->group, lookup);
+	KT_EXPECT_TRUE_MSG(t, ret == expect, "attach returned %d, expected %d", ret, expect);
+	if (!ret)
+		auxshim_detach_group(c->dom, e->group);
+	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1 && lookup_last == &e->pdev->dev,
+			   "lookup called %d times (last on %p), expected once on edu",
+			   atomic_read(&lookup_calls), lookup_last);
+	EXPECT_EMPTY(t);
+	EXPECT_DEFAULT(t, e, c->dom);
+	EXPECT_DMA_API(t, e);
+}
+
+static void lookup_once_per_attach(struct kt_test *t)
+{
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	int i, ret;
+
+	atomic_set(&lookup_calls, 0);
+	for (i = 1; i <= 3; i++) {
+		ret = auxshim_attach_group(c->dom, e->group, lookup_self);
+		if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach %d returned %d", i, ret))
+			break;
+		KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == i,
+				   "after %d attaches the lookup ran %d times", i,
+				   atomic_read(&lookup_calls));
+		auxshim_detach_group(c->dom, e->group);
+	}
+	EXPECT_EMPTY(t);
+}
+
+static void lookup_runs_without_shim_lock(struct kt_test *t)
+{
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	int ret;
+
+	lookup_probe_blocked = false;
+	atomic_set(&lookup_calls, 0);
+	ret = auxshim_attach_group(c->dom, e->group, lookup_unlocked);
+	KT_EXPECT_TRUE_MSG(t, !ret, "attach returned %d", ret);
+	/* Let a blocked worker finish before anything goes away. */
+	flush_work(&lookup_probe.work);
+	KT_EXPECT_TRUE_MSG(t, !lookup_probe_blocked,
+			   "a shim call from another thread blocked while the lookup ran: shim lock held across the lookup");
+	KT_EXPECT_TRUE_MSG(t, atomic_read(&lookup_calls) == 1, "lookup called %d times",
+			   atomic_read(&lookup_calls));
+	if (!ret) {
+		EXPECT_ON(t, e, c->dom);
+		auxshim_detach_group(c->dom, e->group);
+	}
+	EXPECT_EMPTY(t);
+}
+
+/* ---- auxshim_pasid ----------------------------------------------------------- */
+
+static void get_pasid_errors(struct kt_test *t)
+{
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	struct device *dev = &e->pdev->dev;
+	int ret;
+
+	ret = auxshim_get_pasid(c->dom, dev);
+	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV, "unknown device: %d, expected -ENODEV", ret);
+
+	ret = auxshim_attach_group(c->dom, e->group, lookup_self);
+	if (KT_EXPECT_TRUE_MSG(t, !ret, "direct attach returned %d", ret)) {
+		ret = auxshim_get_pasid(c->dom, dev);
+		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "direct-attached: %d, expected -EINVAL", ret);
+		ret = auxshim_get_pasid(c->dom2, dev);
+		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
+				   "direct-attached, other domain: %d, expected -EINVAL",
+				   ret);
+		auxshim_detach_group(c->dom, e->group);
+	}
+	ret = auxshim_attach_group(c->dom, e->group, NULL);
+	if (KT_EXPECT_TRUE_MSG(t, !ret, "group attach returned %d", ret)) {
+		ret = auxshim_get_pasid(c->dom, dev);
+		KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "group-attached: %d, expected -EINVAL", ret);
+		auxshim_detach_group(c->dom, e->group);
+	}
+	ret = auxshim_get_pasid(c->dom, dev);
+	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV, "after detach: %d, expected -ENODEV", ret);
+	ret = auxshim_get_pasid(NULL, dev);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL domain: %d, expected -EINVAL", ret);
+	ret = auxshim_get_pasid(c->dom, NULL);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL, "NULL device: %d, expected -EINVAL", ret);
+	EXPECT_EMPTY(t);
+}
+
+/* edu has no PCI PASID capability in QEMU: no aux, on any kernel. */
+static void aux_api_on_edu(struct kt_test *t)
+{
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
+	struct device *dev = &e->pdev->dev;
+	int ret;
+
+	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_has_aux(dev), "auxshim_dev_has_aux(edu) is true");
+	ret = auxshim_dev_enable_aux(dev);
+	KT_EXPECT_TRUE_MSG(t, ret == -ENODEV || ret == -EOPNOTSUPP,
+			   "auxshim_dev_enable_aux(edu): %d, expected -ENODEV or -EOPNOTSUPP", ret);
+	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_aux_enabled(dev), "aux enabled on edu");
+	ret = auxshim_aux_attach_device(c->dom, dev);
+	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_attach_device(edu) returned %d", ret);
+	EXPECT_DEFAULT(t, e, c->dom);
+	ret = auxshim_aux_get_pasid(c->dom, dev);
+	KT_EXPECT_TRUE_MSG(t, ret < 0, "auxshim_aux_get_pasid(edu) returned %d", ret);
+	ret = auxshim_dev_disable_aux(dev);
+	KT_EXPECT_TRUE_MSG(t, !ret || ret == -EOPNOTSUPP,
+			   "auxshim_dev_disable_aux(edu): %d", ret);
+	KT_EXPECT_TRUE_MSG(t, !auxshim_dev_has_aux(NULL), "auxshim_dev_has_aux(NULL) is true");
+	ret = auxshim_dev_enable_aux(NULL);
+	KT_EXPECT_TRUE_MSG(t, ret == -EINVAL,
+			   "auxshim_dev_enable_aux(NULL): %d, expected -EINVAL", ret);
+	EXPECT_EMPTY(t);
+}
+
+/* ---- auxshim_rollback -------------------------------------------------------- */
 
 /*
  * All or nothing: make the shim's Nth allocation fail during an attach, for
  * every N until the attach no longer allocates that many times.
  */
-static void fail_nth_mode(struct kt *t, struct edu *e, auxshim_lookup_t lookup)
+static void attach_fail_nth_rollback(struct kt_test *t)
 {
+	auxshim_lookup_t lookup = edu_mode(t)->lookup;
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 	unsigned int nth, fired = 0;
-	struct tctx c;
 	int ret;
 
-	if (!EXPECT(t, !tctx_init(&c, e), "test setup failed"))
-		return;
 	for (nth = 1; nth < 64; nth++) {
 		auxshim_test_fail_nth(nth);
-		ret = auxshim_attach_group(c.dom, e->group, lookup);
+		ret = auxshim_attach_group(c->dom, e->group, lookup);
 		if (!auxshim_test_fail_fired()) {
 			auxshim_test_fail_nth(0);
-			EXPECT(t, !ret, "attach without an injected failure returned %d",
-			       ret);
+			KT_EXPECT_TRUE_MSG(t, !ret,
+					   "attach without an injected failure returned %d",
+					   ret);
 			if (!ret)
-				auxshim_detach_group(c.dom, e->group);
+				auxshim_detach_group(c->dom, e->group);
 			break;
 		}
 		fired++;
-		EXPECT(t, ret == -ENOMEM, "allocation %u failed: attach returned %d",
-		       nth, ret);
+		KT_EXPECT_TRUE_MSG(t, ret == -ENOMEM, "allocation %u failed: attach returned %d",
+				   nth, ret);
 		if (!ret)
-			auxshim_detach_group(c.dom, e->group);
+			auxshim_detach_group(c->dom, e->group);
 		EXPECT_EMPTY(t);
-		EXPECT_DEFAULT(t, e, c.dom);
+		EXPECT_DEFAULT(t, e, c->dom);
 		if (t->failed)
 			break;
 	}
 	auxshim_test_fail_nth(0);
-	pr_info("    # %u injected allocation failures\n", fired);
-	EXPECT(t, fired > 0 && nth < 64, "%u injected failures, stopped at %u",
-	       fired, nth);
+	kt_info(t, "%u injected allocation failures", fired);
+	KT_EXPECT_TRUE_MSG(t, fired > 0 && nth < 64, "%u injected failures, stopped at %u",
+			   fired, nth);
 	EXPECT_EMPTY(t);
-	tctx_fini(&c);
 }
 
-static void t_fail_nth_group(struct kt *t, struct edu *e)
-{
-	fail_nth_mode(t, e, NULL);
-}
+/* ---- edu_rig_after ----------------------------------------------------------- */
 
-static void t_fail_nth_direct(struct kt *t, struct edu *e)
+static void final_state(struct kt_test *t)
 {
-	fail_nth_mode(t, e, lookup_self);
-}
+	struct tctx *c = t->priv;
+	struct edu *e = c->e;
 
-static void t_final_state(struct kt *t, struct edu *e)
-{
 	EXPECT_EMPTY(t);
-	EXPECT(t, iommu_get_domain_for_dev(&e->pdev->dev) == e->def_domain,
-	       "edu not on its default domain");
+	KT_EXPECT_TRUE_MSG(t, iommu_get_domain_for_dev(&e->pdev->dev) == e->def_domain,
+			   "edu not on its default domain");
 	EXPECT_DMA_API(t, e);
 }
 
-struct kt_case {
-	const char *name;
-	void (*run)(struct kt *t, struct edu *e);
-};
+/* ---- the suites -------------------------------------------------------------- */
 
-static const struct kt_case cases[] = {
-	{ "edu_alive", t_edu_alive },
-	{ "dma_api_baseline", t_dma_api_baseline },
-	{ "attach_group_mode", t_attach_group },
-	{ "attach_direct_mode", t_attach_direct },
-	{ "dma_group_mode", t_dma_group },
-	{ "dma_direct_mode", t_dma_direct },
-	{ "unmapped_iova_group_mode", t_unmapped_group },
-	{ "unmapped_iova_direct_mode", t_unmapped_direct },
-	{ "detach_restores_default_group_mode", t_detach_group },
-	{ "detach_restores_default_direct_mode", t_detach_direct },
-	{ "second_attach_ebusy_after_group", t_ebusy_after_group },
-	{ "second_attach_ebusy_after_direct", t_ebusy_after_direct },
-	{ "attach_einval_args", t_attach_einval },
-	{ "detach_null_args_harmless", t_detach_null_args },
-	{ "get_pasid_errors", t_get_pasid_errors },
-	{ "aux_api_on_edu", t_aux_api_on_edu },
-	{ "lookup_null_enodev", t_lookup_null_enodev },
-	{ "lookup_errptr_propagated", t_lookup_errptr },
-	{ "lookup_once_per_attach", t_lookup_once_per_attach },
-	{ "lookup_runs_without_shim_lock", t_lookup_unlocked },
-	{ "detach_wrong_domain_group_mode", t_detach_wrong_domain_group },
-	{ "detach_wrong_domain_direct_mode", t_detach_wrong_domain_direct },
-	{ "attach_fail_nth_rollback_group_mode", t_fail_nth_group },
-	{ "attach_fail_nth_rollback_direct_mode", t_fail_nth_direct },
-	{ "final_state", t_final_state },
-};
-
-/* Run the suite; its KTAP goes to the kernel log.  Returns failures. */
-static unsigned int run_suite(struct edu *e)
-{
-	unsigned int i, failed = 0;
-	struct kt t;
-
-	pr_info("KTAP version 1\n");
-	pr_info("1..%zu\n", ARRAY_SIZE(cases));
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		memset(&t, 0, sizeof(t));
-		cases[i].run(&t, e);
-		if (t.failed) {
-			failed++;
-			pr_info("not ok %u %s # %s\n", i + 1, cases[i].name, t.why);
-		} else {
-			pr_info("ok %u %s\n", i + 1, cases[i].name);
-		}
+#define EDU_SUITE(sname, ...)						\
+	static struct kt_case sname##_cases[] = { __VA_ARGS__, {} };	\
+	static struct kt_suite sname##_suite = {			\
+		.name = #sname,						\
+		.init = edu_suite_init,					\
+		.exit = edu_suite_exit,					\
+		.cases = sname##_cases,					\
 	}
-	return failed;
+
+EDU_SUITE(edu_rig,
+	  KT_CASE(edu_alive),
+	  KT_CASE(dma_api_baseline));
+EDU_SUITE(auxshim_attach,
+	  KT_CASE_PARAM(attach_both_views, edu_attach_mode_gen_params),
+	  KT_CASE_PARAM(dma_through_domain, edu_attach_mode_gen_params),
+	  KT_CASE_PARAM(unmapped_iova, edu_attach_mode_gen_params),
+	  KT_CASE_PARAM(second_attach_ebusy, edu_attach_mode_gen_params),
+	  KT_CASE(attach_einval_args));
+EDU_SUITE(auxshim_detach,
+	  KT_CASE_PARAM(detach_restores_default, edu_attach_mode_gen_params),
+	  KT_CASE_PARAM(detach_wrong_domain, edu_attach_mode_gen_params),
+	  KT_CASE(detach_null_args_harmless));
+EDU_SUITE(auxshim_lookup,
+	  KT_CASE_PARAM(lookup_fails, lookup_failure_gen_params),
+	  KT_CASE(lookup_once_per_attach),
+	  KT_CASE(lookup_runs_without_shim_lock));
+EDU_SUITE(auxshim_pasid,
+	  KT_CASE(get_pasid_errors),
+	  KT_CASE(aux_api_on_edu));
+EDU_SUITE(auxshim_rollback,
+	  KT_CASE_PARAM(attach_fail_nth_rollback, edu_attach_mode_gen_params));
+EDU_SUITE(edu_rig_after,
+	  KT_CASE(final_state));
+
+static struct kt_suite *edu_suites[] = {
+	&edu_rig_suite,
+	&auxshim_attach_suite,
+	&auxshim_detach_suite,
+	&auxshim_lookup_suite,
+	&auxshim_pasid_suite,
+	&auxshim_rollback_suite,
+	&edu_rig_after_suite,
+	NULL
+};
+
+/* The benchmark, as a suite of its own (auxshim_test_bench.c). */
+static void bench_domain_lookup(struct kt_test *t)
+{
+	struct tctx *c = t->priv;
+
+	auxshim_test_bench(t, c->e, bench_iters, bench_rounds);
 }
+
+EDU_SUITE(auxshim_bench,
+	  KT_CASE(bench_domain_lookup));
+
+static struct kt_suite *bench_suites[] = { &auxshim_bench_suite, NULL };
 
 /* ---- the held attachment (for the guest script) ---------------------------- */
 
@@ -986,7 +985,7 @@ struct held {
 	struct iommu_group *group;	/* reference held while @group_ref */
 	bool group_ref;
 	int group_id;
-	const char *mode;
+	const struct edu_attach_mode *mode;
 	char bdf[32];
 };
 
@@ -1005,7 +1004,7 @@ static void held_release(void)
 	held = NULL;
 }
 
-static int held_take(struct edu *e, const char *mode)
+static int held_take(struct edu *e, const struct edu_attach_mode *mode)
 {
 	struct held *h;
 	int ret;
@@ -1021,10 +1020,10 @@ static int held_take(struct edu *e, const char *mode)
 		goto err_free;
 	h->mode = mode;
 	strscpy(h->bdf, pci_name(e->pdev), sizeof(h->bdf));
-	ret = auxshim_attach_group(h->c.dom, e->group,
-				   strcmp(mode, "direct") ? NULL : lookup_self);
+	ret = auxshim_attach_group(h->c.dom, e->group, mode->lookup);
 	if (ret) {
-		dev_err(&e->pdev->dev, "holding a %s attach failed: %d\n", mode, ret);
+		dev_err(&e->pdev->dev, "holding a %s attach failed: %d\n",
+			mode->name, ret);
 		goto err_tctx;
 	}
 	iommu_group_ref_get(e->group);
@@ -1041,86 +1040,70 @@ err_free:
 	return ret;
 }
 
-static ssize_t hold_write(struct file *file, const char __user *ubuf,
-			  size_t len, loff_t *ppos)
+/* "hold": write a mode name to attach and keep, 0 to detach. */
+static int hold_set(const char *val, const struct kernel_param *kp)
 {
-	char buf[16];
+	const struct edu_attach_mode *m, *mode = NULL;
 	int ret;
 
-	if (len >= sizeof(buf))
+	for (m = edu_attach_modes; m < edu_attach_modes + ARRAY_SIZE(edu_attach_modes); m++)
+		if (sysfs_streq(val, m->name))
+			mode = m;
+	if (!mode && !sysfs_streq(val, "0"))
 		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	strim(buf);
 
 	mutex_lock(&auxshim_test_lock);
-	if (!strcmp(buf, "0")) {
+	if (!mode) {
 		held_release();
 		ret = 0;
-	} else if (!strcmp(buf, "group") || !strcmp(buf, "direct")) {
-		ret = auxshim_test_edu ?
-		      held_take(auxshim_test_edu, buf[0] == 'g' ? "group" : "direct") :
-		      -ENODEV;
 	} else {
-		ret = -EINVAL;
+		ret = auxshim_test_edu ? held_take(auxshim_test_edu, mode) : -ENODEV;
 	}
 	mutex_unlock(&auxshim_test_lock);
-	return ret ? ret : len;
+	return ret;
 }
 
-static int hold_show(struct seq_file *s, void *unused)
-{
-	mutex_lock(&auxshim_test_lock);
-	if (held)
-		seq_printf(s, "mode %s group %d domain %p dev %s\n", held->mode,
-			   held->group_id, held->c.dom, held->bdf);
-	else
-		seq_puts(s, "none\n");
-	mutex_unlock(&auxshim_test_lock);
-	return 0;
-}
-
-static int hold_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, hold_show, NULL);
-}
-
-static const struct file_operations hold_fops = {
-	.owner = THIS_MODULE,
-	.open = hold_open,
-	.read = seq_read,
-	.write = hold_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-/* Is the held attachment in force: the shim's view, and real DMA. */
-static int check_show(struct seq_file *s, void *unused)
+/*
+ * Read: "none", or what is held and whether it is in force by the shim's
+ * view and by real DMA: "mode M group G domain D dev BDF ok|fail: why".
+ */
+static int hold_get(char *buf, const struct kernel_param *kp)
 {
 	struct iommu_domain *d;
 	char why[96] = "";
+	int n;
 
 	mutex_lock(&auxshim_test_lock);
 	if (!held) {
-		seq_puts(s, "fail: nothing held\n");
-	} else if (!auxshim_test_edu) {
-		seq_puts(s, "fail: no edu device\n");
-	} else {
-		d = auxshim_get_domain_for_dev(&auxshim_test_edu->pdev->dev);
-		held->c.e = auxshim_test_edu;
-		if (d != held->c.dom)
-			seq_printf(s, "fail: auxshim_get_domain_for_dev %p, held %p\n",
-				   d, held->c.dom);
-		else if (tctx_dma(&held->c, why, sizeof(why)))
-			seq_printf(s, "fail: %s\n", why);
-		else
-			seq_puts(s, "ok\n");
+		n = sysfs_emit(buf, "none\n");
+		goto out;
 	}
+	n = sysfs_emit(buf, "mode %s group %d domain %p dev %s ", held->mode->name,
+		       held->group_id, held->c.dom, held->bdf);
+	if (!auxshim_test_edu) {
+		n += sysfs_emit_at(buf, n, "fail: no edu device\n");
+		goto out;
+	}
+	d = auxshim_get_domain_for_dev(&auxshim_test_edu->pdev->dev);
+	held->c.e = auxshim_test_edu;
+	if (d != held->c.dom)
+		n += sysfs_emit_at(buf, n, "fail: auxshim_get_domain_for_dev %p, held %p\n",
+				   d, held->c.dom);
+	else if (tctx_dma(&held->c, why, sizeof(why)))
+		n += sysfs_emit_at(buf, n, "fail: %s\n", why);
+	else
+		n += sysfs_emit_at(buf, n, "ok\n");
+out:
 	mutex_unlock(&auxshim_test_lock);
-	return 0;
+	return n;
 }
-DEFINE_SHOW_ATTRIBUTE(check);
+
+static const struct kernel_param_ops hold_ops = {
+	.set = hold_set,
+	.get = hold_get,
+};
+module_param_cb(hold, &hold_ops, NULL, 0644);
+MODULE_PARM_DESC(hold, "group|direct: attach edu's group and keep it; 0: detach");
 
 static int counts_show(struct seq_file *s, void *unused)
 {
@@ -1132,60 +1115,6 @@ static int counts_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(counts);
-
-static ssize_t run_write(struct file *file, const char __user *ubuf,
-			 size_t len, loff_t *ppos)
-{
-	int ret = 0;
-
-	mutex_lock(&auxshim_test_lock);
-	if (!auxshim_test_edu)
-		ret = -ENODEV;
-	else if (held)
-		ret = -EBUSY;
-	else
-		run_suite(auxshim_test_edu);
-	mutex_unlock(&auxshim_test_lock);
-	return ret ? ret : len;
-}
-
-static const struct file_operations run_fops = {
-	.owner = THIS_MODULE,
-	.write = run_write,
-};
-
-static ssize_t bench_write(struct file *file, const char __user *ubuf,
-			   size_t len, loff_t *ppos)
-{
-	unsigned long iters;
-	unsigned int rounds;
-	char buf[48];
-	int ret;
-
-	if (len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (sscanf(buf, "%lu %u", &iters, &rounds) != 2 || !iters ||
-	    !rounds || rounds > 100)
-		return -EINVAL;
-
-	mutex_lock(&auxshim_test_lock);
-	if (!auxshim_test_edu)
-		ret = -ENODEV;
-	else if (held)
-		ret = -EBUSY;
-	else
-		ret = auxshim_test_bench(auxshim_test_edu, iters, rounds);
-	mutex_unlock(&auxshim_test_lock);
-	return ret ? ret : len;
-}
-
-static const struct file_operations bench_fops = {
-	.owner = THIS_MODULE,
-	.write = bench_write,
-};
 
 static struct dentry *auxshim_test_dir;
 
@@ -1255,7 +1184,7 @@ static void edu_remove(struct pci_dev *pdev)
 	 */
 	if (held) {
 		dev_info(&pdev->dev, "removed while a %s attachment is held\n",
-			 held->mode);
+			 held->mode->name);
 		if (held->group_ref && held->group == e->group) {
 			iommu_group_put(held->group);
 			held->group_ref = false;
@@ -1287,23 +1216,25 @@ static int __init auxshim_test_init(void)
 	INIT_WORK(&lookup_probe.work, lookup_probe_fn);
 	init_completion(&lookup_probe.done);
 
-	auxshim_test_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	debugfs_create_file("run", 0200, auxshim_test_dir, NULL, &run_fops);
-	debugfs_create_file("hold", 0600, auxshim_test_dir, NULL, &hold_fops);
-	debugfs_create_file("check", 0400, auxshim_test_dir, NULL, &check_fops);
-	debugfs_create_file("counts", 0400, auxshim_test_dir, NULL, &counts_fops);
-	debugfs_create_file("bench", 0200, auxshim_test_dir, NULL, &bench_fops);
-
+	if (bench_iters && (!bench_rounds || bench_rounds > 100))
+		return -EINVAL;
+	/* Probing edu happens here, synchronously. */
 	ret = pci_register_driver(&edu_driver);
 	if (ret) {
 		pr_err("cannot register the edu driver: %d\n", ret);
-		goto err_debugfs;
+		return ret;
 	}
-	return 0;
+	mutex_lock(&auxshim_test_lock);
+	if (bench_iters)
+		kt_run_suites(bench_suites);
+	else
+		kt_run_suites(edu_suites);
+	mutex_unlock(&auxshim_test_lock);
+	flush_work(&lookup_probe.work);
 
-err_debugfs:
-	debugfs_remove_recursive(auxshim_test_dir);
-	return ret;
+	auxshim_test_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("counts", 0400, auxshim_test_dir, NULL, &counts_fops);
+	return 0;
 }
 
 static void __exit auxshim_test_exit(void)

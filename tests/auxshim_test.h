@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * auxshim_test.ko internals shared by its files: the edu device (QEMU's
- * teaching PCI device, our DMA witness) and the KTAP helpers.
+ * teaching PCI device, our DMA witness) and the benchmark case.
  */
 #ifndef AUXSHIM_TEST_H
 #define AUXSHIM_TEST_H
@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "src/sample/edu.h"
+#include "ktap.h"
 
 struct iommu_domain;
 struct iommu_group;
@@ -25,14 +26,14 @@ struct edu {
 
 /*
  * auxshim_test_lock serializes everything the module does to edu and to the
- * shim: probe/remove, test runs, the held attachment, the benchmark.  It
+ * shim: probe/remove, the suites, the held attachment, the benchmark.  It
  * protects auxshim_test_edu.
  */
 extern struct mutex auxshim_test_lock;
 extern struct edu *auxshim_test_edu;
 
 /* benchmark (auxshim_test_bench.c) */
-int auxshim_test_bench(struct edu *e, unsigned long iters,
-		       unsigned int rounds);
+void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
+			unsigned int rounds);
 
 #endif /* AUXSHIM_TEST_H */

@@ -77,64 +77,56 @@ static void print_series(const char *state, struct bench_series *s,
 	/* ns/op in hundredths: total_ns * FIX / iters */
 	shim = div64_u64(shim * FIX, iters);
 	kern = div64_u64(kern * FIX, iters);
-	pr_info("# bench %s: auxshim_get_domain_for_dev %llu.%02llu ns/op, iommu_get_domain_for_dev %llu.%02llu ns/op (medians of %u rounds of %lu)\n",
+	pr_info("        # bench %s: auxshim_get_domain_for_dev %llu.%02llu ns/op, iommu_get_domain_for_dev %llu.%02llu ns/op (medians of %u rounds of %lu)\n",
 		state, shim / FIX, shim % FIX, kern / FIX, kern % FIX, rounds,
 		iters);
-	pr_info("# bench %s: ratio auxshim/kernel median %llu.%02llu, min %llu.%02llu, max %llu.%02llu\n",
+	pr_info("        # bench %s: ratio auxshim/kernel median %llu.%02llu, min %llu.%02llu, max %llu.%02llu\n",
 		state, rmed / FIX, rmed % FIX,
 		s->ns[2][0] / FIX, s->ns[2][0] % FIX,
 		s->ns[2][rounds - 1] / FIX, s->ns[2][rounds - 1] % FIX);
 }
 
 /**
- * auxshim_test_bench() - time the domain lookups and print KTAP
+ * auxshim_test_bench() - time the domain lookups (a case of the bench suite)
+ * @t: the case run; a wrong answer or a setup error fails it
  * @e: the edu device
  * @iters: calls per timed loop
  * @rounds: rounds, each timing both functions attached and not attached
  *
  * Context: process context, auxshim_test_lock held; sleeps.
- * Return: 0 (the verdict is in the KTAP), or an error setting up.
  */
-int auxshim_test_bench(struct edu *e, unsigned long iters, unsigned int rounds)
+void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
+			unsigned int rounds)
 {
 	struct device *dev = &e->pdev->dev;
 	struct bench_series s[2] = { };	/* [0] not attached, [1] attached */
 	unsigned long bad[2][2] = { };
 	struct iommu_domain *dom;
 	unsigned int r, st, i;
-	bool ok = true;
 	int ret = 0;
 
 	lockdep_assert_held(&auxshim_test_lock);
 	dom = auxshim_domain_alloc(dev);
-	if (IS_ERR(dom)) {
-		dev_err(dev, "auxshim_domain_alloc failed: %ld\n", PTR_ERR(dom));
-		return PTR_ERR(dom);
-	}
+	if (!KT_EXPECT_TRUE_MSG(t, !IS_ERR(dom), "auxshim_domain_alloc failed: %ld",
+				PTR_ERR(dom)))
+		return;
 	for (st = 0; st < 2; st++)
 		for (i = 0; i < 3; i++) {
 			s[st].ns[i] = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
 			if (!s[st].ns[i])
 				ret = -ENOMEM;
 		}
-	if (ret)
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "no memory for %u rounds", rounds))
 		goto out;
 
-	pr_info("KTAP version 1\n");
-	pr_info("1..1\n");
 	for (r = 0; r < rounds; r++) {
 		for (st = 0; st < 2; st++) {
 			struct iommu_domain *expect = e->def_domain;
 
 			if (st) {
 				ret = auxshim_attach_group(dom, e->group, NULL);
-				if (ret) {
-					dev_err(dev, "attach for the benchmark failed: %d\n",
-						ret);
-					pr_info("not ok 1 bench_domain_lookup # attach failed: %d\n",
-						ret);
+				if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach failed: %d", ret))
 					goto out;
-				}
 				expect = dom;
 			}
 			/* Alternate which goes first, to cancel drift. */
@@ -156,20 +148,17 @@ int auxshim_test_bench(struct edu *e, unsigned long iters, unsigned int rounds)
 	print_series("attached", &s[1], iters, rounds);
 
 	for (st = 0; st < 2; st++) {
-		if (bad[st][0] || bad[st][1]) {
-			pr_info("# bench %s: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev\n",
-				st ? "attached" : "not-attached", bad[st][0], bad[st][1]);
-			ok = false;
-		}
+		KT_EXPECT_TRUE_MSG(t, !bad[st][0] && !bad[st][1],
+				   "%s: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev",
+				   st ? "attached" : "not-attached", bad[st][0], bad[st][1]);
 		/* The medians were sorted in place; index 0 is the minimum. */
-		if (!s[st].ns[0][0] || !s[st].ns[1][0])
-			ok = false;
+		KT_EXPECT_TRUE_MSG(t, s[st].ns[0][0] && s[st].ns[1][0],
+				   "%s: a timed loop took no time",
+				   st ? "attached" : "not-attached");
 	}
-	pr_info("%s 1 bench_domain_lookup\n", ok ? "ok" : "not ok");
 out:
 	for (st = 0; st < 2; st++)
 		for (i = 0; i < 3; i++)
 			kfree(s[st].ns[i]);
 	iommu_domain_free(dom);
-	return ret;
 }

@@ -54,6 +54,15 @@ struct kt_case {
 #define KT_CASE(fn) { .name = #fn, .run = fn }
 #define KT_CASE_PARAM(fn, gen) { .name = #fn, .run = fn, .generate_params = gen }
 
+/* The entry of an array of @n entries of @size bytes after @prev (NULL: the first). */
+static inline const void *kt_array_next(const void *array, size_t n, size_t size,
+					const void *prev)
+{
+	const char *next = prev ? (const char *)prev + size : array;
+
+	return next < (const char *)array + n * size ? next : NULL;
+}
+
 /*
  * KT_ARRAY_PARAM(name, array, desc_fn): name##_gen_params walks @array;
  * desc_fn(const typeof(array[0]) *p, char *desc) describes one entry.
@@ -61,12 +70,11 @@ struct kt_case {
 #define KT_ARRAY_PARAM(name, array, desc_fn)				\
 	static const void *name##_gen_params(const void *prev, char *desc) \
 	{								\
-		typeof((array)[0]) *__next = prev ?			\
-			((typeof((array)[0]) *)prev) + 1 : (array);	\
-		if (__next - (array) >= ARRAY_SIZE(array))		\
-			return NULL;					\
-		desc_fn(__next, desc);					\
-		return __next;						\
+		const void *next = kt_array_next(array, ARRAY_SIZE(array), \
+						 sizeof((array)[0]), prev); \
+		if (next)						\
+			desc_fn(next, desc);				\
+		return next;						\
 	}
 
 /**
@@ -126,7 +134,7 @@ static inline void kt_skip(struct kt_test *t, const char *why)
 	kt_check(t, __a != __b, __LINE__, "%s == %s == %lld", #a, #b, __a); })
 #define KT_EXPECT_PTR_EQ(t, a, b) ({					\
 	const void *__a = (a), *__b = (b);				\
-	kt_check(t, __a == __b, __LINE__, "%s == %px, expected %s == %px", \
+	kt_check(t, __a == __b, __LINE__, "%s == %p, expected %s == %p", \
 		 #a, __a, #b, __b); })
 #define KT_EXPECT_NOT_ERR_OR_NULL(t, p) ({				\
 	const void *__p = (p);						\

@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The shim against a real device behind emulated VT-d: auxshim_test.ko binds
-# QEMU's edu device and runs its KTAP cases (real DMA through the shim's
-# domains); this script then checks from the shell what the module cannot:
+# QEMU's edu device and runs its KTAP suites at load (real DMA through the
+# shim's domains); this script then checks from the shell what the module cannot:
 # the debugfs view of a live attachment, the module pin and refused unload,
 # hot-unplug of an attached device, warn-once, and unloading.
-# auxshim-modules: auxshim auxshim_test
+# auxshim-modules: auxshim auxshim_test auxshim_pintest
 # auxshim-timeout: 420
 
 T=/sys/kernel/debug/auxshim_test
+HOLD=/sys/module/auxshim_test/parameters/hold
 VIEW=/sys/kernel/debug/auxshim/groups
+. /tests/pin_lib.sh
 
 # edu's PCI address, from the driver it is bound to.
 edu_bdf() {
@@ -29,11 +31,13 @@ idle() { counts | grep -q '^groups 0 devs 0 attachments 0 aux_devs 0 allocs 0$';
 view_groups() { grep -c '^group ' "$VIEW"; }
 view_devs() { grep -c '^ *dev ' "$VIEW"; }
 view_empty() { [ "$(view_groups)" = 0 ] && [ "$(view_devs)" = 0 ]; }
-check_ok() { [ "$(cat "$T/check")" = ok ] || { cat "$T/check"; return 1; }; }
+# The held attachment is in force (the module checks it by real DMA).
+check_ok() { grep -q ' ok$' "$HOLD" || { cat "$HOLD"; return 1; }; }
+hold() { echo "$1" >"$HOLD"; }
 msleep() { sleep "0.$1" 2>/dev/null || sleep 1; }
 
-# Field after KEY in the hold file ("mode M group G domain HASH dev BDF").
-held() { sed -n "s/.* $1 \([^ ]*\).*/\1/p; s/^$1 \([^ ]*\).*/\1/p" "$T/hold" | head -n 1; }
+# Field after KEY in the hold parameter ("mode M group G domain HASH dev BDF ok").
+held() { sed -n "s/.* $1 \([^ ]*\).*/\1/p; s/^$1 \([^ ]*\).*/\1/p" "$HOLD" | head -n 1; }
 
 # The view shows exactly the held attachment: one group line with edu's
 # group and our domain's (hashed) pointer, one device line.
@@ -83,8 +87,7 @@ shim_suite() {
 	ktap_ok edu-bound
 	ktap_diag "edu at $bdf, iommu group $(group_of "$bdf")"
 
-	# The module's own cases.
-	ktap_expect module-run sh -c "echo 1 > $T/run"
+	# The module's own suites, run at load.
 	ktap_import_dmesg auxshim_test
 
 	# It made four wrong-domain detaches and several NULL ones: one warning each.
@@ -94,10 +97,12 @@ shim_suite() {
 	ktap_expect warn-once-null-args [ "$n" = 1 ]
 	ktap_expect idle-after-module-run idle
 
-	# A live attachment as the shell sees it, then a refused unload.
+	# A live attachment as the shell sees it, then a refused unload that
+	# leaves it intact (auxshim_test's use of the shim refuses it too; the
+	# shim's own pin is checked alone by pin_unload_refused below).
 	for mode in group direct; do
 		r0=$(refcnt)
-		ktap_expect "$mode-hold" sh -c "echo $mode > $T/hold" || continue
+		ktap_expect "$mode-hold" hold "$mode" || continue
 		ktap_expect "$mode-held-view" view_matches "$mode" "$bdf"
 		ktap_expect "$mode-held-counts" counts_are 1 1 1
 		ktap_expect "$mode-held-dma" check_ok
@@ -106,7 +111,7 @@ shim_suite() {
 		ktap_expect "$mode-still-loaded" [ -d /sys/module/auxshim ]
 		ktap_expect "$mode-dma-after-refused-rmmod" check_ok
 		ktap_expect "$mode-view-after-refused-rmmod" view_matches "$mode" "$bdf"
-		ktap_expect "$mode-release" sh -c "echo 0 > $T/hold"
+		ktap_expect "$mode-release" hold 0
 		ktap_expect "$mode-view-empty-after-detach" view_empty
 		ktap_expect "$mode-idle-after-detach" idle
 		ktap_expect "$mode-unpinned" [ "$(refcnt)" = "$r0" ]
@@ -117,7 +122,7 @@ shim_suite() {
 	for mode in group direct; do
 		r0=$(refcnt)
 		l0=$(dmesg | wc -l)
-		ktap_expect "$mode-unplug-hold" sh -c "echo $mode > $T/hold" || continue
+		ktap_expect "$mode-unplug-hold" hold "$mode" || continue
 		ktap_expect "$mode-unplug-remove" sh -c "echo 1 > /sys/bus/pci/devices/$bdf/remove"
 		ktap_expect "$mode-unplug-gone" [ ! -e "/sys/bus/pci/devices/$bdf" ]
 		cat "$VIEW"
@@ -126,7 +131,7 @@ shim_suite() {
 		# Nothing of edu's is left attached; the (now empty) group entry
 		# may stay until its owner detaches it.
 		ktap_expect "$mode-unplug-counts" unplugged_counts
-		ktap_expect "$mode-unplug-release" sh -c "echo 0 > $T/hold"
+		ktap_expect "$mode-unplug-release" hold 0
 		ktap_expect "$mode-unplug-view-empty" view_empty
 		ktap_expect "$mode-unplug-idle" idle
 		ktap_expect "$mode-unplug-unpinned" [ "$(refcnt)" = "$r0" ]
@@ -141,12 +146,13 @@ shim_suite() {
 	done
 
 	# edu works through the shim again after the unplugs.
-	ktap_expect replugged-hold sh -c "echo direct > $T/hold"
+	ktap_expect replugged-hold hold direct
 	ktap_expect replugged-view view_matches direct "$bdf"
 	ktap_expect replugged-dma check_ok
 	# Unloading the test module while it holds an attachment detaches it.
 	ktap_expect rmmod-auxshim_test-holding rmmod auxshim_test
 	ktap_expect view-empty-after-holder-gone view_empty
+	pin_unload_refused
 	ktap_expect rmmod-auxshim rmmod auxshim
 	ktap_expect auxshim-gone shim_gone
 	ktap_expect reload-auxshim ktap_insmod auxshim

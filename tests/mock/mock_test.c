@@ -1,10 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * auxshim_mocktest.ko: KTAP tests of the shim against the test IOMMU
- * (auxshim_mockiommu.ko): the aux/PASID paths, rollback under fail_nth,
- * concurrency, device removal and unload.  The tests run at load and print
- * KTAP; the module then stays loaded so that the guest script can hold an
- * attachment (parameter "hold") and try to unload things under it.
+ * auxshim_mocktest.ko: the shim's tests against the test IOMMU
+ * (auxshim_mockiommu.ko), for the paths edu cannot reach: aux/PASID,
+ * rollback under the mock's fail_nth, concurrency, device removal.  The
+ * suites run at load, as KUnit's do, and print one KTAP document (KUnit
+ * layout, tests/ktap.h); their names are those of tests/auxshim_test.c's
+ * suites where they test the same unit:
+ *
+ *   mock_rig             the mock IOMMU itself: topology, translation
+ *   auxshim_attach       direct vs aux attach, mixed and whole groups
+ *   auxshim_detach       a wrong-domain detach
+ *   auxshim_pasid        PASIDs, enable/disable aux
+ *   auxshim_rollback     fail_nth of the shim's allocations and the mock's ops
+ *   auxshim_concurrency  attach/detach/free against lock-free lookups
+ *   auxshim_removal      device removal
+ *
+ * The module then stays loaded so that the guest script can hold an
+ * attachment (/sys/module/auxshim_mocktest/parameters/hold, as
+ * auxshim_test's) and try to unload things under it.
  */
 #include <linux/delay.h>
 #include <linux/highmem.h>
@@ -13,19 +26,17 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/random.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
 
 #include "auxshim.h"
 #include "src/shim/test_hooks.h"
 #include "mock_iommu.h"
+#include "mock_suites.h"
 
 static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
 MODULE_PARM_DESC(stress_secs, "length of the concurrency stress, seconds");
-
-static char *only;
-module_param(only, charp, 0444);
-MODULE_PARM_DESC(only, "run only the case of this name (debugging)");
 
 #define MT_NR_PHYS 5 /* p0-p2 PASID-capable, p3-p4 not */
 #define MT_NR_SHARED 3 /* q0-q2: one IOMMU group */
@@ -38,26 +49,32 @@ static char mt_reason[160];
 static atomic_t mt_seq = ATOMIC_INIT(0);
 
 /*
- * Record why a case failed (the first reason wins).  Returns true, and sets
- * *ret, when @ok is false: the caller then jumps to its cleanup.
+ * mt_fail(t, &ret, ok, fmt, ...): a KT_EXPECT that also sets *ret on a
+ * failure, and is true then: the caller jumps to its cleanup.
  */
-static __printf(4, 5) bool mt_fail(int *ret, int line, bool ok, const char *fmt,
-				   ...)
-{
-	va_list args;
-	int n;
+#define mt_fail(t, ret, ok, fmt, ...)					\
+	(!KT_EXPECT_TRUE_MSG(t, ok, fmt, ##__VA_ARGS__) && (*(ret) = -EINVAL, true))
 
-	if (ok)
-		return false;
-	*ret = -EINVAL;
-	if (mt_reason[0])
-		return true;
-	n = snprintf(mt_reason, sizeof(mt_reason), "line %d: ", line);
-	va_start(args, fmt);
-	vsnprintf(mt_reason + n, sizeof(mt_reason) - n, fmt, args);
-	va_end(args);
-	return true;
+/*
+ * The cases are int functions: 0 passed, -EOPNOTSUPP skipped (mt_reason
+ * says why), anything else failed.  MT_CASE(name) makes the KTAP case
+ * "name" of mt_name().
+ */
+static void mt_result(struct kt_test *t, int ret)
+{
+	if (t->failed)
+		return;
+	if (ret == -EOPNOTSUPP)
+		kt_skip(t, mt_reason);
+	else if (ret)
+		kt_check(t, false, __LINE__, "returned %d %s", ret, mt_reason);
 }
+
+#define MT_CASE(name)							\
+	static void name(struct kt_test *t)				\
+	{								\
+		mt_result(t, mt_##name(t));				\
+	}
 
 /* ---- helpers ---- */
 
@@ -99,12 +116,9 @@ static int mt_idle(const struct mt_snap *base, char *why, size_t len)
 }
 
 /* mt_fail() unless nothing is held beyond @base. */
-static bool mt_fail_idle(int *ret, int line, const struct mt_snap *base)
-{
-	char why[sizeof(mt_reason) - 16];
-
-	return mt_fail(ret, line, !mt_idle(base, why, sizeof(why)), "%s", why);
-}
+#define mt_fail_idle(t, ret, base) ({					\
+	char __why[sizeof(mt_reason)];					\
+	mt_fail(t, ret, !mt_idle(base, __why, sizeof(__why)), "%s", __why); })
 
 /* A group of sub-devices, the i-th backed by backs[i]. */
 struct mt_grp {
@@ -168,7 +182,7 @@ static void mt_domain_free(struct iommu_domain *d)
 /* ---- test cases ---- */
 
 /* The fake topology is what the tests assume, and domains translate. */
-static int mt_translation(void)
+static int mt_mock_translation(struct kt_test *t)
 {
 	struct iommu_group *g0, *g1, *gq0 = NULL, *gq;
 	struct iommu_domain *d = NULL;
@@ -187,43 +201,43 @@ static int mt_translation(void)
 	g0 = iommu_group_get(mt_p[0]);
 	g1 = iommu_group_get(mt_p[1]);
 	gq0 = iommu_group_get(mt_q[0]);
-	if (mt_fail(&ret, __LINE__, g0 && g1 && g0 != g1,
+	if (mt_fail(t, &ret, g0 && g1 && g0 != g1,
 		    "p0/p1 not in distinct IOMMU groups"))
 		goto out;
 	for (i = 1; i < MT_NR_SHARED; i++) {
 		gq = iommu_group_get(mt_q[i]);
 		if (gq)
 			iommu_group_put(gq);
-		if (mt_fail(&ret, __LINE__, gq0 && gq == gq0,
+		if (mt_fail(t, &ret, gq0 && gq == gq0,
 			    "q%d not in q0's group", i))
 			goto out;
 	}
-	if (mt_fail(&ret, __LINE__, auxshim_dev_has_aux(mt_p[0]) == mt_aux,
+	if (mt_fail(t, &ret, auxshim_dev_has_aux(mt_p[0]) == mt_aux,
 		    "has_aux(p0) %d, backend %s", auxshim_dev_has_aux(mt_p[0]),
 		    auxshim_test_aux_backend()))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !auxshim_dev_has_aux(mt_p[3]),
+	if (mt_fail(t, &ret, !auxshim_dev_has_aux(mt_p[3]),
 		    "has_aux(p3) without PASIDs"))
 		goto out;
 
 	d = mt_domain();
-	if (mt_fail(&ret, __LINE__, d, "auxshim_domain_alloc(p0) failed"))
+	if (mt_fail(t, &ret, d, "auxshim_domain_alloc(p0) failed"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_mock_domain_valid(d),
+	if (mt_fail(t, &ret, auxshim_mock_domain_valid(d),
 		    "domain is not a mock domain"))
 		goto out;
 	ret = auxshim_map(d, iova, phys, PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
-	if (mt_fail(&ret, __LINE__, !ret, "map: %d", ret))
+	if (mt_fail(t, &ret, !ret, "map: %d", ret))
 		goto out;
 	got = iommu_iova_to_phys(d, iova + 0x18);
-	if (mt_fail(&ret, __LINE__, got == phys + 0x18,
+	if (mt_fail(t, &ret, got == phys + 0x18,
 		    "iova_to_phys %pa, want %pa + 0x18", &got, &phys))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
+	if (mt_fail(t, &ret, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
 		    "unmapped iova translates"))
 		goto out;
 	mt_snapshot(&now);
-	if (mt_fail(&ret, __LINE__, now.mock.pages == base.mock.pages + 1,
+	if (mt_fail(t, &ret, now.mock.pages == base.mock.pages + 1,
 		    "page-table pages %ld, want %ld", now.mock.pages,
 		    base.mock.pages + 1))
 		goto out;
@@ -231,18 +245,18 @@ static int mt_translation(void)
 	/* An injected map failure maps nothing. */
 	auxshim_mock_fail_nth(1, AUXSHIM_MOCK_FAIL_MAP);
 	ret = auxshim_map(d, iova + PAGE_SIZE, phys, PAGE_SIZE, IOMMU_READ);
-	if (mt_fail(&ret, __LINE__, ret && auxshim_mock_fail_fired(),
+	if (mt_fail(t, &ret, ret && auxshim_mock_fail_fired(),
 		    "injected map failure: %d", ret))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
+	if (mt_fail(t, &ret, !iommu_iova_to_phys(d, iova + PAGE_SIZE),
 		    "failed map translates"))
 		goto out;
 	ret = 0;
 
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    iommu_unmap(d, iova, PAGE_SIZE) == PAGE_SIZE, "unmap size"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !iommu_iova_to_phys(d, iova),
+	if (mt_fail(t, &ret, !iommu_iova_to_phys(d, iova),
 		    "unmapped iova still translates"))
 		goto out;
 out:
@@ -269,7 +283,7 @@ out:
 }
 
 /* A backing device without aux enabled gets a whole-device attach. */
-static int mt_direct_when_not_aux(void)
+static int mt_direct_when_not_aux(struct kt_test *t)
 {
 	struct device *backs[2] = { mt_p[3], mt_p[0] };
 	struct iommu_domain *d;
@@ -284,43 +298,43 @@ static int mt_direct_when_not_aux(void)
 	for (i = 0; i < 2; i++) {
 		/* p3 cannot do aux; p0 can but does not have it enabled. */
 		ret = mt_grp_make(&g, &backs[i], 1);
-		if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+		if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
 			goto out;
-		if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(backs[i]),
+		if (mt_fail(t, &ret, !auxshim_dev_aux_enabled(backs[i]),
 			    "aux enabled on %s", dev_name(backs[i])))
 			goto out;
 		ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-		if (mt_fail(&ret, __LINE__, !ret, "attach through %s: %d",
+		if (mt_fail(t, &ret, !ret, "attach through %s: %d",
 			    dev_name(backs[i]), ret))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_mock_dev_domain(backs[i]) == d,
 			    "mock saw no direct attach of %s",
 			    dev_name(backs[i])))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_mock_dev_pasid(backs[i], d) < 0,
 			    "mock saw a PASID attach of %s",
 			    dev_name(backs[i])))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_get_domain_for_dev(g.subs[0]) == d,
 			    "get_domain_for_dev(sub) wrong"))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_get_pasid(d, g.subs[0]) == -EINVAL,
 			    "get_pasid of a direct attach: %d",
 			    auxshim_get_pasid(d, g.subs[0])))
 			goto out;
 		auxshim_detach_group(d, g.group);
-		if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(backs[i]),
+		if (mt_fail(t, &ret, !auxshim_mock_dev_domain(backs[i]),
 			    "still attached after detach"))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    !auxshim_get_domain_for_dev(g.subs[0]),
 			    "get_domain_for_dev after detach"))
 			goto out;
-		if (mt_fail_idle(&ret, __LINE__, &base))
+		if (mt_fail_idle(t, &ret, &base))
 			goto out;
 		mt_grp_free(&g);
 	}
@@ -341,7 +355,7 @@ static int mt_need_aux(void)
 }
 
 /* A backing device with aux enabled gets an aux/PASID attach. */
-static int mt_aux_when_enabled(void)
+static int mt_aux_when_enabled(struct kt_test *t)
 {
 	struct iommu_domain *d = NULL;
 	struct mt_grp g = {};
@@ -356,43 +370,43 @@ static int mt_aux_when_enabled(void)
 		return -ENOMEM;
 	mt_snapshot(&base);
 	ret = auxshim_dev_enable_aux(mt_p[0]);
-	if (mt_fail(&ret, __LINE__, !ret, "enable_aux(p0): %d", ret))
+	if (mt_fail(t, &ret, !ret, "enable_aux(p0): %d", ret))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_dev_aux_enabled(mt_p[0]),
+	if (mt_fail(t, &ret, auxshim_dev_aux_enabled(mt_p[0]),
 		    "aux not enabled on p0"))
 		goto out;
 	ret = mt_grp_make(&g, &mt_p[0], 1);
-	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+	if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
 		goto out;
 	ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+	if (mt_fail(t, &ret, !ret, "attach: %d", ret))
 		goto out;
 	pasid = auxshim_mock_dev_pasid(mt_p[0], d);
-	if (mt_fail(&ret, __LINE__, pasid > 0, "mock saw no PASID attach: %d",
+	if (mt_fail(t, &ret, pasid > 0, "mock saw no PASID attach: %d",
 		    pasid))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[0]),
+	if (mt_fail(t, &ret, !auxshim_mock_dev_domain(mt_p[0]),
 		    "mock saw a direct attach"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_get_pasid(d, g.subs[0]) == pasid,
+	if (mt_fail(t, &ret, auxshim_get_pasid(d, g.subs[0]) == pasid,
 		    "get_pasid %d, mock saw %d",
 		    auxshim_get_pasid(d, g.subs[0]), pasid))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d,
+	if (mt_fail(t, &ret, auxshim_get_domain_for_dev(g.subs[0]) == d,
 		    "get_domain_for_dev"))
 		goto out;
 	auxshim_detach_group(d, g.group);
-	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_pasid(mt_p[0], d) < 0,
+	if (mt_fail(t, &ret, auxshim_mock_dev_pasid(mt_p[0], d) < 0,
 		    "PASID still attached"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_get_pasid(d, g.subs[0]) == -ENODEV,
+	if (mt_fail(t, &ret, auxshim_get_pasid(d, g.subs[0]) == -ENODEV,
 		    "get_pasid after detach: %d",
 		    auxshim_get_pasid(d, g.subs[0])))
 		goto out;
 	ret = auxshim_dev_disable_aux(mt_p[0]);
-	if (mt_fail(&ret, __LINE__, !ret, "disable_aux(p0): %d", ret))
+	if (mt_fail(t, &ret, !ret, "disable_aux(p0): %d", ret))
 		goto out;
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
 	if (ret)
@@ -404,7 +418,7 @@ out:
 }
 
 /* One group, two aux backings and one direct. */
-static int mt_mixed_group(void)
+static int mt_mixed_group(struct kt_test *t)
 {
 	struct device *backs[3] = { mt_p[0], mt_p[1], mt_p[3] };
 	struct iommu_domain *d = NULL;
@@ -419,43 +433,43 @@ static int mt_mixed_group(void)
 	if (!d)
 		return -ENOMEM;
 	mt_snapshot(&base);
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_dev_enable_aux(mt_p[0]) &&
 			    !auxshim_dev_enable_aux(mt_p[1]),
 		    "enable_aux"))
 		goto out;
 	ret = mt_grp_make(&g, backs, 3);
-	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+	if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
 		goto out;
 	ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
-	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+	if (mt_fail(t, &ret, !ret, "attach: %d", ret))
 		goto out;
 	for (i = 0; i < 2; i++) {
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_mock_dev_pasid(backs[i], d) > 0 &&
 				    !auxshim_mock_dev_domain(backs[i]),
 			    "%s not aux-attached", dev_name(backs[i])))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_get_pasid(d, g.subs[i]) ==
 				    auxshim_mock_dev_pasid(backs[i], d),
 			    "PASID of sub %d", i))
 			goto out;
 	}
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    auxshim_mock_dev_domain(mt_p[3]) == d &&
 			    auxshim_mock_dev_pasid(mt_p[3], d) < 0,
 		    "p3 not directly attached"))
 		goto out;
 	for (i = 0; i < 3; i++)
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_get_domain_for_dev(g.subs[i]) == d,
 			    "get_domain_for_dev(sub %d)", i))
 			goto out;
 	auxshim_detach_group(d, g.group);
 	auxshim_dev_disable_aux(mt_p[0]);
 	auxshim_dev_disable_aux(mt_p[1]);
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
 	mt_grp_free(&g);
@@ -466,7 +480,7 @@ out:
 }
 
 /* PASIDs are the ones the IOMMU saw, unique per domain, freed on detach. */
-static int mt_pasids(void)
+static int mt_pasids_seen_unique_freed(struct kt_test *t)
 {
 	struct iommu_domain *d1 = NULL, *d2 = NULL;
 	struct mt_grp g1 = {}, g2 = {}, g3 = {};
@@ -478,21 +492,21 @@ static int mt_pasids(void)
 		return ret;
 	d1 = mt_domain();
 	d2 = mt_domain();
-	if (mt_fail(&ret, __LINE__, d1 && d2, "domain alloc"))
+	if (mt_fail(t, &ret, d1 && d2, "domain alloc"))
 		goto out;
 	mt_snapshot(&base);
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_dev_enable_aux(mt_p[0]) &&
 			    !auxshim_dev_enable_aux(mt_p[1]),
 		    "enable_aux"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !mt_grp_make(&g1, &mt_p[0], 1) &&
 			    !mt_grp_make(&g2, &mt_p[0], 1) &&
 			    !mt_grp_make(&g3, &mt_p[1], 1),
 		    "making groups"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_attach_group(d1, g1.group,
 					  auxshim_mock_sub_parent) &&
 			    !auxshim_attach_group(d2, g2.group,
@@ -504,25 +518,25 @@ static int mt_pasids(void)
 	p1 = auxshim_get_pasid(d1, g1.subs[0]);
 	p2 = auxshim_get_pasid(d2, g2.subs[0]);
 	p3 = auxshim_get_pasid(d1, g3.subs[0]);
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    p1 > 0 && p1 == auxshim_mock_dev_pasid(mt_p[0], d1),
 		    "p0/d1 PASID %d, mock %d", p1,
 		    auxshim_mock_dev_pasid(mt_p[0], d1)))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    p2 > 0 && p2 == auxshim_mock_dev_pasid(mt_p[0], d2),
 		    "p0/d2 PASID %d, mock %d", p2,
 		    auxshim_mock_dev_pasid(mt_p[0], d2)))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    p3 > 0 && p3 == auxshim_mock_dev_pasid(mt_p[1], d1),
 		    "p1/d1 PASID %d, mock %d", p3,
 		    auxshim_mock_dev_pasid(mt_p[1], d1)))
 		goto out;
-	if (mt_fail(&ret, __LINE__, p1 != p2 && p3 != p2,
+	if (mt_fail(t, &ret, p1 != p2 && p3 != p2,
 		    "PASIDs not unique across domains: %d %d %d", p1, p2, p3))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    auxshim_get_pasid(d2, g1.subs[0]) == -EINVAL,
 		    "get_pasid with the wrong domain: %d",
 		    auxshim_get_pasid(d2, g1.subs[0])))
@@ -530,13 +544,13 @@ static int mt_pasids(void)
 	auxshim_detach_group(d1, g1.group);
 	auxshim_detach_group(d2, g2.group);
 	auxshim_detach_group(d1, g3.group);
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    auxshim_get_pasid(d1, g1.subs[0]) == -ENODEV,
 		    "get_pasid after detach"))
 		goto out;
 	auxshim_dev_disable_aux(mt_p[0]);
 	auxshim_dev_disable_aux(mt_p[1]);
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
 	mt_grp_free(&g1);
@@ -550,7 +564,7 @@ out:
 }
 
 /* Disabling aux is refused while aux attachments exist. */
-static int mt_disable_busy(void)
+static int mt_disable_aux_busy(struct kt_test *t)
 {
 	struct iommu_domain *d = NULL;
 	struct mt_grp g = {};
@@ -560,34 +574,34 @@ static int mt_disable_busy(void)
 	if (ret)
 		return ret;
 	d = mt_domain();
-	if (mt_fail(&ret, __LINE__, d, "domain alloc"))
+	if (mt_fail(t, &ret, d, "domain alloc"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !auxshim_dev_enable_aux(mt_p[2]),
+	if (mt_fail(t, &ret, !auxshim_dev_enable_aux(mt_p[2]),
 		    "enable_aux(p2)"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, &mt_p[2], 1),
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[2], 1),
 		    "making a group"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_attach_group(d, g.group, auxshim_mock_sub_parent),
 		    "attach"))
 		goto out;
 	ret = auxshim_dev_disable_aux(mt_p[2]);
-	if (mt_fail(&ret, __LINE__, ret == -EBUSY,
+	if (mt_fail(t, &ret, ret == -EBUSY,
 		    "disable_aux while attached: %d", ret))
 		goto out;
 	ret = 0;
-	if (mt_fail(&ret, __LINE__, auxshim_dev_aux_enabled(mt_p[2]),
+	if (mt_fail(t, &ret, auxshim_dev_aux_enabled(mt_p[2]),
 		    "aux off after a refused disable"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_pasid(mt_p[2], d) > 0,
+	if (mt_fail(t, &ret, auxshim_mock_dev_pasid(mt_p[2], d) > 0,
 		    "attachment lost"))
 		goto out;
 	auxshim_detach_group(d, g.group);
 	ret = auxshim_dev_disable_aux(mt_p[2]);
-	if (mt_fail(&ret, __LINE__, !ret, "disable_aux after detach: %d", ret))
+	if (mt_fail(t, &ret, !ret, "disable_aux after detach: %d", ret))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(mt_p[2]),
+	if (mt_fail(t, &ret, !auxshim_dev_aux_enabled(mt_p[2]),
 		    "aux still enabled"))
 		goto out;
 out:
@@ -600,27 +614,27 @@ out:
 }
 
 /* Enabling aux where it cannot be done fails cleanly. */
-static int mt_enable_unsupported(void)
+static int mt_enable_aux_unsupported(struct kt_test *t)
 {
 	struct mt_grp g = {};
 	int ret;
 
 	ret = mt_grp_make(&g, &mt_p[3], 1);
-	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+	if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
 		goto out;
 	ret = auxshim_dev_enable_aux(mt_p[3]);
-	if (mt_fail(&ret, __LINE__, ret == -EOPNOTSUPP || ret == -ENODEV,
+	if (mt_fail(t, &ret, ret == -EOPNOTSUPP || ret == -ENODEV,
 		    "enable_aux(p3): %d", ret))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !auxshim_dev_aux_enabled(mt_p[3]),
+	if (mt_fail(t, &ret, !auxshim_dev_aux_enabled(mt_p[3]),
 		    "aux enabled on p3"))
 		goto out;
 	ret = auxshim_dev_enable_aux(g.subs[0]);
-	if (mt_fail(&ret, __LINE__, ret == -EOPNOTSUPP || ret == -ENODEV,
+	if (mt_fail(t, &ret, ret == -EOPNOTSUPP || ret == -ENODEV,
 		    "enable_aux(sub): %d", ret))
 		goto out;
 	ret = auxshim_dev_enable_aux(NULL);
-	if (mt_fail(&ret, __LINE__, ret == -EINVAL, "enable_aux(NULL): %d",
+	if (mt_fail(t, &ret, ret == -EINVAL, "enable_aux(NULL): %d",
 		    ret))
 		goto out;
 	ret = 0;
@@ -630,7 +644,7 @@ out:
 }
 
 /* lookup == NULL attaches a multi-device IOMMU group as a whole. */
-static int mt_whole_group(void)
+static int mt_whole_group_attach(struct kt_test *t)
 {
 	struct iommu_group *group;
 	struct iommu_domain *d;
@@ -642,31 +656,31 @@ static int mt_whole_group(void)
 		return -ENOMEM;
 	mt_snapshot(&base);
 	group = iommu_group_get(mt_q[0]);
-	if (mt_fail(&ret, __LINE__, group, "q0 has no group"))
+	if (mt_fail(t, &ret, group, "q0 has no group"))
 		goto out;
 	ret = auxshim_attach_group(d, group, NULL);
-	if (mt_fail(&ret, __LINE__, !ret, "attach: %d", ret))
+	if (mt_fail(t, &ret, !ret, "attach: %d", ret))
 		goto out;
 	for (i = 0; i < MT_NR_SHARED; i++) {
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_mock_dev_domain(mt_q[i]) == d,
 			    "q%d not attached", i))
 			goto out;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    auxshim_get_domain_for_dev(mt_q[i]) == d,
 			    "get_domain_for_dev(q%d)", i))
 			goto out;
 	}
 	ret = auxshim_attach_group(d, group, NULL);
-	if (mt_fail(&ret, __LINE__, ret == -EBUSY, "second attach: %d", ret))
+	if (mt_fail(t, &ret, ret == -EBUSY, "second attach: %d", ret))
 		goto out;
 	ret = 0;
 	auxshim_detach_group(d, group);
 	for (i = 0; i < MT_NR_SHARED; i++)
-		if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_q[i]),
+		if (mt_fail(t, &ret, !auxshim_mock_dev_domain(mt_q[i]),
 			    "q%d still attached", i))
 			goto out;
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
 	if (ret && group)
@@ -683,8 +697,29 @@ out:
  * attach runs without the injection firing.  After every failure, nothing
  * may be left behind.
  */
-static int mt_fail_nth(bool shim, int *points)
+struct mt_fail_target {
+	const char *name;
+	bool shim;	/* the shim's allocations, else the mock's operations */
+	int points;	/* injection points reached */
+};
+
+static struct mt_fail_target mt_fail_targets[] = {
+	{ "shim_allocs", true },
+	{ "mock_ops", false },
+};
+
+static void mt_fail_target_desc(const struct mt_fail_target *f, char *desc)
 {
+	strscpy(desc, f->name, KT_PARAM_DESC_SIZE);
+}
+
+KT_ARRAY_PARAM(mt_fail_target, mt_fail_targets, mt_fail_target_desc);
+
+static int mt_fail_nth(struct kt_test *t)
+{
+	struct mt_fail_target *target = (struct mt_fail_target *)t->param_value;
+	bool shim = target->shim;
+	int *points = &target->points;
 	struct device *backs[3] = { mt_p[0], mt_p[1], mt_p[3] };
 	const unsigned int kinds = AUXSHIM_MOCK_FAIL_ATTACH |
 				   AUXSHIM_MOCK_FAIL_PASID_ATTACH |
@@ -702,10 +737,10 @@ static int mt_fail_nth(bool shim, int *points)
 	if (!mt_aux)
 		backs[1] = mt_p[0]; /* direct, shared by two devices */
 	ret = mt_grp_make(&g, backs, 3);
-	if (mt_fail(&ret, __LINE__, !ret, "making a group: %d", ret))
+	if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
 		goto out;
 	if (mt_aux)
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    !auxshim_dev_enable_aux(mt_p[0]) &&
 				    !auxshim_dev_enable_aux(mt_p[1]),
 			    "enable_aux"))
@@ -726,11 +761,11 @@ static int mt_fail_nth(bool shim, int *points)
 			auxshim_mock_fail_nth(0, 0);
 
 		if (!err) {
-			if (mt_fail(&ret, __LINE__, !fired,
+			if (mt_fail(t, &ret, !fired,
 				    "N=%d: attach succeeded although the injected failure fired",
 				    n))
 				goto out;
-			if (mt_fail(&ret, __LINE__,
+			if (mt_fail(t, &ret,
 				    auxshim_get_domain_for_dev(g.subs[2]) ==
 						    d &&
 					    auxshim_mock_dev_domain(mt_p[3]) ==
@@ -738,29 +773,30 @@ static int mt_fail_nth(bool shim, int *points)
 				    "N=%d: attached wrongly", n))
 				goto out;
 			auxshim_detach_group(d, g.group);
-			if (mt_fail_idle(&ret, __LINE__, &base))
+			if (mt_fail_idle(t, &ret, &base))
 				goto out;
 			break;
 		}
-		if (mt_fail(&ret, __LINE__, fired,
+		if (mt_fail(t, &ret, fired,
 			    "N=%d: attach failed (%d) with no injected failure",
 			    n, err))
 			goto out;
 		(*points)++;
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    !auxshim_get_domain_for_dev(g.subs[0]),
 			    "N=%d: a failed attach left a domain", n))
 			goto out;
-		if (mt_fail_idle(&ret, __LINE__, &base))
+		if (mt_fail_idle(t, &ret, &base))
 			goto out;
 	}
-	if (mt_fail(&ret, __LINE__, n <= MT_FAIL_MAX,
+	if (mt_fail(t, &ret, n <= MT_FAIL_MAX,
 		    "attach never succeeded in %d tries", MT_FAIL_MAX))
 		goto out;
-	if (mt_fail(&ret, __LINE__, *points > 0,
+	if (mt_fail(t, &ret, *points > 0,
 		    "no injection point was reached"))
 		goto out;
 out:
+	kt_info(t, "%d injection points reached", *points);
 	auxshim_test_fail_nth(0);
 	auxshim_mock_fail_nth(0, 0);
 	if (ret)
@@ -772,20 +808,8 @@ out:
 	return ret;
 }
 
-static int mt_fail_points_shim, mt_fail_points_mock;
-
-static int mt_fail_nth_shim(void)
-{
-	return mt_fail_nth(true, &mt_fail_points_shim);
-}
-
-static int mt_fail_nth_mock(void)
-{
-	return mt_fail_nth(false, &mt_fail_points_mock);
-}
-
 /* A detach naming the wrong domain changes nothing. */
-static int mt_detach_wrong(void)
+static int mt_detach_wrong_domain(struct kt_test *t)
 {
 	struct iommu_domain *d1, *d2 = NULL;
 	struct mt_snap before, after;
@@ -794,12 +818,12 @@ static int mt_detach_wrong(void)
 
 	d1 = mt_domain();
 	d2 = mt_domain();
-	if (mt_fail(&ret, __LINE__, d1 && d2, "domain alloc"))
+	if (mt_fail(t, &ret, d1 && d2, "domain alloc"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, &mt_p[3], 1),
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[3], 1),
 		    "making a group"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_attach_group(d1, g.group, auxshim_mock_sub_parent),
 		    "attach"))
 		goto out;
@@ -807,17 +831,17 @@ static int mt_detach_wrong(void)
 	auxshim_detach_group(d2, g.group);
 	auxshim_detach_group(d2, g.group);
 	mt_snapshot(&after);
-	if (mt_fail(&ret, __LINE__, !memcmp(&before, &after, sizeof(before)),
+	if (mt_fail(t, &ret, !memcmp(&before, &after, sizeof(before)),
 		    "counts changed"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d1,
+	if (mt_fail(t, &ret, auxshim_get_domain_for_dev(g.subs[0]) == d1,
 		    "lookup changed"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_domain(mt_p[3]) == d1,
+	if (mt_fail(t, &ret, auxshim_mock_dev_domain(mt_p[3]) == d1,
 		    "mock attachment changed"))
 		goto out;
 	auxshim_detach_group(d1, g.group);
-	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[3]),
+	if (mt_fail(t, &ret, !auxshim_mock_dev_domain(mt_p[3]),
 		    "real detach did not detach"))
 		goto out;
 out:
@@ -831,18 +855,33 @@ out:
 
 /* ---- concurrency ---- */
 
+/*
+ * Two writers attach, detach and free groups' domains while two readers
+ * look them up.  Groups 0-7 each own their domain (aux through p0/p1 where
+ * the kernel has aux, else direct through a backing device of their own):
+ * after each detach the writer allocates a new domain for the group and
+ * frees the old one, so a lookup that returns a detached domain returns a
+ * freed one (auxshim_mock_domain_valid() fails) or one that is not the
+ * group's.  Groups 8-11 share one domain directly through p3 (refcounted
+ * whole-device attaches).  @free_lock keeps a reader's check and a free
+ * apart: a domain the reader legitimately saw is not freed under it.
+ */
 #define MT_SG 12
+#define MT_SG_OWN 8
 
 struct mt_sgroup {
 	struct mt_grp g;
+	struct device *back;	/* own backing device, or NULL */
 	struct iommu_domain *domain; /* what this group attaches */
+	struct rw_semaphore free_lock; /* @domain changes and frees */
 	atomic_t busy; /* a writer owns it */
 	bool attached; /* under busy */
+	bool own; /* @domain is this group's alone */
 };
 
 static struct mt_sgroup mt_sg[MT_SG];
 static atomic_t mt_stress_errs;
-static atomic_long_t mt_stress_ops[3]; /* attaches, detaches, lookups */
+static atomic_long_t mt_stress_ops[4]; /* attaches, detaches, lookups, frees */
 static unsigned long mt_stress_end;
 static unsigned int mt_stress_ms;	/* how long it really ran */
 static char mt_stress_err[120];
@@ -852,6 +891,23 @@ static void mt_stress_fail(const char *what, int i, long v)
 	if (atomic_inc_return(&mt_stress_errs) == 1)
 		snprintf(mt_stress_err, sizeof(mt_stress_err),
 			 "%s (group %d, %ld)", what, i, v);
+}
+
+/* A detached group that owns its domain gets a new one; the old is freed. */
+static void mt_stress_renew(struct mt_sgroup *s, int i)
+{
+	struct iommu_domain *old, *new = mt_domain();
+
+	if (!new) {
+		mt_stress_fail("domain alloc failed", i, 0);
+		return;
+	}
+	down_write(&s->free_lock);
+	old = s->domain;
+	s->domain = new;
+	mt_domain_free(old);
+	up_write(&s->free_lock);
+	atomic_long_inc(&mt_stress_ops[3]);
 }
 
 static int mt_stress_writer(void *unused)
@@ -880,6 +936,8 @@ static int mt_stress_writer(void *unused)
 				mt_stress_fail("domain after detach", i, 0);
 			s->attached = false;
 			atomic_long_inc(&mt_stress_ops[1]);
+			if (s->own)
+				mt_stress_renew(s, i);
 		}
 		atomic_set(&s->busy, 0);
 		cond_resched();
@@ -893,13 +951,16 @@ static int mt_stress_reader(void *unused)
 
 	while (time_before(jiffies, mt_stress_end) && !kthread_should_stop()) {
 		int i = get_random_u32() % MT_SG;
+		struct mt_sgroup *s = &mt_sg[i];
 		struct iommu_domain *d;
 
-		d = auxshim_get_domain_for_dev(mt_sg[i].g.subs[0]);
-		if (d && d != mt_sg[i].domain)
+		down_read(&s->free_lock);
+		d = auxshim_get_domain_for_dev(s->g.subs[0]);
+		if (d && d != s->domain)
 			mt_stress_fail("lookup returned another domain", i, 0);
-		else if (d && !(n % 16) && !auxshim_mock_domain_valid(d))
+		else if (d && !auxshim_mock_domain_valid(d))
 			mt_stress_fail("lookup returned a dead domain", i, 0);
+		up_read(&s->free_lock);
 		n++;
 		if (!(n % 64))
 			cond_resched();
@@ -908,97 +969,118 @@ static int mt_stress_reader(void *unused)
 	return 0;
 }
 
-static int mt_stress(void)
+static int mt_concurrency_stress(struct kt_test *t)
 {
-	struct iommu_domain *shared[3] = {};
-	struct task_struct *t[4] = {};
+	struct iommu_domain *shared = NULL;
+	struct task_struct *th[4] = {};
 	struct mt_snap base;
 	unsigned long start;
+	char name[32];
 	int ret = 0, i;
 
 	if (mt_aux) {
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    !auxshim_dev_enable_aux(mt_p[0]) &&
 				    !auxshim_dev_enable_aux(mt_p[1]),
 			    "enable_aux"))
 			goto out;
 	}
-	for (i = 0; i < 3; i++) {
-		shared[i] = mt_domain();
-		if (mt_fail(&ret, __LINE__, shared[i], "domain alloc"))
-			goto out;
-	}
+	shared = mt_domain();
+	if (mt_fail(t, &ret, shared, "domain alloc"))
+		goto out;
 	for (i = 0; i < MT_SG; i++) {
-		/* 0-3 via p0, 4-7 via p1 (aux if possible), 8-11 direct via p3. */
-		int b = i / 4;
-		struct device *back = mt_p[b == 2 ? 3 : b];
+		struct mt_sgroup *s = &mt_sg[i];
+		struct device *back = mt_p[3];
 
-		if (mt_fail(&ret, __LINE__, !mt_grp_make(&mt_sg[i].g, &back, 1),
+		init_rwsem(&s->free_lock);
+		s->own = i < MT_SG_OWN;
+		if (s->own && mt_aux) {
+			back = mt_p[i / 4];
+		} else if (s->own) {
+			snprintf(name, sizeof(name), "auxshim-mock-s%d", i);
+			s->back = auxshim_mock_phys_add(name, false, 0);
+			if (mt_fail(t, &ret, !IS_ERR(s->back),
+				    "adding a device: %ld", PTR_ERR(s->back))) {
+				s->back = NULL;
+				goto out;
+			}
+			back = s->back;
+		}
+		if (mt_fail(t, &ret, !mt_grp_make(&s->g, &back, 1),
 			    "making group %d", i))
 			goto out;
-		if (mt_aux && b < 2) {
-			mt_sg[i].domain = mt_domain();
-			if (mt_fail(&ret, __LINE__, mt_sg[i].domain,
-				    "domain alloc"))
-				goto out;
-		} else {
-			mt_sg[i].domain = shared[b];
-		}
+		s->domain = s->own ? mt_domain() : shared;
+		if (mt_fail(t, &ret, s->domain, "domain alloc"))
+			goto out;
 	}
 	mt_snapshot(&base);
 	atomic_set(&mt_stress_errs, 0);
 	start = jiffies;
 	mt_stress_end = start + stress_secs * HZ;
 	for (i = 0; i < 4; i++) {
-		t[i] = kthread_run(i < 2 ? mt_stress_writer : mt_stress_reader,
-				   NULL, "mt-stress%d", i);
-		if (IS_ERR(t[i])) {
-			ret = PTR_ERR(t[i]);
-			t[i] = NULL;
+		th[i] = kthread_run(i < 2 ? mt_stress_writer : mt_stress_reader,
+				    NULL, "mt-stress%d", i);
+		if (IS_ERR(th[i])) {
+			ret = PTR_ERR(th[i]);
+			th[i] = NULL;
 			mt_stress_end = jiffies;
 			break;
 		}
-		get_task_struct(t[i]);
+		get_task_struct(th[i]);
 	}
 	/* The threads run until mt_stress_end: only then stop them. */
 	while (!ret && time_before(jiffies, mt_stress_end))
 		msleep(100);
 	for (i = 0; i < 4; i++) {
-		if (!t[i])
+		if (!th[i])
 			continue;
-		kthread_stop(t[i]);
-		put_task_struct(t[i]);
+		kthread_stop(th[i]);
+		put_task_struct(th[i]);
 	}
 	mt_stress_ms = jiffies_to_msecs(jiffies - start);
-	if (mt_fail(&ret, __LINE__, !ret, "starting threads: %d", ret))
+	if (mt_fail(t, &ret, !ret, "starting threads: %d", ret))
 		goto out;
 	for (i = 0; i < MT_SG; i++)
 		if (mt_sg[i].attached) {
 			auxshim_detach_group(mt_sg[i].domain, mt_sg[i].g.group);
 			mt_sg[i].attached = false;
 		}
-	if (mt_fail(&ret, __LINE__, !atomic_read(&mt_stress_errs),
+	if (mt_fail(t, &ret, !atomic_read(&mt_stress_errs),
 		    "%d errors, first: %s", atomic_read(&mt_stress_errs),
 		    mt_stress_err))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    atomic_long_read(&mt_stress_ops[0]) > 0 &&
-			    atomic_long_read(&mt_stress_ops[2]) > 0,
-		    "no work done"))
+			    atomic_long_read(&mt_stress_ops[2]) > 0 &&
+			    atomic_long_read(&mt_stress_ops[3]) > 0,
+		    "no work done: %ld attaches, %ld lookups, %ld frees",
+		    atomic_long_read(&mt_stress_ops[0]),
+		    atomic_long_read(&mt_stress_ops[2]),
+		    atomic_long_read(&mt_stress_ops[3])))
 		goto out;
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
+	kt_info(t, "stress: %ld attaches, %ld detaches, %ld lookups, %ld domain frees in %u ms",
+		atomic_long_read(&mt_stress_ops[0]),
+		atomic_long_read(&mt_stress_ops[1]),
+		atomic_long_read(&mt_stress_ops[2]),
+		atomic_long_read(&mt_stress_ops[3]), mt_stress_ms);
 	for (i = 0; i < MT_SG; i++) {
-		if (mt_sg[i].attached)
-			auxshim_detach_group(mt_sg[i].domain, mt_sg[i].g.group);
-		mt_grp_free(&mt_sg[i].g);
-		if (mt_sg[i].domain && mt_sg[i].domain != shared[i / 4])
-			mt_domain_free(mt_sg[i].domain);
-		mt_sg[i].domain = NULL;
+		struct mt_sgroup *s = &mt_sg[i];
+
+		if (s->attached)
+			auxshim_detach_group(s->domain, s->g.group);
+		s->attached = false;
+		mt_grp_free(&s->g);
+		if (s->own)
+			mt_domain_free(s->domain);
+		s->domain = NULL;
+		if (s->back)
+			auxshim_mock_phys_remove(s->back);
+		s->back = NULL;
 	}
-	for (i = 0; i < 3; i++)
-		mt_domain_free(shared[i]);
+	mt_domain_free(shared);
 	auxshim_dev_disable_aux(mt_p[0]);
 	auxshim_dev_disable_aux(mt_p[1]);
 	return ret;
@@ -1008,7 +1090,7 @@ out:
  * Device removal: a sub-device leaves an attached group (device_unregister)
  * and a backing device goes away; their records go, the rest stays.
  */
-static int mt_removal(void)
+static int mt_device_removal(struct kt_test *t)
 {
 	struct device *backs[4] = { mt_p[0], mt_p[1], mt_p[3], NULL };
 	struct iommu_domain *d;
@@ -1022,26 +1104,26 @@ static int mt_removal(void)
 	if (!d)
 		return -ENOMEM;
 	p_gone = auxshim_mock_phys_add("auxshim-mock-gone", false, 0);
-	if (mt_fail(&ret, __LINE__, !IS_ERR(p_gone), "adding a device: %ld",
+	if (mt_fail(t, &ret, !IS_ERR(p_gone), "adding a device: %ld",
 		    PTR_ERR(p_gone)))
 		goto out;
 	backs[3] = p_gone;
 	if (mt_aux)
-		if (mt_fail(&ret, __LINE__,
+		if (mt_fail(t, &ret,
 			    !auxshim_dev_enable_aux(mt_p[0]) &&
 				    !auxshim_dev_enable_aux(mt_p[1]),
 			    "enable_aux"))
 			goto out;
 	mt_snapshot(&base);
-	if (mt_fail(&ret, __LINE__, !mt_grp_make(&g, backs, 4),
+	if (mt_fail(t, &ret, !mt_grp_make(&g, backs, 4),
 		    "making a group"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_attach_group(d, g.group, auxshim_mock_sub_parent),
 		    "attach"))
 		goto out;
 	auxshim_test_get_counts(&c);
-	if (mt_fail(&ret, __LINE__, c.devs == 4, "%u device records, want 4",
+	if (mt_fail(t, &ret, c.devs == 4, "%u device records, want 4",
 		    c.devs))
 		goto out;
 
@@ -1049,21 +1131,21 @@ static int mt_removal(void)
 	auxshim_mock_sub_remove(g.subs[1]);
 	g.subs[1] = NULL;
 	auxshim_test_get_counts(&c);
-	if (mt_fail(&ret, __LINE__, c.devs == 3 && c.groups == 1,
+	if (mt_fail(t, &ret, c.devs == 3 && c.groups == 1,
 		    "after sub removal: %u records, %u groups", c.devs,
 		    c.groups))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    !auxshim_mock_dev_domain(mt_p[1]) &&
 			    auxshim_mock_dev_pasid(mt_p[1], d) < 0,
 		    "p1 still attached"))
 		goto out;
-	if (mt_fail(&ret, __LINE__,
+	if (mt_fail(t, &ret,
 		    auxshim_get_domain_for_dev(g.subs[0]) == d &&
 			    auxshim_get_domain_for_dev(g.subs[2]) == d,
 		    "rest not attached"))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_mock_dev_domain(mt_p[3]) == d,
+	if (mt_fail(t, &ret, auxshim_mock_dev_domain(mt_p[3]) == d,
 		    "p3 lost its attachment"))
 		goto out;
 
@@ -1071,18 +1153,18 @@ static int mt_removal(void)
 	auxshim_mock_phys_remove(p_gone);
 	p_gone = NULL;
 	auxshim_test_get_counts(&c);
-	if (mt_fail(&ret, __LINE__, c.devs == 2 && c.groups == 1,
+	if (mt_fail(t, &ret, c.devs == 2 && c.groups == 1,
 		    "after backing removal: %u records", c.devs))
 		goto out;
-	if (mt_fail(&ret, __LINE__, auxshim_get_domain_for_dev(g.subs[0]) == d,
+	if (mt_fail(t, &ret, auxshim_get_domain_for_dev(g.subs[0]) == d,
 		    "p0's sub lost its domain"))
 		goto out;
 
 	auxshim_detach_group(d, g.group);
-	if (mt_fail(&ret, __LINE__, !auxshim_mock_dev_domain(mt_p[3]),
+	if (mt_fail(t, &ret, !auxshim_mock_dev_domain(mt_p[3]),
 		    "p3 still attached after detach"))
 		goto out;
-	if (mt_fail_idle(&ret, __LINE__, &base))
+	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
 	if (ret)
@@ -1124,20 +1206,22 @@ static void mt_hold_release(void)
 	mt_held = false;
 }
 
+/* "hold": write "lookup" to attach a group (p0's sub-device) and keep it, 0 to detach. */
 static int mt_hold_set(const char *val, const struct kernel_param *kp)
 {
-	bool on;
-	int ret;
+	bool on = sysfs_streq(val, "lookup");
+	int ret = 0;
 
-	ret = kstrtobool(val, &on);
-	if (ret)
-		return ret;
+	if (!on && !sysfs_streq(val, "0"))
+		return -EINVAL;
 	mutex_lock(&mt_hold_lock);
 	if (!mt_ready) {
 		ret = -EAGAIN;
 		goto out_unlock;
 	}
-	if (on && !mt_held) {
+	if (on && mt_held) {
+		ret = -EBUSY;
+	} else if (on) {
 		ret = -ENOMEM;
 		mt_hold_dom = mt_domain();
 		if (!mt_hold_dom)
@@ -1154,9 +1238,7 @@ static int mt_hold_set(const char *val, const struct kernel_param *kp)
 		mt_held = true;
 		if (ret)
 			mt_hold_release();
-	} else if (!on && mt_held) {
-		/* It must still be intact after whatever the script tried. */
-		ret = mt_hold_check();
+	} else if (mt_held) {
 		mt_hold_release();
 	}
 out_unlock:
@@ -1164,9 +1246,26 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Read: "none", or what is held and whether it is intact by the shim's and
+ * the mock's views: "mode lookup group G domain D dev NAME ok|fail: why".
+ */
 static int mt_hold_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%d\n", mt_held);
+	int n;
+
+	mutex_lock(&mt_hold_lock);
+	if (!mt_held) {
+		n = sysfs_emit(buf, "none\n");
+	} else {
+		n = sysfs_emit(buf, "mode lookup group %d domain %p dev %s ",
+			       iommu_group_id(mt_hold_grp.group), mt_hold_dom,
+			       dev_name(mt_hold_grp.subs[0]));
+		n += sysfs_emit_at(buf, n, "%s\n", mt_hold_check() ?
+				   "fail: not attached as held" : "ok");
+	}
+	mutex_unlock(&mt_hold_lock);
+	return n;
 }
 
 static const struct kernel_param_ops mt_hold_ops = {
@@ -1174,29 +1273,75 @@ static const struct kernel_param_ops mt_hold_ops = {
 	.get = mt_hold_get,
 };
 module_param_cb(hold, &mt_hold_ops, NULL, 0644);
-MODULE_PARM_DESC(hold, "1: attach a group and keep it; 0: check it and detach");
+MODULE_PARM_DESC(hold, "lookup: attach a group and keep it; 0: detach");
 
-/* ---- runner ---- */
+/* ---- the suites ---- */
 
-struct mt_case {
-	const char *name;
-	int (*fn)(void);
-};
+MT_CASE(mock_translation)
+MT_CASE(direct_when_not_aux)
+MT_CASE(aux_when_enabled)
+MT_CASE(mixed_group)
+MT_CASE(whole_group_attach)
+MT_CASE(detach_wrong_domain)
+MT_CASE(pasids_seen_unique_freed)
+MT_CASE(disable_aux_busy)
+MT_CASE(enable_aux_unsupported)
+MT_CASE(fail_nth)
+MT_CASE(concurrency_stress)
+MT_CASE(device_removal)
 
-static const struct mt_case mt_cases[] = {
-	{ "mock_translation", mt_translation },
-	{ "direct_when_not_aux", mt_direct_when_not_aux },
-	{ "aux_when_enabled", mt_aux_when_enabled },
-	{ "mixed_group", mt_mixed_group },
-	{ "pasids_seen_unique_freed", mt_pasids },
-	{ "disable_aux_busy", mt_disable_busy },
-	{ "enable_aux_unsupported", mt_enable_unsupported },
-	{ "whole_group_attach", mt_whole_group },
-	{ "fail_nth_shim_allocs", mt_fail_nth_shim },
-	{ "fail_nth_mock_ops", mt_fail_nth_mock },
-	{ "detach_wrong_domain", mt_detach_wrong },
-	{ "concurrency_stress", mt_stress },
-	{ "device_removal", mt_removal },
+static int mt_devices_ret;	/* creating the mock devices failed: why */
+static char mt_no_route[96];	/* the skip reason without a mock IOMMU */
+
+/* Every suite runs on the mock devices mocktest_init() made. */
+static int mt_suite_init(struct kt_test *t)
+{
+	mt_reason[0] = '\0';
+	if (!auxshim_mock_route()) {
+		kt_skip(t, mt_no_route);
+		return 0;
+	}
+	return mt_devices_ret;
+}
+
+#define MT_SUITE(var, sname, ...)					\
+	static struct kt_case var##_cases[] = { __VA_ARGS__, {} };	\
+	static struct kt_suite var = {					\
+		.name = sname,						\
+		.init = mt_suite_init,			\
+		.cases = var##_cases,					\
+	}
+
+MT_SUITE(mock_rig_suite, "mock_rig",
+	 KT_CASE(mock_translation));
+MT_SUITE(mock_attach_suite, "auxshim_attach",
+	 KT_CASE(direct_when_not_aux),
+	 KT_CASE(aux_when_enabled),
+	 KT_CASE(mixed_group),
+	 KT_CASE(whole_group_attach));
+MT_SUITE(mock_detach_suite, "auxshim_detach",
+	 KT_CASE(detach_wrong_domain));
+MT_SUITE(mock_pasid_suite, "auxshim_pasid",
+	 KT_CASE(pasids_seen_unique_freed),
+	 KT_CASE(disable_aux_busy),
+	 KT_CASE(enable_aux_unsupported));
+MT_SUITE(mock_rollback_suite, "auxshim_rollback",
+	 KT_CASE_PARAM(fail_nth, mt_fail_target_gen_params));
+MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
+	 KT_CASE(concurrency_stress));
+MT_SUITE(mock_removal_suite, "auxshim_removal",
+	 KT_CASE(device_removal));
+
+/* In run order.  Suites of other files are declared in mock_suites.h. */
+static struct kt_suite *mt_suites[] = {
+	&mock_rig_suite,
+	&mock_attach_suite,
+	&mock_detach_suite,
+	&mock_pasid_suite,
+	&mock_rollback_suite,
+	&mock_concurrency_suite,
+	&mock_removal_suite,
+	NULL
 };
 
 static void mt_remove_devices(void)
@@ -1234,54 +1379,18 @@ static int mt_add_devices(void)
 static int __init mocktest_init(void)
 {
 	const char *route = auxshim_mock_route();
-	int i, ret = 0;
 
-	pr_info("KTAP version 1\n");
-	pr_info("1..%zu\n", ARRAY_SIZE(mt_cases));
 	pr_info("# aux backend %s; mock IOMMU: %s\n", auxshim_test_aux_backend(),
 		route ? route : auxshim_mock_why());
+	snprintf(mt_no_route, sizeof(mt_no_route), "no mock IOMMU: %s",
+		 auxshim_mock_why());
 	mt_aux = strcmp(auxshim_test_aux_backend(), "none") != 0;
 	if (route)
-		ret = mt_add_devices();
-
-	for (i = 0; i < ARRAY_SIZE(mt_cases); i++) {
-		int r;
-
-		mt_reason[0] = '\0';
-		if (!route) {
-			pr_info("ok %d %s # SKIP no mock IOMMU: %s\n", i + 1,
-				mt_cases[i].name, auxshim_mock_why());
-			continue;
-		}
-		if (ret) {
-			pr_info("not ok %d %s # creating the mock devices failed: %d\n",
-				i + 1, mt_cases[i].name, ret);
-			continue;
-		}
-		if (only && strcmp(only, mt_cases[i].name)) {
-			pr_info("ok %d %s # SKIP not selected (only=%s)\n",
-				i + 1, mt_cases[i].name, only);
-			continue;
-		}
-		r = mt_cases[i].fn();
-		if (!r)
-			pr_info("ok %d %s\n", i + 1, mt_cases[i].name);
-		else if (r == -EOPNOTSUPP)
-			pr_info("ok %d %s # SKIP %s\n", i + 1, mt_cases[i].name,
-				mt_reason);
-		else
-			pr_info("not ok %d %s # %d %s\n", i + 1,
-				mt_cases[i].name, r, mt_reason);
-	}
-	pr_info("# fail_nth points: shim allocations %d, mock operations %d\n",
-		mt_fail_points_shim, mt_fail_points_mock);
-	pr_info("# stress: %ld attaches, %ld detaches, %ld lookups in %u ms\n",
-		atomic_long_read(&mt_stress_ops[0]),
-		atomic_long_read(&mt_stress_ops[1]),
-		atomic_long_read(&mt_stress_ops[2]), mt_stress_ms);
-	if (ret) {
+		mt_devices_ret = mt_add_devices();
+	kt_run_suites(mt_suites);
+	if (mt_devices_ret) {
 		mt_remove_devices();
-		return ret;
+		return mt_devices_ret;
 	}
 	mutex_lock(&mt_hold_lock);
 	mt_ready = true;
