@@ -69,18 +69,19 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * for devices that join @group later (except after a whole-group attach,
  * where the IOMMU core attaches newcomers itself).  Once the last device of
  * @group is gone, the owner's auxshim_detach_group() is a quiet no-op, and
- * attaching @group again before that detach is refused with -EBUSY.  What an
- * owner may rely on: while the remove() of a removed mdev's driver runs, the
- * mdev's attachment is still in place, so DMA it has in flight is still
- * translated by @domain and cannot fall through to the backing device's
+ * attaching @group again before that detach is refused with -EBUSY.
+ *
+ * What an owner may rely on: while the remove() of a removed mdev's driver
+ * runs, the mdev's attachment is still in place, so DMA it has in flight is
+ * still translated by @domain and never reaches the backing device's
  * default domain; it must have stopped that DMA when its remove() returns.
  * A removed backing device is detached before its own driver's remove():
  * that driver must not start DMA for the group's devices once it is being
- * removed.  An owner that is not the removed device's
- * driver (an mdev_parent_ops parent on 5.10, whose remove() runs after the
- * mdev is deleted) gets no such window and must stop the DMA before it
- * deletes the device.  A device deleted while this call runs makes it fail
- * with -ENODEV.
+ * removed.  An owner that is not the removed device's driver (an
+ * mdev_parent_ops parent on 5.10, whose remove() runs after the mdev is
+ * deleted) gets no such window and must stop the DMA before it deletes the
+ * device.  A device deleted while this call runs makes it fail with
+ * -ENODEV.
  *
  * Context: process context, may sleep.  @lookup is called without any shim
  * lock held, exactly once per device of @group.
@@ -90,8 +91,8 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * devices went away and that is not detached yet) or a backing device is
  * attached to another domain; -ENODEV if @lookup returns NULL, @group has no
  * device, or a device went away during the call; -EAGAIN if devices kept
- * joining or leaving @group while it was read; the PTR_ERR() of an ERR_PTR returned by @lookup; -ENOMEM;
- * otherwise what the kernel's attach returned.
+ * joining or leaving @group while it was read; the PTR_ERR() of an ERR_PTR
+ * returned by @lookup; -ENOMEM; otherwise what the kernel's attach returned.
  */
 int auxshim_attach_group(struct iommu_domain *domain,
 			 struct iommu_group *group,

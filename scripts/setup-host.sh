@@ -29,6 +29,7 @@ bison:/usr/bin/bison
 libelf-dev:/usr/include/libelf.h
 libssl-dev:/usr/include/openssl/ssl.h
 rsync:/usr/bin/rsync
+python3:/usr/bin/python3
 sparse:/usr/bin/sparse
 perl:/usr/bin/perl
 util-linux:/usr/bin/unshare

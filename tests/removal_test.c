@@ -15,6 +15,7 @@
 #include "src/shim/test_hooks.h"
 #include "tests/ktap.h"
 #include "tests/mock/mock_iommu.h"
+#include "tests/mock/mock_suites.h"
 
 #define RM_SUBS 3
 
@@ -336,7 +337,7 @@ static struct kt_case rm_cases[] = {
 };
 
 struct kt_suite auxshim_removal_suite = {
-	.name = "removal",
+	.name = "auxshim_removal_contract",
 	.init = rm_init,
 	.exit = rm_exit,
 	.cases = rm_cases,

@@ -143,9 +143,8 @@ extern bool (*auxshim_fail_hook)(void);
 
 static inline bool auxshim_should_fail(void)
 {
-	bool (*hook)(void) = READ_ONCE(auxshim_fail_hook);
-
-	return hook && hook();
+	/* Set once, before the test that needs it, and never cleared. */
+	return auxshim_fail_hook && auxshim_fail_hook();
 }
 #else
 static inline bool auxshim_should_fail(void)

@@ -14,6 +14,8 @@
  *   auxshim_rollback     fail_nth of the shim's allocations and the mock's ops
  *   auxshim_concurrency  attach/detach/free against lock-free lookups
  *   auxshim_removal      device removal
+ *   auxshim_removal_contract  removal races, tombstones, partial removal,
+ *                        the owner's remove() (tests/removal_test.c)
  *
  * The module then stays loaded so that the guest script can hold an
  * attachment (/sys/module/auxshim_mocktest/parameters/hold, as
@@ -1341,6 +1343,7 @@ static struct kt_suite *mt_suites[] = {
 	&mock_rollback_suite,
 	&mock_concurrency_suite,
 	&mock_removal_suite,
+	&auxshim_removal_suite,
 	NULL
 };
 
