@@ -34,8 +34,8 @@ static LIST_HEAD(auxshim_atts);
 static LIST_HEAD(auxshim_auxdevs);
 static LIST_HEAD(auxshim_pending);
 
-/* Live groups in the table (not tombstones), so readers skip an empty one. */
-static unsigned int auxshim_nr_groups;
+/* Live groups in the table (not tombstones): see auxshim_core_domain(). */
+unsigned int auxshim_nr_groups;
 
 /*
  * Attachments and live group entries.  While there are any the module pins
@@ -660,7 +660,7 @@ struct iommu_domain *auxshim_core_domain_rcu(struct device *dev)
 	struct auxshim_rec *rec;
 
 	group = READ_ONCE(dev->iommu_group);
-	if (!group || !READ_ONCE(auxshim_nr_groups))
+	if (!group)
 		return NULL;
 	/*
 	 * The sched flavour is inline (rcu_read_lock() is a call under

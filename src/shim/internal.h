@@ -114,7 +114,19 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group);
 
 /* core.c: the read side and queries */
+extern unsigned int auxshim_nr_groups;
 struct iommu_domain *auxshim_core_domain_rcu(struct device *dev);
+
+/*
+ * The domain the shim attached to @dev, or NULL.  Inline, so that while no
+ * group is attached a lookup costs one load and no call.
+ */
+static inline struct iommu_domain *auxshim_core_domain(struct device *dev)
+{
+	if (!READ_ONCE(auxshim_nr_groups))
+		return NULL;
+	return auxshim_core_domain_rcu(dev);
+}
 int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
 			  enum auxshim_mode *mode, u32 *pasid);
 

@@ -78,7 +78,7 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 
 	if (IS_ERR_OR_NULL(dev))
 		return NULL;
-	domain = auxshim_core_domain_rcu(dev);
+	domain = auxshim_core_domain(dev);
 	return domain ? domain : iommu_get_domain_for_dev(dev);
 }
 EXPORT_SYMBOL_GPL(auxshim_get_domain_for_dev);
