@@ -356,6 +356,38 @@ static int mt_need_aux(void)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * The end of a one-group aux case, whatever it left: the attachment if it
+ * failed half way, the group, aux on @aux, the domain.
+ */
+static int mt_aux_end(int ret, struct iommu_domain *d, struct mt_grp *g,
+		      struct device *aux)
+{
+	if (ret)
+		auxshim_detach_group(d, g->group);
+	mt_grp_free(g);
+	auxshim_dev_disable_aux(aux);
+	mt_domain_free(d);
+	return ret;
+}
+
+/*
+ * The start of an aux case with one domain: the kernel has aux/PASID
+ * attach, a domain, and the state the case must come back to.
+ */
+static int mt_aux_begin(struct iommu_domain **d, struct mt_snap *base)
+{
+	int ret = mt_need_aux();
+
+	if (ret)
+		return ret;
+	*d = mt_domain();
+	if (!*d)
+		return -ENOMEM;
+	mt_snapshot(base);
+	return 0;
+}
+
 /* A backing device with aux enabled gets an aux/PASID attach. */
 static int mt_aux_when_enabled(struct kt_test *t)
 {
@@ -364,13 +396,9 @@ static int mt_aux_when_enabled(struct kt_test *t)
 	struct mt_snap base;
 	int ret, pasid;
 
-	ret = mt_need_aux();
+	ret = mt_aux_begin(&d, &base);
 	if (ret)
 		return ret;
-	d = mt_domain();
-	if (!d)
-		return -ENOMEM;
-	mt_snapshot(&base);
 	ret = auxshim_dev_enable_aux(mt_p[0]);
 	if (mt_fail(t, &ret, !ret, "enable_aux(p0): %d", ret))
 		goto out;
@@ -411,12 +439,7 @@ static int mt_aux_when_enabled(struct kt_test *t)
 	if (mt_fail_idle(t, &ret, &base))
 		goto out;
 out:
-	if (ret)
-		auxshim_detach_group(d, g.group);
-	mt_grp_free(&g);
-	auxshim_dev_disable_aux(mt_p[0]);
-	mt_domain_free(d);
-	return ret;
+	return mt_aux_end(ret, d, &g, mt_p[0]);
 }
 
 /* One group, two aux backings and one direct. */
@@ -428,13 +451,9 @@ static int mt_mixed_group(struct kt_test *t)
 	struct mt_snap base;
 	int ret, i;
 
-	ret = mt_need_aux();
+	ret = mt_aux_begin(&d, &base);
 	if (ret)
 		return ret;
-	d = mt_domain();
-	if (!d)
-		return -ENOMEM;
-	mt_snapshot(&base);
 	if (mt_fail(t, &ret,
 		    !auxshim_dev_enable_aux(mt_p[0]) &&
 			    !auxshim_dev_enable_aux(mt_p[1]),
@@ -607,12 +626,7 @@ static int mt_disable_aux_busy(struct kt_test *t)
 		    "aux still enabled"))
 		goto out;
 out:
-	if (ret)
-		auxshim_detach_group(d, g.group);
-	mt_grp_free(&g);
-	auxshim_dev_disable_aux(mt_p[2]);
-	mt_domain_free(d);
-	return ret;
+	return mt_aux_end(ret, d, &g, mt_p[2]);
 }
 
 /* Enabling aux where it cannot be done fails cleanly. */
