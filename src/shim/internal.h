@@ -15,8 +15,6 @@
 #include "auxshim.h"
 #include "compat.h"
 
-struct seq_file;
-
 /*
  * One kernel-level attachment of @domain through @backing, shared by every
  * device record that goes through it (@users) and by callers of
