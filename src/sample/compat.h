@@ -11,9 +11,14 @@
 #define AUXSHIM_SAMPLE_COMPAT_H
 
 #include <linux/device.h>
+#include <linux/eventfd.h>
 #include <linux/mdev.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
 #include <linux/vfio.h>
 
 #include "conftest.h"
@@ -36,6 +41,10 @@
 	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 #else
 #define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
+#endif
+
+#if defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) == defined(AUXSHIM_HAVE_VFIO_PIN_PAGES_PAGES)
+#error "auxshim_sample: mdev_parent_ops with v6.0's vfio_pin_pages() (or neither): a kernel between v5.10 and v6.1 this header does not backfill"
 #endif
 
 #if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS)
@@ -126,6 +135,159 @@ struct mdev_parent {
 	struct attribute_group type_group;
 	struct attribute_group *type_groups[2];
 };
+
+struct vfio_device {
+	struct device *dev;
+	const struct vfio_device_ops *ops;
+	struct mutex lock;		/* open_count */
+	unsigned int open_count;
+	struct notifier_block iommu_nb;	/* type1's unmaps, for .dma_unmap */
+};
+
+struct vfio_device_ops {
+	char *name;
+	void (*release)(struct vfio_device *vdev);
+	int (*open_device)(struct vfio_device *vdev);
+	void (*close_device)(struct vfio_device *vdev);
+	ssize_t (*read)(struct vfio_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos);
+	ssize_t (*write)(struct vfio_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos);
+	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd,
+		      unsigned long arg);
+	void (*dma_unmap)(struct vfio_device *vdev, u64 iova, u64 length);
+};
+
+/*
+ * vfio_mdev hands the mdev's file operations to the parent: route them to
+ * the vfio_device_ops, with v6.1's semantics (open_device on the first
+ * open, close_device on the last close, dma_unmap for the container's
+ * unmaps, announced on v5.10 through an IOMMU notifier).  The mdev's driver
+ * data is the driver's container, whose first member is the vfio_device.
+ */
+static inline struct vfio_device *auxshim_sample_vdev(struct mdev_device *mdev)
+{
+	return mdev_get_drvdata(mdev);
+}
+
+static inline int auxshim_sample_iommu_notifier(struct notifier_block *nb,
+						unsigned long action, void *data)
+{
+	struct vfio_device *vdev = container_of(nb, struct vfio_device, iommu_nb);
+	struct vfio_iommu_type1_dma_unmap *unmap = data;
+
+	if (action == VFIO_IOMMU_NOTIFY_DMA_UNMAP)
+		vdev->ops->dma_unmap(vdev, unmap->iova, unmap->size);
+	return NOTIFY_OK;
+}
+
+static inline int auxshim_sample_open(struct mdev_device *mdev)
+{
+	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	unsigned long events = VFIO_IOMMU_NOTIFY_DMA_UNMAP;
+	int ret = 0;
+
+	mutex_lock(&vdev->lock);
+	if (vdev->open_count)
+		goto out_count;
+	vdev->iommu_nb.notifier_call = auxshim_sample_iommu_notifier;
+	ret = vfio_register_notifier(vdev->dev, VFIO_IOMMU_NOTIFY, &events,
+				     &vdev->iommu_nb);
+	if (ret)
+		goto out_unlock;
+	ret = vdev->ops->open_device(vdev);
+	if (ret) {
+		vfio_unregister_notifier(vdev->dev, VFIO_IOMMU_NOTIFY,
+					 &vdev->iommu_nb);
+		goto out_unlock;
+	}
+out_count:
+	vdev->open_count++;
+out_unlock:
+	mutex_unlock(&vdev->lock);
+	return ret;
+}
+
+static inline void auxshim_sample_release(struct mdev_device *mdev)
+{
+	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+
+	mutex_lock(&vdev->lock);
+	if (!--vdev->open_count) {
+		vdev->ops->close_device(vdev);
+		vfio_unregister_notifier(vdev->dev, VFIO_IOMMU_NOTIFY,
+					 &vdev->iommu_nb);
+	}
+	mutex_unlock(&vdev->lock);
+}
+
+static inline ssize_t auxshim_sample_read(struct mdev_device *mdev,
+					  char __user *buf, size_t count,
+					  loff_t *ppos)
+{
+	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+
+	return vdev->ops->read(vdev, buf, count, ppos);
+}
+
+static inline ssize_t auxshim_sample_write(struct mdev_device *mdev,
+					   const char __user *buf, size_t count,
+					   loff_t *ppos)
+{
+	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+
+	return vdev->ops->write(vdev, buf, count, ppos);
+}
+
+static inline long auxshim_sample_ioctl(struct mdev_device *mdev,
+					unsigned int cmd, unsigned long arg)
+{
+	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+
+	return vdev->ops->ioctl(vdev, cmd, arg);
+}
+
+/*
+ * v5.10's vfio_pin_pages() takes the mdev's device and arrays of user and
+ * physical pfns; v6.0's shape (pages, by IOVA, on the vfio device) on top.
+ */
+static inline void auxshim_sample_vfio_unpin_pages(struct vfio_device *vdev,
+						   dma_addr_t iova, int npage)
+{
+	unsigned long pfn;
+	int i;
+
+	for (i = 0; i < npage; i++) {
+		pfn = (iova >> PAGE_SHIFT) + i;
+		vfio_unpin_pages(vdev->dev, &pfn, 1);
+	}
+}
+
+static inline int auxshim_sample_vfio_pin_pages(struct vfio_device *vdev,
+						dma_addr_t iova, int npage,
+						int prot, struct page **pages)
+{
+	unsigned long pfn, phys;
+	int i, ret;
+
+	for (i = 0; i < npage; i++) {
+		pfn = (iova >> PAGE_SHIFT) + i;
+		ret = vfio_pin_pages(vdev->dev, &pfn, 1, prot, &phys);
+		if (ret == 1 && !pfn_valid(phys)) {
+			vfio_unpin_pages(vdev->dev, &pfn, 1);
+			ret = -EINVAL;
+		}
+		if (ret != 1) {
+			auxshim_sample_vfio_unpin_pages(vdev, iova, i);
+			return ret < 0 ? ret : -EFAULT;
+		}
+		pages[i] = pfn_to_page(phys);
+	}
+	return npage;
+}
+
+#define vfio_pin_pages		auxshim_sample_vfio_pin_pages
+#define vfio_unpin_pages	auxshim_sample_vfio_unpin_pages
 
 /*
  * v5.10's callbacks only name the parent's struct device: the parent
@@ -250,6 +412,11 @@ static inline int mdev_register_parent(struct mdev_parent *parent,
 		.supported_type_groups = parent->type_groups,
 		.create = auxshim_sample_create,
 		.remove = auxshim_sample_remove,
+		.open = auxshim_sample_open,
+		.release = auxshim_sample_release,
+		.read = auxshim_sample_read,
+		.write = auxshim_sample_write,
+		.ioctl = auxshim_sample_ioctl,
 	};
 
 	res = devres_alloc(auxshim_sample_parent_release, sizeof(*res),
@@ -291,15 +458,6 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 	return mdev_get_drvdata(mdev_from_dev(dev));
 }
 
-struct vfio_device {
-	struct device *dev;
-	const struct vfio_device_ops *ops;
-};
-
-struct vfio_device_ops {
-	char *name;
-	void (*release)(struct vfio_device *vdev);
-};
 
 /* The vfio_device must come first in its container, as on v6.1. */
 static inline void *
@@ -316,6 +474,7 @@ auxshim_sample_vfio_alloc_device(size_t size, size_t offset,
 		return ERR_PTR(-ENOMEM);
 	vdev->dev = dev;
 	vdev->ops = ops;
+	mutex_init(&vdev->lock);
 	return vdev;
 }
 
@@ -344,5 +503,56 @@ static inline void vfio_free_device(struct vfio_device *vdev)
 }
 
 #endif /* AUXSHIM_HAVE_MDEV_PARENT_OPS */
+
+/*
+ * v6.19+: the vfio core answers VFIO_DEVICE_GET_REGION_INFO itself through
+ * vfio_device_ops.get_region_info_caps, and the ioctl never reaches .ioctl
+ * (775f726a742a "vfio: Add get_region_info_caps op").  Before, .ioctl
+ * answers it: with the same function, behind the core's copy-in and
+ * copy-out here.  The macro goes in a vfio_device_ops initializer (it
+ * brings its own comma).
+ */
+#if defined(AUXSHIM_HAVE_VFIO_GET_REGION_INFO_CAPS)
+#define AUXSHIM_VFIO_REGION_INFO_OPS(fn)	.get_region_info_caps = (fn),
+#else
+#define AUXSHIM_VFIO_REGION_INFO_OPS(fn)
+#endif
+
+typedef int auxshim_sample_region_info_fn(struct vfio_device *vdev,
+					  struct vfio_region_info *info,
+					  struct vfio_info_cap *caps);
+
+static inline long
+auxshim_sample_region_info_ioctl(struct vfio_device *vdev, unsigned long arg,
+				 auxshim_sample_region_info_fn *fn)
+{
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_info_cap caps = { };
+	struct vfio_region_info info;
+	int ret;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	ret = fn(vdev, &info, &caps);
+	/* No capability chain: the sample's regions have none. */
+	if (!ret && WARN_ON_ONCE(caps.size))
+		ret = -EINVAL;
+	kfree(caps.buf);
+	if (ret)
+		return ret;
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* v6.8 dropped the count, always 1 (3652117f8548 "eventfd: simplify eventfd_signal()"). */
+static inline void auxshim_sample_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if defined(AUXSHIM_HAVE_EVENTFD_SIGNAL_CTX)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
 
 #endif /* AUXSHIM_SAMPLE_COMPAT_H */

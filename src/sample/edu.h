@@ -54,7 +54,7 @@ static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
 	unsigned long timeout;
 
 	if (!cnt || cnt > EDU_XFER_MAX || devside < EDU_BUF ||
-	    devside + cnt >= EDU_BUF + EDU_BUF_SIZE)
+	    devside > EDU_BUF + EDU_XFER_MAX - cnt)
 		return -EINVAL;
 
 	writeq(src, bar + EDU_REG_SRC);

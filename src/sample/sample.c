@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * auxshim_sample: an mdev parent driver for QEMU's edu device, showing an
- * mdev author how to attach each mdev's iommu_group through auxshim.
+ * mdev author how to give each mdev an IOMMU domain of its own through
+ * auxshim, on kernels that no longer have aux domains.
  *
- * Every mdev owns two pages (source, destination) that only its own domain
- * maps, at IOVAs no other mdev uses.  Writing a byte count to
- * auxshim/dma_test makes edu copy the source to its buffer and back to the
- * destination; the bytes only match if edu's DMA was translated through
- * this mdev's domain.  edu has one DMA engine and no PASID capability, so
- * one mdev at a time gets it whole ("direct"); a second mdev with another
- * domain is refused with -EBUSY by the shim.
+ * Each mdev is a VFIO device, a mediated edu (vdev.c): a VFIO user opens
+ * it through the standard group and container path, and its DMA commands
+ * become real DMA by edu, translated through a domain attached with
+ * auxshim_attach_group() (attach.c) when the device was opened.
+ *
+ * Each mdev also has sysfs knobs, auxshim/ (here): attach the mdev through
+ * the shim with a domain that maps two pages of its own, and run a DMA test
+ * through it.  edu has one DMA engine and no PASID capability, so one mdev
+ * at a time gets it whole ("direct"); a second mdev with another domain is
+ * refused with -EBUSY by the shim.
  *
  * Written against the v6.1 mdev/vfio API, like samples/vfio-mdev/mtty.c:
  * an mdev_driver whose probe() makes each mdev an emulated vfio device (the
@@ -31,7 +35,7 @@
 
 #include "auxshim.h"
 #include "edu.h"
-#include "compat.h"
+#include "sample.h"
 
 /* mdev core names the type's directory "<driver name>-<sysfs name>". */
 #define SAMPLE_TYPE		"edu"
@@ -46,33 +50,6 @@
 /* Per-slot IOVAs, below edu's 28-bit reach: src, then dst one page up. */
 #define SAMPLE_IOVA_BASE	0x1000000UL
 #define SAMPLE_IOVA_STRIDE	0x100000UL
-
-struct sample_parent {
-	struct mdev_parent parent;		/* the mdev core's view */
-	struct mdev_type type;
-	struct mdev_type *types[1];
-	struct pci_dev *pdev;
-	void __iomem *bar;
-	bool aux;				/* aux enabled on edu */
-	/* lock: protects slots, every mdev's attachment and edu's DMA engine */
-	struct mutex lock;
-	unsigned long slots;
-};
-
-struct sample_mdev {
-	struct vfio_device vdev;	/* first: vfio_alloc_device() wants it */
-	struct sample_parent *sp;
-	struct device *dev;		/* the mdev */
-	unsigned int slot;
-	struct page *src;
-	struct page *dst;
-	/* under sp->lock: */
-	struct iommu_domain *domain;	/* NULL while detached */
-	struct iommu_group *group;	/* held from attach to detach */
-	char result[80];		/* of the last dma_test */
-};
-
-static struct pci_driver sample_pci_driver;
 
 static unsigned long sample_iova_src(struct sample_mdev *sm)
 {
@@ -134,94 +111,61 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 	return 0;
 }
 
-/* ---- attach / detach ---------------------------------------------------- */
+/* ---- the sysfs test's attachment: the domain maps the two test pages ------- */
 
-/* The shim's lookup: an mdev does its DMA through the edu it hangs off. */
-static struct device *sample_lookup(struct device *dev)
+/* A VFIO user has edu: the sysfs test would DMA through the client's domain. */
+static int sample_sysfs_busy(struct sample_mdev *sm)
 {
-	struct device *parent = dev->parent;
+	struct sample_mdev *user = sm->sp->vfio_user;
 
-	if (!parent || parent->driver != &sample_pci_driver.driver)
-		return ERR_PTR(-ENODEV);
-	return parent;
+	lockdep_assert_held(&sm->sp->lock);
+	if (!user)
+		return 0;
+	dev_err(sm->dev, "a VFIO user has mdev %s open on %s: %d\n",
+		dev_name(user->dev), pci_name(sm->sp->pdev), -EBUSY);
+	return -EBUSY;
 }
 
-static int sample_attach(struct sample_mdev *sm)
+static int sample_test_attach(struct sample_mdev *sm)
 {
-	struct device *edu = &sm->sp->pdev->dev;
-	struct iommu_domain *domain;
-	struct iommu_group *group;
 	int ret;
 
 	lockdep_assert_held(&sm->sp->lock);
 	if (sm->domain)
 		return 0;
-
-	group = iommu_group_get(sm->dev);
-	if (!group) {
-		dev_err(sm->dev, "no iommu_group to attach: %d\n", -ENODEV);
-		return -ENODEV;
-	}
-	domain = auxshim_domain_alloc(edu);
-	if (IS_ERR(domain)) {
-		ret = PTR_ERR(domain);
-		dev_err(sm->dev, "cannot allocate a domain for %s: %d\n",
-			dev_name(edu), ret);
-		goto err_put_group;
-	}
-	ret = auxshim_map(domain, sample_iova_src(sm), page_to_phys(sm->src),
+	ret = sample_attach(sm);
+	if (ret)
+		return ret;
+	ret = auxshim_map(sm->domain, sample_iova_src(sm), page_to_phys(sm->src),
 			  PAGE_SIZE, IOMMU_READ);
 	if (ret) {
 		dev_err(sm->dev, "cannot map the source page: %d\n", ret);
-		goto err_free_domain;
+		goto err_detach;
 	}
-	ret = auxshim_map(domain, sample_iova_dst(sm), page_to_phys(sm->dst),
+	ret = auxshim_map(sm->domain, sample_iova_dst(sm), page_to_phys(sm->dst),
 			  PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
 	if (ret) {
 		dev_err(sm->dev, "cannot map the destination page: %d\n", ret);
 		goto err_unmap_src;
 	}
-	ret = auxshim_attach_group(domain, group, sample_lookup);
-	if (ret == -EBUSY && !sm->sp->aux) {
-		dev_err(sm->dev, "%s has no PASID support and is attached to another mdev's domain: %d\n",
-			dev_name(edu), ret);
-		goto err_unmap_dst;
-	} else if (ret) {
-		dev_err(sm->dev, "cannot attach group %d through %s: %d\n",
-			iommu_group_id(group), dev_name(edu), ret);
-		goto err_unmap_dst;
-	}
-	sm->domain = domain;
-	sm->group = group;
 	return 0;
 
-err_unmap_dst:
-	iommu_unmap(domain, sample_iova_dst(sm), PAGE_SIZE);
 err_unmap_src:
-	iommu_unmap(domain, sample_iova_src(sm), PAGE_SIZE);
-err_free_domain:
-	iommu_domain_free(domain);
-err_put_group:
-	iommu_group_put(group);
+	iommu_unmap(sm->domain, sample_iova_src(sm), PAGE_SIZE);
+err_detach:
+	sample_detach(sm);
 	return ret;
 }
 
-/*
- * Through the group reference taken at attach: on some kernels the mdev has
- * already left its group when it is removed.
- */
-static void sample_detach(struct sample_mdev *sm)
+static void sample_test_detach(struct sample_mdev *sm)
 {
 	lockdep_assert_held(&sm->sp->lock);
 	if (!sm->domain)
 		return;
-	auxshim_detach_group(sm->domain, sm->group);
+	/* No DMA test runs: sp->lock is held. */
 	iommu_unmap(sm->domain, sample_iova_dst(sm), PAGE_SIZE);
 	iommu_unmap(sm->domain, sample_iova_src(sm), PAGE_SIZE);
-	iommu_domain_free(sm->domain);
-	iommu_group_put(sm->group);
-	sm->domain = NULL;
-	sm->group = NULL;
+	sample_detach(sm);
 }
 
 /* ---- sysfs: /sys/bus/mdev/devices/<uuid>/auxshim/ ------------------------ */
@@ -249,10 +193,15 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *attr,
 	if (ret)
 		return ret;
 	mutex_lock(&sm->sp->lock);
-	if (on)
-		ret = sample_attach(sm);
-	else
-		sample_detach(sm);
+	if (sm->sp->vfio_user == sm) {
+		ret = -EBUSY;
+		dev_err(dev, "open through VFIO: its domain follows the VFIO device: %d\n",
+			ret);
+	} else if (on) {
+		ret = sample_test_attach(sm);
+	} else {
+		sample_test_detach(sm);
+	}
 	mutex_unlock(&sm->sp->lock);
 	return ret ? ret : count;
 }
@@ -327,7 +276,9 @@ static ssize_t dma_test_store(struct device *dev, struct device_attribute *attr,
 	if (!len || len > SAMPLE_DMA_MAX)
 		return -EINVAL;
 	mutex_lock(&sm->sp->lock);
-	ret = sample_dma_test(sm, len);
+	ret = sample_sysfs_busy(sm);
+	if (!ret)
+		ret = sample_dma_test(sm, len);
 	mutex_unlock(&sm->sp->lock);
 	return ret ? ret : count;
 }
@@ -352,22 +303,6 @@ static const struct attribute_group *sample_mdev_groups[] = {
 };
 
 /* ---- the mdevs: a vfio device each ---------------------------------------- */
-
-/* v6.1 frees the device here; later kernels free it after .release. */
-static void sample_vfio_release(struct vfio_device *vdev)
-{
-	vfio_free_device(vdev);
-}
-
-/*
- * No regions and no irqs, so no .ioctl (nor, on v7.x, .get_region_info_caps):
- * the vfio core answers those ioctls with an error by itself.
- */
-static const struct vfio_device_ops sample_vfio_ops = {
-	.name = KBUILD_MODNAME,
-	.release = sample_vfio_release,
-	AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
-};
 
 static int sample_get_slot(struct sample_mdev *sm)
 {
@@ -402,6 +337,7 @@ static int sample_mdev_probe(struct mdev_device *mdev)
 		return PTR_ERR(sm);
 	sm->sp = dev_get_drvdata(dev->parent);
 	sm->dev = dev;
+	sample_vdev_init(sm);
 	snprintf(sm->result, sizeof(sm->result), "fail %d no test has run",
 		 -ENODATA);
 	sm->src = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -442,20 +378,24 @@ err_put:
 }
 
 /*
- * Detaches first, while the mdev is still a vfio device (on v5.10 it has
- * already left its group: sample_detach() goes through its own reference).
+ * A sysfs attachment is undone first, while the mdev is still a vfio device
+ * (on v5.10 it has already left its group: sample_detach() goes through its
+ * own reference).  A VFIO user's is undone by its close, which
+ * vfio_unregister_group_dev() waits for (on v5.10, vfio_mdev waited for it
+ * before this is called).
  */
 static void sample_mdev_remove(struct mdev_device *mdev)
 {
 	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(mdev_dev(mdev));
 
 	mutex_lock(&sm->sp->lock);
-	if (sm->domain) {
+	if (sm->domain && sm->sp->vfio_user != sm) {
 		dev_info(sm->dev, "removed while attached: detaching\n");
-		sample_detach(sm);
+		sample_test_detach(sm);
 	}
 	mutex_unlock(&sm->sp->lock);
 	vfio_unregister_group_dev(&sm->vdev);
+	WARN_ON(sm->domain || !xa_empty(&sm->pins));
 	sample_put_slot(sm);
 	__free_page(sm->dst);
 	__free_page(sm->src);
@@ -522,6 +462,9 @@ static int sample_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "not an edu (id %#x): %d\n", edu_id, -ENODEV);
 		return -ENODEV;
 	}
+	sp->zero = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sp->zero)
+		return -ENOMEM;
 	pci_set_master(pdev);
 	pci_set_drvdata(pdev, sp);
 
@@ -545,6 +488,7 @@ err_disable_aux:
 	if (sp->aux)
 		auxshim_dev_disable_aux(dev);
 	pci_clear_master(pdev);
+	__free_page(sp->zero);
 	return ret;
 }
 
@@ -557,6 +501,7 @@ static void sample_remove(struct pci_dev *pdev)
 	if (sp->aux)
 		auxshim_dev_disable_aux(&pdev->dev);
 	pci_clear_master(pdev);
+	__free_page(sp->zero);
 }
 
 static const struct pci_device_id sample_ids[] = {

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Each mdev as a VFIO device: a mediated edu (the ABI is DESIGN.md's "The
+ * sample's VFIO ABI").  Config space and BAR0 are emulated here; DMA is
+ * real DMA by the parent edu, translated by the IOMMU through the mdev's
+ * own domain, which follows the VFIO open and close:
+ *
+ * - open attaches the mdev's group through auxshim (attach.c) and clears
+ *   edu's buffer;
+ * - a DMA command pins the client's pages with vfio_pin_pages() and maps
+ *   them at the same IOVAs in the domain (kept until the client unmaps
+ *   them: dma_unmap drops them before it returns), then runs edu;
+ * - close drops every pin and mapping, then detaches.
+ *
+ * edu has one DMA engine and no PASID, so one mdev per edu can be open.
+ */
+#include <linux/iommu.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "auxshim.h"
+#include "edu.h"
+#include "sample.h"
+
+/* Region offsets, as vfio-pci lays them out. */
+#define SAMPLE_OFFSET_SHIFT	40
+#define SAMPLE_OFFSET(index)	((u64)(index) << SAMPLE_OFFSET_SHIFT)
+#define SAMPLE_OFFSET_MASK	(SAMPLE_OFFSET(1) - 1)
+
+#define SAMPLE_CFG_SIZE		256
+#define SAMPLE_BAR0_SIZE	0x100000
+
+/* Registers only the mediated edu has, or behaves differently on. */
+#define SAMPLE_REG_FACT		0x08
+#define SAMPLE_REG_STATUS	0x20
+#define SAMPLE_STATUS_BUSY	BIT(0)
+#define SAMPLE_STATUS_IRQFACT	BIT(7)
+#define SAMPLE_REG_IRQ_STATUS	0x24
+#define SAMPLE_REG_IRQ_RAISE	0x60
+#define SAMPLE_REG_IRQ_ACK	0x64
+#define SAMPLE_REG_DMA_ERROR	0xa0
+#define SAMPLE_CMD_IRQ		BIT(2)
+#define SAMPLE_IRQ_FACT		0x1
+#define SAMPLE_IRQ_DMA		0x100
+/* edu's reach: bus addresses are masked to 28 bits. */
+#define SAMPLE_IOVA_LIMIT	(1ULL << 28)
+/* The MSI capability, the only one. */
+#define SAMPLE_CAP_MSI		0x40
+
+static atomic_long_t sample_pinned = ATOMIC_LONG_INIT(0);
+
+static int sample_pinned_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&sample_pinned));
+}
+
+static const struct kernel_param_ops sample_pinned_ops = {
+	.get = sample_pinned_get,
+};
+module_param_cb(pinned_pages, &sample_pinned_ops, NULL, 0444);
+MODULE_PARM_DESC(pinned_pages, "client pages pinned by all mediated edus (read-only)");
+
+static struct sample_mdev *to_sm(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct sample_mdev, vdev);
+}
+
+/* ---- config space --------------------------------------------------------- */
+
+/* Bits a client may change, per byte of config space. */
+static u8 sample_cfg_wmask(unsigned int off)
+{
+	switch (off) {
+	case PCI_COMMAND:
+		return PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	case PCI_BASE_ADDRESS_0 + 2:
+		return 0xf0;			/* 1 MiB: bits 31:20 */
+	case PCI_BASE_ADDRESS_0 + 3:
+		return 0xff;
+	case SAMPLE_CAP_MSI + PCI_MSI_FLAGS:
+		return PCI_MSI_FLAGS_ENABLE;
+	case SAMPLE_CAP_MSI + PCI_MSI_ADDRESS_LO:
+		return 0xfc;
+	case SAMPLE_CAP_MSI + PCI_MSI_ADDRESS_LO + 1 ...
+	     SAMPLE_CAP_MSI + PCI_MSI_DATA_64 + 1:
+		return 0xff;
+	default:
+		return 0;
+	}
+}
+
+static void sample_cfg_put16(u8 *cfg, unsigned int off, u16 val)
+{
+	cfg[off] = val & 0xff;
+	cfg[off + 1] = val >> 8;
+}
+
+static void sample_cfg_power_on(u8 *cfg)
+{
+	memset(cfg, 0, SAMPLE_CFG_SIZE);
+	sample_cfg_put16(cfg, PCI_VENDOR_ID, EDU_VENDOR);
+	sample_cfg_put16(cfg, PCI_DEVICE_ID, EDU_DEVICE);
+	sample_cfg_put16(cfg, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	cfg[PCI_REVISION_ID] = 0x10;
+	sample_cfg_put16(cfg, PCI_CLASS_DEVICE, PCI_CLASS_OTHERS << 8);
+	/* BAR0: 32-bit, non-prefetchable memory: its low 4 bits are 0. */
+	cfg[PCI_CAPABILITY_LIST] = SAMPLE_CAP_MSI;
+	cfg[PCI_INTERRUPT_PIN] = 0;		/* no INTx */
+	cfg[SAMPLE_CAP_MSI + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
+	cfg[SAMPLE_CAP_MSI + PCI_CAP_LIST_NEXT] = 0;
+	sample_cfg_put16(cfg, SAMPLE_CAP_MSI + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+}
+
+/* Read-only bits keep their value; the write is not refused. */
+static void sample_cfg_write(struct sample_mdev *sm, unsigned int off,
+			     const u8 *val, size_t count)
+{
+	size_t i;
+	u8 m;
+
+	lockdep_assert_held(&sm->regs_lock);
+	for (i = 0; i < count; i++) {
+		m = sample_cfg_wmask(off + i);
+		sm->cfg[off + i] = (sm->cfg[off + i] & ~m) | (val[i] & m);
+	}
+}
+
+/* ---- BAR0: edu's registers ----------------------------------------------- */
+
+static void sample_regs_power_on(struct sample_mdev *sm)
+{
+	lockdep_assert_held(&sm->regs_lock);
+	memset(&sm->regs, 0, sizeof(sm->regs));
+}
+
+static void sample_signal(struct sample_mdev *sm, u32 irq)
+{
+	lockdep_assert_held(&sm->regs_lock);
+	sm->regs.irq_status |= irq;
+	if (sm->trigger)
+		auxshim_sample_eventfd_signal(sm->trigger);
+}
+
+/* n! mod 2^32: 0 from 34! on (it has 32 factors of two). */
+static u32 sample_factorial(u32 n)
+{
+	u32 f = 1;
+
+	if (n >= 34)
+		return 0;
+	while (n > 1)
+		f *= n--;
+	return f;
+}
+
+static bool sample_bar0_access_ok(u64 off, size_t count)
+{
+	if (off >= SAMPLE_BAR0_SIZE)
+		return false;
+	if (count == 4)
+		return IS_ALIGNED(off, 4);
+	/* 8 bytes only on the 8-byte DMA registers. */
+	return count == 8 && IS_ALIGNED(off, 8) &&
+	       off >= EDU_REG_SRC && off <= EDU_REG_CMD;
+}
+
+static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
+{
+	struct sample_edu_regs *r = &sm->regs;
+	u64 reg;
+
+	lockdep_assert_held(&sm->regs_lock);
+	if (off >= EDU_REG_SRC && off < EDU_REG_CMD + 8) {
+		reg = r->dma[(off - EDU_REG_SRC) / 8];
+		return count == 8 ? reg : (u32)(reg >> (off & 4 ? 32 : 0));
+	}
+	switch (off) {
+	case EDU_REG_ID:
+		return EDU_ID;
+	case EDU_REG_LIVE:
+		return r->live;
+	case SAMPLE_REG_FACT:
+		return r->fact;
+	case SAMPLE_REG_STATUS:
+		return r->status;
+	case SAMPLE_REG_IRQ_STATUS:
+		return r->irq_status;
+	case SAMPLE_REG_DMA_ERROR:
+		return r->error;
+	case SAMPLE_REG_IRQ_RAISE:
+	case SAMPLE_REG_IRQ_ACK:
+		return 0;			/* write-only */
+	default:
+		return U32_MAX;			/* nothing there, as on edu */
+	}
+}
+
+/*
+ * A DMA command's checks, all made when it starts: the device side inside
+ * the 4095 bytes of edu's buffer that QEMU lets a transfer touch (edu.h),
+ * the client side below edu's reach.  Whether the client mapped it is seen
+ * when its pages are pinned.
+ */
+static int sample_dma_check(const struct sample_edu_regs *r,
+			    struct sample_dma_job *job)
+{
+	u64 cmd = r->dma[3];
+
+	job->count = r->dma[2];
+	job->to_client = cmd & EDU_CMD_TO_RAM;
+	job->irq = cmd & SAMPLE_CMD_IRQ;
+	job->iova = job->to_client ? r->dma[1] : r->dma[0];
+	job->devaddr = job->to_client ? r->dma[0] : r->dma[1];
+	if (!r->dma[2] || r->dma[2] > EDU_XFER_MAX)
+		return -EINVAL;
+	/* (Written so that no sum can wrap.) */
+	if (job->devaddr < EDU_BUF ||
+	    job->devaddr > EDU_BUF + EDU_XFER_MAX - job->count)
+		return -EINVAL;
+	if (job->iova >= SAMPLE_IOVA_LIMIT ||
+	    job->count > SAMPLE_IOVA_LIMIT - job->iova)
+		return -EINVAL;
+	return 0;
+}
+
+static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
+{
+	struct sample_edu_regs *r = &sm->regs;
+	int ret;
+
+	lockdep_assert_held(&sm->regs_lock);
+	if (r->dma[3] & EDU_CMD_RUN)
+		return -EBUSY;			/* one command at a time */
+	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | SAMPLE_CMD_IRQ);
+	if (!(cmd & EDU_CMD_RUN))
+		return 0;
+	ret = sample_dma_check(r, &sm->job);
+	if (ret) {
+		/* Refused: completes at once, having moved nothing. */
+		r->dma[3] &= ~EDU_CMD_RUN;
+		r->error = -ret;
+		if (sm->job.irq)
+			sample_signal(sm, SAMPLE_IRQ_DMA);
+		return 0;
+	}
+	queue_work(system_unbound_wq, &sm->dma_work);
+	return 0;
+}
+
+static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
+			     size_t count)
+{
+	struct sample_edu_regs *r = &sm->regs;
+	u64 *reg;
+
+	lockdep_assert_held(&sm->regs_lock);
+	if (off >= EDU_REG_SRC && off < EDU_REG_CMD) {
+		reg = &r->dma[(off - EDU_REG_SRC) / 8];
+		if (count == 8)
+			*reg = val;
+		else if (off & 4)
+			*reg = (*reg & U32_MAX) | val << 32;
+		else
+			*reg = (*reg & ~(u64)U32_MAX) | (u32)val;
+		return 0;
+	}
+	switch (off) {
+	case EDU_REG_CMD:
+		return sample_dma_start(sm, val);
+	case EDU_REG_LIVE:
+		r->live = ~(u32)val;
+		break;
+	case SAMPLE_REG_FACT:
+		/* Computed at once: the busy bit never shows. */
+		r->fact = sample_factorial(val);
+		if (r->status & SAMPLE_STATUS_IRQFACT)
+			sample_signal(sm, SAMPLE_IRQ_FACT);
+		break;
+	case SAMPLE_REG_STATUS:
+		r->status = val & SAMPLE_STATUS_IRQFACT;
+		break;
+	case SAMPLE_REG_IRQ_RAISE:
+		sample_signal(sm, val);
+		break;
+	case SAMPLE_REG_IRQ_ACK:
+		r->irq_status &= ~(u32)val;
+		break;
+	default:
+		break;				/* read-only, or nothing there */
+	}
+	return 0;
+}
+
+/* ---- DMA: the client's pages, pinned and mapped in the domain ------------ */
+
+static void sample_unpin_range(struct sample_mdev *sm, unsigned long first,
+			       unsigned long last)
+{
+	unsigned long pfn;
+	struct page *page;
+
+	lockdep_assert_held(&sm->dma_lock);
+	xa_for_each_range(&sm->pins, pfn, page, first, last) {
+		iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
+		vfio_unpin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1);
+		xa_erase(&sm->pins, pfn);
+		atomic_long_dec(&sample_pinned);
+	}
+}
+
+static void sample_unpin_all(struct sample_mdev *sm)
+{
+	sample_unpin_range(sm, 0, ULONG_MAX);
+}
+
+/* -EFAULT unless the client mapped every page of the range. */
+static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count)
+{
+	unsigned long pfn, last = (iova + count - 1) >> PAGE_SHIFT;
+	struct page *page;
+	int ret;
+
+	lockdep_assert_held(&sm->dma_lock);
+	for (pfn = iova >> PAGE_SHIFT; pfn <= last; pfn++) {
+		if (xa_load(&sm->pins, pfn))
+			continue;
+		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
+				     IOMMU_READ | IOMMU_WRITE, &page);
+		if (ret != 1) {
+			dev_dbg(sm->dev, "IOVA %#lx not mapped by the client: %d\n",
+				pfn << PAGE_SHIFT, ret);
+			return -EFAULT;
+		}
+		ret = auxshim_map(sm->domain, pfn << PAGE_SHIFT,
+				  page_to_phys(page), PAGE_SIZE,
+				  IOMMU_READ | IOMMU_WRITE);
+		if (!ret)
+			ret = xa_err(xa_store(&sm->pins, pfn, page, GFP_KERNEL));
+		if (ret) {
+			iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
+			vfio_unpin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1);
+			dev_err(sm->dev, "cannot map IOVA %#lx: %d\n",
+				pfn << PAGE_SHIFT, ret);
+			return ret;
+		}
+		atomic_long_inc(&sample_pinned);
+	}
+	return 0;
+}
+
+static void sample_dma_work(struct work_struct *work)
+{
+	struct sample_mdev *sm = container_of(work, struct sample_mdev, dma_work);
+	struct sample_parent *sp = sm->sp;
+	struct sample_dma_job job;
+	int ret;
+
+	mutex_lock(&sm->regs_lock);
+	job = sm->job;
+	mutex_unlock(&sm->regs_lock);
+
+	mutex_lock(&sm->dma_lock);
+	ret = sample_pin_range(sm, job.iova, job.count);
+	if (!ret) {
+		mutex_lock(&sp->lock);
+		if (job.to_client)
+			ret = edu_dma(&sp->pdev->dev, sp->bar, job.devaddr,
+				      job.iova, job.count, true);
+		else
+			ret = edu_dma(&sp->pdev->dev, sp->bar, job.iova,
+				      job.devaddr, job.count, false);
+		mutex_unlock(&sp->lock);
+	}
+	mutex_unlock(&sm->dma_lock);
+
+	mutex_lock(&sm->regs_lock);
+	sm->regs.error = -ret;
+	sm->regs.dma[3] &= ~EDU_CMD_RUN;
+	if (job.irq)
+		sample_signal(sm, SAMPLE_IRQ_DMA);
+	mutex_unlock(&sm->regs_lock);
+}
+
+/*
+ * edu's buffer reads as zeros for a new user: copy a zero page into it,
+ * mapped at IOVA 0 for the time of the copy.  Nothing else is mapped then.
+ */
+static int sample_clear_buffer(struct sample_mdev *sm)
+{
+	struct sample_parent *sp = sm->sp;
+	int ret;
+
+	lockdep_assert_held(&sm->dma_lock);
+	lockdep_assert_held(&sp->lock);
+	if (WARN_ON(!xa_empty(&sm->pins)))
+		return -EINVAL;
+	ret = auxshim_map(sm->domain, 0, page_to_phys(sp->zero), PAGE_SIZE,
+			  IOMMU_READ);
+	if (ret)
+		return ret;
+	ret = edu_dma(&sp->pdev->dev, sp->bar, 0, EDU_BUF, EDU_XFER_MAX, false);
+	iommu_unmap(sm->domain, 0, PAGE_SIZE);
+	return ret;
+}
+
+static void sample_power_on(struct sample_mdev *sm)
+{
+	mutex_lock(&sm->regs_lock);
+	sample_cfg_power_on(sm->cfg);
+	sample_regs_power_on(sm);
+	mutex_unlock(&sm->regs_lock);
+}
+
+/* ---- vfio_device_ops --------------------------------------------------- */
+
+static int sample_vfio_open(struct vfio_device *vdev)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+	struct sample_parent *sp = sm->sp;
+	int ret;
+
+	mutex_lock(&sm->dma_lock);
+	mutex_lock(&sp->lock);
+	if (sp->vfio_user) {
+		ret = -EBUSY;
+		dev_err(sm->dev, "%s has one DMA engine and no PASID, and mdev %s has it open: %d\n",
+			pci_name(sp->pdev), dev_name(sp->vfio_user->dev), ret);
+		goto out_unlock;
+	}
+	if (sm->domain) {
+		ret = -EBUSY;
+		dev_err(sm->dev, "attached through auxshim/attach: write 0 there before opening: %d\n",
+			ret);
+		goto out_unlock;
+	}
+	ret = sample_attach(sm);
+	if (ret)
+		goto out_unlock;
+	ret = sample_clear_buffer(sm);
+	if (ret) {
+		dev_err(sm->dev, "cannot clear edu's buffer: %d\n", ret);
+		sample_detach(sm);
+		goto out_unlock;
+	}
+	sp->vfio_user = sm;
+	sample_power_on(sm);
+	dev_info(sm->dev, "opened: DMA through its own domain on %s\n",
+		 pci_name(sp->pdev));
+out_unlock:
+	mutex_unlock(&sp->lock);
+	mutex_unlock(&sm->dma_lock);
+	return ret;
+}
+
+static void sample_vfio_close(struct vfio_device *vdev)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+	struct sample_parent *sp = sm->sp;
+
+	/* No more commands come: the last file is closed. */
+	flush_work(&sm->dma_work);
+	mutex_lock(&sm->dma_lock);
+	sample_unpin_all(sm);
+	mutex_lock(&sp->lock);
+	sample_detach(sm);
+	sp->vfio_user = NULL;
+	mutex_unlock(&sp->lock);
+	mutex_unlock(&sm->dma_lock);
+
+	mutex_lock(&sm->regs_lock);
+	if (sm->trigger)
+		eventfd_ctx_put(sm->trigger);
+	sm->trigger = NULL;
+	mutex_unlock(&sm->regs_lock);
+	dev_info(sm->dev, "closed\n");
+}
+
+/* The client unmapped [iova, iova + length): drop our pins there first. */
+static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+
+	if (!length)
+		return;
+	mutex_lock(&sm->dma_lock);
+	sample_unpin_range(sm, iova >> PAGE_SHIFT, (iova + length - 1) >> PAGE_SHIFT);
+	mutex_unlock(&sm->dma_lock);
+}
+
+static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
+			      size_t count, loff_t *ppos, bool write)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+	unsigned int index = *ppos >> SAMPLE_OFFSET_SHIFT;
+	u64 off = *ppos & SAMPLE_OFFSET_MASK;
+	u8 buf[SAMPLE_CFG_SIZE];
+	__le64 le = 0;
+	int ret = 0;
+
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		if (off >= SAMPLE_CFG_SIZE || !count ||
+		    count > SAMPLE_CFG_SIZE - off ||
+		    (write && count != 1 && count != 2 && count != 4))
+			return -EINVAL;
+		if (write && copy_from_user(buf, ubuf, count))
+			return -EFAULT;
+		mutex_lock(&sm->regs_lock);
+		if (write)
+			sample_cfg_write(sm, off, buf, count);
+		else
+			memcpy(buf, sm->cfg + off, count);
+		mutex_unlock(&sm->regs_lock);
+		if (!write && copy_to_user(ubuf, buf, count))
+			return -EFAULT;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		if (!sample_bar0_access_ok(off, count))
+			return -EINVAL;
+		if (write && copy_from_user(&le, ubuf, count))
+			return -EFAULT;
+		mutex_lock(&sm->regs_lock);
+		if (write)
+			ret = sample_bar0_write(sm, off, le64_to_cpu(le), count);
+		else
+			le = cpu_to_le64(sample_bar0_read(sm, off, count));
+		mutex_unlock(&sm->regs_lock);
+		if (ret)
+			return ret;
+		if (!write && copy_to_user(ubuf, &le, count))
+			return -EFAULT;
+		break;
+	default:
+		return -EINVAL;			/* the regions of size 0 */
+	}
+	*ppos += count;
+	return count;
+}
+
+static ssize_t sample_vfio_read(struct vfio_device *vdev, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	return sample_vfio_rw(vdev, buf, count, ppos, false);
+}
+
+static ssize_t sample_vfio_write(struct vfio_device *vdev,
+				 const char __user *buf, size_t count,
+				 loff_t *ppos)
+{
+	return sample_vfio_rw(vdev, (char __user *)buf, count, ppos, true);
+}
+
+static int sample_region_info(struct vfio_device *vdev,
+			      struct vfio_region_info *info,
+			      struct vfio_info_cap *caps)
+{
+	if (info->index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	info->offset = SAMPLE_OFFSET(info->index);
+	info->size = 0;
+	info->flags = 0;
+	switch (info->index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info->size = SAMPLE_CFG_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		info->size = SAMPLE_BAR0_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	}
+	return 0;
+}
+
+static long sample_get_info(unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_device_info info;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static long sample_get_irq_info(unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, (void __user *)arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	info.flags = 0;
+	info.count = 0;			/* no INTx, no MSI-X, no err/req */
+	if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
+		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
+		info.count = 1;
+	}
+	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* MSI, one vector, ACTION_TRIGGER only: set, clear or fire its eventfd. */
+static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct eventfd_ctx *ctx = NULL;
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	s32 fd = -1;
+	u8 fire = 0;
+	int ret;
+
+	if (copy_from_user(&hdr, (void __user *)arg, minsz))
+		return -EFAULT;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr,
+			hdr.index == VFIO_PCI_MSI_IRQ_INDEX ? 1 : 0,
+			VFIO_PCI_NUM_IRQS, &data_size);
+	if (ret)
+		return ret;
+	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -EINVAL;
+	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		if (data_size && copy_from_user(&fd, (void __user *)(arg + minsz), sizeof(fd)))
+			return -EFAULT;
+		if (fd >= 0) {
+			ctx = eventfd_ctx_fdget(fd);
+			if (IS_ERR(ctx))
+				return PTR_ERR(ctx);
+		}
+		mutex_lock(&sm->regs_lock);
+		if (sm->trigger)
+			eventfd_ctx_put(sm->trigger);
+		sm->trigger = ctx;
+		mutex_unlock(&sm->regs_lock);
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		if (data_size && copy_from_user(&fire, (void __user *)(arg + minsz), 1))
+			return -EFAULT;
+		break;
+	default:			/* DATA_NONE */
+		fire = hdr.count;
+		if (!fire) {
+			mutex_lock(&sm->regs_lock);
+			if (sm->trigger)
+				eventfd_ctx_put(sm->trigger);
+			sm->trigger = NULL;
+			mutex_unlock(&sm->regs_lock);
+			return 0;
+		}
+		break;
+	}
+	mutex_lock(&sm->regs_lock);
+	if (fire && sm->trigger)
+		auxshim_sample_eventfd_signal(sm->trigger);
+	mutex_unlock(&sm->regs_lock);
+	return 0;
+}
+
+/* Registers and buffer to power-on; the client's mappings are re-pinned on use. */
+static long sample_reset(struct sample_mdev *sm)
+{
+	struct sample_parent *sp = sm->sp;
+	int ret;
+
+	flush_work(&sm->dma_work);
+	mutex_lock(&sm->dma_lock);
+	sample_unpin_all(sm);
+	mutex_lock(&sp->lock);
+	ret = sample_clear_buffer(sm);
+	mutex_unlock(&sp->lock);
+	mutex_unlock(&sm->dma_lock);
+	if (ret)
+		return ret;
+	sample_power_on(sm);
+	return 0;
+}
+
+static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return sample_get_info(arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return auxshim_sample_region_info_ioctl(vdev, arg, sample_region_info);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return sample_get_irq_info(arg);
+	case VFIO_DEVICE_SET_IRQS:
+		return sample_set_irqs(sm, arg);
+	case VFIO_DEVICE_RESET:
+		return sample_reset(sm);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* v6.1 frees the device here; later kernels free it after .release. */
+static void sample_vfio_release(struct vfio_device *vdev)
+{
+	vfio_free_device(vdev);
+}
+
+const struct vfio_device_ops sample_vfio_ops = {
+	.name = KBUILD_MODNAME,
+	.release = sample_vfio_release,
+	.open_device = sample_vfio_open,
+	.close_device = sample_vfio_close,
+	.read = sample_vfio_read,
+	.write = sample_vfio_write,
+	.ioctl = sample_vfio_ioctl,
+	.dma_unmap = sample_vfio_dma_unmap,
+	AUXSHIM_VFIO_REGION_INFO_OPS(sample_region_info)
+	AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
+};
+
+/* At probe, before the mdev is registered with vfio. */
+void sample_vdev_init(struct sample_mdev *sm)
+{
+	mutex_init(&sm->regs_lock);
+	mutex_init(&sm->dma_lock);
+	xa_init(&sm->pins);
+	INIT_WORK(&sm->dma_work, sample_dma_work);
+	sample_cfg_power_on(sm->cfg);
+}
