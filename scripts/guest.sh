@@ -130,6 +130,10 @@ run_cpio() {
 	cp "$GUEST_DIR"/* "$st/tests/"
 	for s in "${SCRIPTS[@]}"; do cp "$s" "$st/tests/"; done
 	for ko in "${KOS[@]}"; do cp "$ko" "$st/modules/"; done
+	if [ -n "$PROGRAMS" ]; then
+		mkdir -p "$st/tests/bin"
+		for p in $PROGRAMS; do cp "$PROG_DIR/$p" "$st/tests/bin/"; done
+	fi
 	{
 		echo "KERNEL='$KERNEL'"
 		echo "KREL='$REL'"
@@ -213,6 +217,13 @@ apply_headers() {
 		case " ${KOS[*]} " in *" $ko "*) ;; *) KOS+=("$ko") ;; esac
 	done
 	KMODS=$(header kmods "${SCRIPTS[@]}" | tr '\n' ' ')
+	PROGRAMS=$(header programs "${SCRIPTS[@]}" | tr '\n' ' ')
+	if [ -n "${PROGRAMS// /}" ]; then
+		# shellcheck disable=SC2086
+		make -s -C "$AUXSHIM_SRC/tests/vfio" O="$PROG_DIR" \
+			$(for p in $PROGRAMS; do printf '%s ' "$PROG_DIR/$p"; done) >&2 ||
+			die "cannot build the guest programs $PROGRAMS (tests/vfio)"
+	fi
 	EXTRA_QEMU="$EXTRA_QEMU $(header qemu "${SCRIPTS[@]}" | tr '\n' ' ')"
 	EXTRA_APPEND="$EXTRA_APPEND $(header append "${SCRIPTS[@]}" | tr '\n' ' ')"
 	while IFS= read -r v; do [ -n "$v" ] && ALLOW+=("$v"); done < <(header allow "${SCRIPTS[@]}")
@@ -223,7 +234,9 @@ apply_headers() {
 
 main() {
 	parse_args "$@"
-	KMODS=
+	KMODS= PROGRAMS=
+	PROG_DIR=$AUXSHIM_CACHE/guest/bin
+	mkdir -p "$PROG_DIR"
 	apply_headers
 	TIMEOUT=${TIMEOUT:-300}
 	SUITE=shell

@@ -10,6 +10,8 @@
 #
 #   # auxshim-modules: auxshim auxshim_test   our .ko files the boot needs (from the
 #                                             kernel's build tree); land in $MODDIR
+#   # auxshim-programs: vfio_client           userspace programs (tests/vfio/NAME.c, built
+#                                             static on the host); land in /tests/bin
 #   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
 #                                             (vfio, vfio_iommu_type1, mdev... always are)
 #   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments
@@ -31,6 +33,8 @@
 #                                    kernel log (its last one, lines "MOD: ...") into the
 #                                    boot's document as the subtest MOD, as KUnit nests
 #                                    suites; the host's parser (kunit.py) judges it
+#   ktap_import_file NAME FILE       take the KTAP document in FILE (a program's output)
+#                                    into the boot's document as the subtest NAME
 #   ktap_allow ERE                   declare kernel log lines matching ERE expected
 #   ktap_diag TEXT...                diagnostic line in the final document
 #
@@ -123,6 +127,18 @@ ktap_import_dmesg() {
 		ktap__record "not ok" "$_k_mod" "" "$_k_sub"
 	else
 		ktap__record ok "$_k_mod" "" "$_k_sub"
+	fi
+}
+
+ktap_import_file() {
+	_k_sub=$KTAP_DIR/sub.$(wc -l <"$KTAP_DIR/results").$1
+	sed -n '/^KTAP version 1$/,$p' "$2" >"$_k_sub"
+	if [ ! -s "$_k_sub" ]; then
+		ktap_not_ok "$1" "no KTAP document in $2"
+	elif grep -q '^not ok' "$_k_sub"; then
+		ktap__record "not ok" "$1" "" "$_k_sub"
+	else
+		ktap__record ok "$1" "" "$_k_sub"
 	fi
 }
 

@@ -28,15 +28,6 @@ slab_grown() {
 		}' "$1" "$2"
 }
 
-one_cycle() {
-	local u=$1
-	mdev_create "$u" &&
-		mdev_attach "$u" &&
-		mdev_dma "$u" 256 &&
-		mdev_detach "$u" &&
-		mdev_remove "$u"
-}
-
 cycles() {
 	local i=0
 	while [ $i -lt "$1" ]; do

@@ -35,6 +35,15 @@ mdev_dma() {
 	echo "$2" >"$(A "$1" dma_test)" || return 1
 	[ "$(cat "$(A "$1" dma_test)")" = "ok $2" ]
 }
+# Create, attach, DMA, detach, remove mdev $1 through the sysfs knobs.
+one_cycle() {
+	mdev_create "$1" &&
+		mdev_attach "$1" &&
+		mdev_dma "$1" 256 &&
+		mdev_detach "$1" &&
+		mdev_remove "$1"
+}
+
 no_mdevs() { [ -z "$(ls /sys/bus/mdev/devices 2>/dev/null)" ]; }
 
 # The attach fails, with EBUSY, and the driver said why.

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The sample's mdevs as VFIO devices (DESIGN.md, "The sample's VFIO ABI"),
+# driven by a userspace client (tests/vfio/vfio_client.c) through the
+# standard group and container path: the whole ABI, then what the kernel
+# side must survive while a client holds a device: the auxshim/ knobs,
+# removing the mdev, unbinding edu, unloading the module; and 200
+# open/DMA/close cycles without a pin or slab object left behind.
+# auxshim-modules: auxshim auxshim_sample
+# auxshim-programs: vfio_client
+# auxshim-timeout: 900
+
+. /tests/sample_lib.sh
+
+CLIENT=/tests/bin/vfio_client
+PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
+HOLD=
+
+# Start a client that holds mdev $1 open (a page pinned) until killed.
+hold_start() {
+	rm -f /tmp/held
+	"$CLIENT" hold "$1" /tmp/held &
+	HOLD=$!
+	for _ in $(seq 1 300); do
+		[ -e /tmp/held ] && return 0
+		kill -0 "$HOLD" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+hold_stop() {
+	[ -n "$HOLD" ] || return 0
+	kill "$HOLD" 2>/dev/null
+	wait "$HOLD" 2>/dev/null
+	HOLD=
+}
+
+pinned_is() { [ "$(cat "$PINNED")" = "$1" ]; }
+
+# Write $2 to $1 and expect EBUSY.
+write_ebusy() {
+	local err
+	if err=$(sh -c "echo $2 > $1" 2>&1); then
+		echo "writing $2 to $1 succeeded"
+		return 1
+	fi
+	echo "$err"
+	echo "$err" | grep -qi busy
+}
+
+# Run "$@" in the background; its status lands in /tmp/bg.rc.
+bg_start() {
+	rm -f /tmp/bg.rc
+	(
+		"$@"
+		echo $? >/tmp/bg.rc
+	) &
+	BG=$!
+}
+
+bg_running() { [ ! -e /tmp/bg.rc ]; }
+
+bg_wait_ok() {
+	wait "$BG"
+	[ "$(cat /tmp/bg.rc 2>/dev/null)" = 0 ]
+}
+
+bg_failed() {
+	wait "$BG"
+	[ -s /tmp/bg.rc ] && [ "$(cat /tmp/bg.rc)" != 0 ]
+}
+
+slab_snapshot() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort >"$1"
+}
+
+slab_grown() {
+	awk -v lim="$3" 'NR == FNR { n[$1] = $2; next }
+		$1 != "vmap_area" && ($1 in n) && $2 - n[$1] >= lim {
+			print $1 ": " n[$1] " -> " $2
+		}' "$1" "$2"
+}
+
+no_dmar_fault() { ! dmesg | grep -Ei 'DMAR.*fault|DMAR: \[DMA (Read|Write)'; }
+
+vfio_suite() {
+	local bdf grown i
+
+	ktap_expect load-auxshim ktap_insmod auxshim || return
+	ktap_expect load-auxshim_sample ktap_insmod auxshim_sample || return
+	bdf=$(sample_bdf) || { ktap_not_ok edu-bound "auxshim_sample did not bind edu"; return; }
+	TYPE=$(sample_type_dir "$bdf")
+	ktap_expect create-a mdev_create "$UA" || return
+	ktap_expect create-b mdev_create "$UB" || return
+	ktap_expect pinned-0-at-start pinned_is 0
+
+	# ---- the ABI, as a client written from DESIGN.md sees it
+	"$CLIENT" abi "$UA" "$UB" >/tmp/abi.ktap 2>&1
+	cat /tmp/abi.ktap
+	ktap_import_file vfio_abi /tmp/abi.ktap
+	ktap_expect abi-second-open-said-why dmesg_has "has one DMA engine and no PASID, and mdev $UA has it open: -16"
+	ktap_expect abi-view-empty-after-close view_empty
+
+	# ---- the auxshim/ knobs while a client holds the device
+	ktap_expect held-open hold_start "$UA"
+	ktap_expect held-attach-reads-1 [ "$(cat "$(A "$UA" attach)")" = 1 ]
+	ktap_expect held-mode-direct [ "$(cat "$(A "$UA" mode)")" = direct ]
+	ktap_expect held-view-has-it view_has "$UA" "$bdf" direct
+	ktap_expect held-detach-ebusy write_ebusy "$(A "$UA" attach)" 0
+	ktap_expect held-attach-ebusy write_ebusy "$(A "$UA" attach)" 1
+	ktap_expect held-other-attach-ebusy attach_fails_busy "$UB"
+	ktap_expect held-other-dma-test-ebusy write_ebusy "$(A "$UB" dma_test)" 64
+	ktap_expect held-still-attached [ "$(cat "$(A "$UA" attach)")" = 1 ]
+	ktap_expect held-pins-counted [ "$(cat "$PINNED")" -gt 0 ]
+	hold_stop
+	ktap_expect released-attach-reads-0 [ "$(cat "$(A "$UA" attach)")" = 0 ]
+	ktap_expect released-pinned-0 pinned_is 0
+	ktap_expect released-view-empty view_empty
+	ktap_expect released-sysfs-works one_cycle "$UC"
+
+	# ---- removing an open mdev: waits for the client, then completes
+	ktap_expect rm-held hold_start "$UA"
+	bg_start mdev_remove "$UA"
+	sleep 2
+	ktap_expect rm-waits-for-client bg_running
+	hold_stop
+	ktap_expect rm-completes bg_wait_ok
+	ktap_expect rm-gone [ ! -e "/sys/bus/mdev/devices/$UA" ]
+	ktap_expect rm-pinned-0 pinned_is 0
+	ktap_expect rm-view-empty view_empty
+
+	# ---- unbinding edu with a client: waits for it, then completes
+	ktap_expect unbind-create mdev_create "$UA"
+	ktap_expect unbind-held hold_start "$UA"
+	bg_start sh -c "echo $bdf > /sys/bus/pci/drivers/auxshim_sample/unbind"
+	sleep 2
+	ktap_expect unbind-waits-for-client bg_running
+	hold_stop
+	ktap_expect unbind-completes bg_wait_ok
+	ktap_expect unbind-mdevs-gone no_mdevs
+	ktap_expect unbind-pinned-0 pinned_is 0
+	ktap_expect unbind-view-empty view_empty
+	ktap_expect unbind-rebind sh -c "echo $bdf > /sys/bus/pci/drivers/auxshim_sample/bind"
+
+	# ---- unloading the module with a client: refused (v6.x: the open
+	# vfio device holds the module) or waits for the client (v5.10:
+	# vfio_mdev waits for the release), then fine
+	ktap_expect unload-create mdev_create "$UA"
+	ktap_expect unload-held hold_start "$UA"
+	bg_start rmmod auxshim_sample
+	sleep 2
+	if bg_running; then
+		ktap_diag "rmmod auxshim_sample waits for the client on this kernel"
+		ktap_expect unload-client-unharmed kill -0 "$HOLD"
+		hold_stop
+		ktap_expect unload-after-release bg_wait_ok
+	else
+		ktap_diag "rmmod auxshim_sample is refused while a client holds an mdev"
+		ktap_expect unload-refused-while-held bg_failed
+		ktap_expect unload-client-unharmed [ -e "/sys/bus/mdev/devices/$UA" ]
+		hold_stop
+		ktap_expect unload-after-release rmmod auxshim_sample
+	fi
+	ktap_expect unload-pins-gone sh -c "! [ -e $PINNED ]"
+	ktap_expect unload-view-empty view_empty
+	ktap_expect unload-shim rmmod auxshim
+	ktap_expect reload-auxshim ktap_insmod auxshim || return
+	ktap_expect reload-auxshim_sample ktap_insmod auxshim_sample || return
+	bdf=$(sample_bdf)
+	TYPE=$(sample_type_dir "$bdf")
+
+	# ---- 200 open/DMA/close cycles: no pin, no slab object left
+	ktap_expect cycles-create mdev_create "$UA"
+	"$CLIENT" cycles "$UA" 5 >/dev/null 2>&1
+	slab_snapshot /tmp/slab.before
+	"$CLIENT" cycles "$UA" 200 >/tmp/cycles.ktap 2>&1
+	cat /tmp/cycles.ktap
+	ktap_import_file vfio_cycles /tmp/cycles.ktap
+	ktap_expect cycles-pinned-0 pinned_is 0
+	ktap_expect cycles-view-empty view_empty
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		slab_snapshot /tmp/slab.after
+		grown=$(slab_grown /tmp/slab.before /tmp/slab.after 25)
+		[ -z "$grown" ] && break
+		sleep 1
+	done
+	if [ -z "$grown" ]; then
+		ktap_ok cycles-no-slab-growth
+	else
+		ktap_not_ok cycles-no-slab-growth "grew by >= 25 objects: $(echo "$grown" | tr '\n' ';')"
+	fi
+	ktap_expect cycles-remove mdev_remove "$UA"
+
+	ktap_expect no-vt-d-fault no_dmar_fault
+	ktap_expect final-unload-sample rmmod auxshim_sample
+	ktap_expect final-unload-shim rmmod auxshim
+	ktap_expect kernel-log-clean kernel_log_clean
+}
+
+vfio_suite
+hold_stop

@@ -1,0 +1,879 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio_client: a userspace VFIO client of the sample's mediated edu,
+ * written from DESIGN.md's "The sample's VFIO ABI" alone.  It opens an mdev
+ * through the standard group and container path (type1), and drives it
+ * through its regions, its DMA registers and its MSI eventfd.
+ *
+ *   vfio_client abi UUID_A UUID_B    the whole ABI, as one KTAP document
+ *   vfio_client cycles UUID N        N open/map/DMA/close cycles (KTAP)
+ *   vfio_client hold UUID FILE       open, DMA, create FILE, wait for a signal
+ *   vfio_client copy UUID TEXT       the demo: edu copies TEXT for us
+ *
+ * Built static for the test guest (tests/vfio/Makefile).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+
+/* ---- the ABI (DESIGN.md) ------------------------------------------------- */
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define EDU_ID		0x010000ed
+#define R_ID		0x00
+#define R_LIVE		0x04
+#define R_FACT		0x08
+#define R_STATUS	0x20
+#define R_IRQ_STATUS	0x24
+#define R_IRQ_RAISE	0x60
+#define R_IRQ_ACK	0x64
+#define R_SRC		0x80
+#define R_DST		0x88
+#define R_CNT		0x90
+#define R_CMD		0x98
+#define R_ERROR		0xa0
+#define CMD_START	0x1
+#define CMD_TO_CLIENT	0x2
+#define CMD_IRQ		0x4
+#define IRQ_DMA		0x100
+#define DEV_BUF		0x40000ULL
+#define DEV_BUF_LEN	4095
+#define BAR0_SIZE	0x100000ULL
+
+/* The client's memory: MEM_LEN bytes at IOVA MEM_IOVA. */
+#define MEM_IOVA	0x100000ULL
+#define MEM_LEN		(2ULL << 20)
+
+struct medu {
+	int container, group, device;
+	uint64_t cfg, bar0;		/* region offsets */
+	uint8_t *mem;			/* mapped at MEM_IOVA */
+	const char *step;		/* where medu_open() failed */
+};
+
+/* ---- KTAP ------------------------------------------------------------------ */
+
+static char ktap_buf[1 << 16];
+static size_t ktap_len;
+static int ktap_n, ktap_failed;
+
+static void ktap_add(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ktap_len += vsnprintf(ktap_buf + ktap_len, sizeof(ktap_buf) - ktap_len, fmt, ap);
+	va_end(ap);
+	if (ktap_len >= sizeof(ktap_buf))
+		ktap_len = sizeof(ktap_buf) - 1;
+}
+
+#define diag(...) do { ktap_add("# "); ktap_add(__VA_ARGS__); ktap_add("\n"); } while (0)
+
+/* One result; a failure says why (printf-style). */
+static bool result(bool ok, const char *name, const char *fmt, ...)
+{
+	char why[256] = "";
+	va_list ap;
+
+	if (!ok && fmt) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		diag("%s: %s", name, why);
+	}
+	ktap_add("%s %d %s\n", ok ? "ok" : "not ok", ++ktap_n, name);
+	ktap_failed += !ok;
+	return ok;
+}
+
+static void skip(const char *name, const char *why)
+{
+	ktap_add("ok %d %s # SKIP %s\n", ++ktap_n, name, why);
+}
+
+static int ktap_end(void)
+{
+	printf("KTAP version 1\n1..%d\n%s", ktap_n, ktap_buf);
+	fflush(stdout);
+	return ktap_failed ? 1 : 0;
+}
+
+/* ---- the device ------------------------------------------------------------ */
+
+static int group_of(const char *uuid)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *slash;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	slash = strrchr(link, '/');
+	return atoi(slash ? slash + 1 : link);
+}
+
+static int region_info(int device, unsigned int index, struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = index;
+	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
+}
+
+/* 0 or -errno; m->step names the step that failed. */
+static int medu_open(struct medu *m, const char *uuid, bool map_mem)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_region_info ri;
+	char path[64];
+	int grp, ret;
+
+	memset(m, 0, sizeof(*m));
+	m->container = m->group = m->device = -1;
+#define STEP(s, expr) do { m->step = (s); if ((expr) < 0) { ret = -errno; goto err; } } while (0)
+	m->step = "iommu_group link";
+	grp = group_of(uuid);
+	if (grp < 0) {
+		ret = grp;
+		goto err;
+	}
+	STEP("open /dev/vfio/vfio", m->container = open("/dev/vfio/vfio", O_RDWR));
+	m->step = "VFIO_GET_API_VERSION";
+	if (ioctl(m->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		ret = -EINVAL;
+		goto err;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
+	STEP("open the group", m->group = open(path, O_RDWR));
+	STEP("VFIO_GROUP_GET_STATUS", ioctl(m->group, VFIO_GROUP_GET_STATUS, &status));
+	m->step = "group viable";
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = -EINVAL;
+		goto err;
+	}
+	STEP("VFIO_GROUP_SET_CONTAINER", ioctl(m->group, VFIO_GROUP_SET_CONTAINER, &m->container));
+	STEP("VFIO_SET_IOMMU", ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	if (map_mem) {
+		m->step = "mmap";
+		m->mem = mmap(NULL, MEM_LEN, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->mem == MAP_FAILED) {
+			m->mem = NULL;
+			ret = -errno;
+			goto err;
+		}
+		memset(m->mem, 0, MEM_LEN);
+		map.vaddr = (uintptr_t)m->mem;
+		map.iova = MEM_IOVA;
+		map.size = MEM_LEN;
+		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		STEP("VFIO_IOMMU_MAP_DMA", ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map));
+	}
+	STEP("VFIO_GROUP_GET_DEVICE_FD", m->device = ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, uuid));
+	STEP("region info (config)", ret = region_info(m->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri));
+	m->cfg = ri.offset;
+	STEP("region info (BAR0)", ret = region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri));
+	m->bar0 = ri.offset;
+	m->step = NULL;
+	return 0;
+#undef STEP
+err:
+	if (ret > 0)
+		ret = -ret;
+	if (m->device >= 0)
+		close(m->device);
+	if (m->group >= 0)
+		close(m->group);
+	if (m->container >= 0)
+		close(m->container);
+	if (m->mem)
+		munmap(m->mem, MEM_LEN);
+	m->container = m->group = m->device = -1;
+	m->mem = NULL;
+	return ret;
+}
+
+static void medu_close(struct medu *m)
+{
+	if (m->device >= 0)
+		close(m->device);
+	if (m->group >= 0)
+		close(m->group);
+	if (m->container >= 0)
+		close(m->container);
+	if (m->mem)
+		munmap(m->mem, MEM_LEN);
+	m->container = m->group = m->device = -1;
+	m->mem = NULL;
+}
+
+/* Region accesses: 0 or -errno. */
+static int rd(struct medu *m, uint64_t base, uint64_t off, void *v, size_t n)
+{
+	ssize_t r = pread(m->device, v, n, base + off);
+
+	return r == (ssize_t)n ? 0 : r < 0 ? -errno : -EIO;
+}
+
+static int wr(struct medu *m, uint64_t base, uint64_t off, const void *v, size_t n)
+{
+	ssize_t r = pwrite(m->device, v, n, base + off);
+
+	return r == (ssize_t)n ? 0 : r < 0 ? -errno : -EIO;
+}
+
+static uint32_t r32(struct medu *m, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	rd(m, m->bar0, off, &v, 4);
+	return v;
+}
+
+static uint64_t r64(struct medu *m, uint64_t off)
+{
+	uint64_t v = 0xdeadbeefdeadbeefULL;
+
+	rd(m, m->bar0, off, &v, 8);
+	return v;
+}
+
+static int w32(struct medu *m, uint64_t off, uint32_t v)
+{
+	return wr(m, m->bar0, off, &v, 4);
+}
+
+static int w64(struct medu *m, uint64_t off, uint64_t v)
+{
+	return wr(m, m->bar0, off, &v, 8);
+}
+
+static unsigned int cfg(struct medu *m, unsigned int off, size_t n)
+{
+	uint32_t v = 0;
+
+	if (rd(m, m->cfg, off, &v, n))
+		return ~0u;
+	return v;
+}
+
+static int cfgw(struct medu *m, unsigned int off, uint32_t v, size_t n)
+{
+	return wr(m, m->cfg, off, &v, n);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One DMA command, polled to its end: the error register (0 or a positive
+ * errno), -errno if the write of the command failed, -ETIMEDOUT after 10 s.
+ */
+static double last_dma_secs;
+
+static int dma(struct medu *m, uint64_t src, uint64_t dst, uint64_t count, uint32_t cmd)
+{
+	double t0 = now();
+	int ret;
+
+	if (w64(m, R_SRC, src) || w64(m, R_DST, dst) || w64(m, R_CNT, count))
+		return -EIO;
+	ret = w32(m, R_CMD, cmd | CMD_START);
+	if (ret)
+		return ret;
+	while (r32(m, R_CMD) & CMD_START) {
+		if (now() - t0 > 10)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	last_dma_secs = now() - t0;
+	return r32(m, R_ERROR);
+}
+
+/* Client memory at IOVA offset @off to the device buffer at @dev, or back. */
+static int to_dev(struct medu *m, uint64_t off, uint64_t dev, uint64_t n)
+{
+	return dma(m, MEM_IOVA + off, dev, n, 0);
+}
+
+static int to_client(struct medu *m, uint64_t dev, uint64_t off, uint64_t n)
+{
+	return dma(m, dev, MEM_IOVA + off, n, CMD_TO_CLIENT);
+}
+
+static void fill(uint8_t *p, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		seed = seed * 1103515245 + 12345;
+		p[i] = seed >> 16;
+	}
+}
+
+static long vmlck_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static long pinned_pages(void)
+{
+	long n = -1;
+	FILE *f = fopen("/sys/module/auxshim_sample/parameters/pinned_pages", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+/* Waits up to @ms for the eventfd; its count, or 0. */
+static uint64_t wait_irq(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t v = 0;
+
+	if (poll(&p, 1, ms) != 1 || read(efd, &v, 8) != 8)
+		return 0;
+	return v;
+}
+
+static int set_msi(struct medu *m, int fd, uint32_t flags, uint32_t count,
+		   uint32_t index)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	s->argsz = sizeof(buf);
+	s->flags = flags;
+	s->index = index;
+	s->start = 0;
+	s->count = count;
+	memcpy(s->data, &fd, sizeof(fd));
+	return ioctl(m->device, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+/* ---- the ABI suite ----------------------------------------------------------- */
+
+static void abi_info(struct medu *m)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info ri;
+	struct vfio_irq_info ii;
+	unsigned int i;
+	bool ok;
+	int ret;
+
+	ret = ioctl(m->device, VFIO_DEVICE_GET_INFO, &info) ? -errno : 0;
+	result(!ret && (info.flags & VFIO_DEVICE_FLAGS_PCI) &&
+	       (info.flags & VFIO_DEVICE_FLAGS_RESET) &&
+	       info.num_regions == VFIO_PCI_NUM_REGIONS &&
+	       info.num_irqs == VFIO_PCI_NUM_IRQS, "device-info",
+	       "ret %d flags %#x regions %u irqs %u", ret, info.flags,
+	       info.num_regions, info.num_irqs);
+
+	ret = region_info(m->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	result(!ret && ri.size == 256 &&
+	       ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
+	       "region-config", "ret %d size %llu flags %#x", ret,
+	       (unsigned long long)ri.size, ri.flags);
+	ret = region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri);
+	result(!ret && ri.size == BAR0_SIZE &&
+	       ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
+	       "region-bar0", "ret %d size %#llx flags %#x", ret,
+	       (unsigned long long)ri.size, ri.flags);
+	ok = true;
+	for (i = VFIO_PCI_BAR1_REGION_INDEX; i < VFIO_PCI_NUM_REGIONS; i++) {
+		if (i == VFIO_PCI_CONFIG_REGION_INDEX)
+			continue;
+		ret = region_info(m->device, i, &ri);
+		if (ret || ri.size) {
+			ok = false;
+			diag("region %u: ret %d size %llu", i, ret, (unsigned long long)ri.size);
+		}
+	}
+	result(ok, "region-others-size-0", NULL);
+	ret = region_info(m->device, VFIO_PCI_NUM_REGIONS, &ri);
+	result(ret == -EINVAL, "region-bad-index-einval", "ret %d", ret);
+
+	ok = true;
+	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
+		memset(&ii, 0, sizeof(ii));
+		ii.argsz = sizeof(ii);
+		ii.index = i;
+		ret = ioctl(m->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? -errno : 0;
+		if (i == VFIO_PCI_MSI_IRQ_INDEX)
+			result(!ret && ii.count == 1 && (ii.flags & VFIO_IRQ_INFO_EVENTFD),
+			       "irq-info-msi-1", "ret %d count %u flags %#x", ret, ii.count, ii.flags);
+		else if (i == VFIO_PCI_INTX_IRQ_INDEX)
+			result(!ret && ii.count == 0, "irq-info-intx-0", "ret %d count %u", ret, ii.count);
+		else if (ret || ii.count) {
+			ok = false;
+			diag("irq index %u: ret %d count %u", i, ret, ii.count);
+		}
+	}
+	result(ok, "irq-info-others-0", NULL);
+	memset(&ii, 0, sizeof(ii));
+	ii.argsz = sizeof(ii);
+	ii.index = VFIO_PCI_NUM_IRQS;
+	ret = ioctl(m->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? -errno : 0;
+	result(ret == -EINVAL, "irq-info-bad-index-einval", "ret %d", ret);
+}
+
+static void abi_config(struct medu *m)
+{
+	uint8_t all[256], one;
+	unsigned int i;
+	bool same = true;
+	int ret;
+
+	result(cfg(m, 0, 2) == EDU_VENDOR && cfg(m, 2, 2) == EDU_DEVICE &&
+	       cfg(m, 0, 4) == (EDU_DEVICE << 16 | EDU_VENDOR) && cfg(m, 1, 1) == 0x12,
+	       "cfg-ids", "dword %#x", cfg(m, 0, 4));
+	ret = rd(m, m->cfg, 0, all, 256);
+	for (i = 0; !ret && i < 256; i++) {
+		one = cfg(m, i, 1);
+		same &= one == all[i];
+	}
+	result(!ret && same, "cfg-read-all-256", "ret %d", ret);
+	result(cfg(m, 4, 2) == 0, "cfg-command-0", "%#x", cfg(m, 4, 2));
+	result(cfg(m, 6, 2) == 0x0010 && cfg(m, 0x34, 1) == 0x40, "cfg-cap-list",
+	       "status %#x cap %#x", cfg(m, 6, 2), cfg(m, 0x34, 1));
+	result(cfg(m, 0x40, 1) == 0x05 && cfg(m, 0x41, 1) == 0 && cfg(m, 0x42, 2) == 0x0080,
+	       "cfg-msi-cap", "%#x", cfg(m, 0x40, 4));
+	result(cfg(m, 0x3d, 1) == 0, "cfg-no-intx-pin", "%#x", cfg(m, 0x3d, 1));
+	ret = cfgw(m, 4, 0xffff, 2);
+	result(!ret && cfg(m, 4, 2) == 0x0006, "cfg-command-mem-master-writable",
+	       "ret %d reads %#x", ret, cfg(m, 4, 2));
+	cfgw(m, 4, 0, 2);
+	result((cfg(m, 0x10, 4) & 0xf) == 0, "cfg-bar0-32bit-mem", "%#x", cfg(m, 0x10, 4));
+	ret = cfgw(m, 0x10, 0xffffffff, 4);
+	result(!ret && cfg(m, 0x10, 4) == 0xfff00000, "cfg-bar0-sizing",
+	       "ret %d reads %#x", ret, cfg(m, 0x10, 4));
+	same = true;
+	for (i = 0x14; i <= 0x24; i += 4) {
+		cfgw(m, i, 0xffffffff, 4);
+		same &= cfg(m, i, 4) == 0;
+	}
+	cfgw(m, 0x30, 0xffffffff, 4);
+	result(same && cfg(m, 0x30, 4) == 0, "cfg-bar1-5-rom-read-0", NULL);
+	ret = cfgw(m, 0, 0xdead, 2);
+	result(!ret && cfg(m, 0, 2) == EDU_VENDOR, "cfg-ro-write-dropped",
+	       "ret %d vendor %#x", ret, cfg(m, 0, 2));
+	result(rd(m, m->cfg, 256, &one, 1) == -EINVAL, "cfg-read-past-end-einval", NULL);
+	result(rd(m, m->cfg, 254, all, 4) == -EINVAL, "cfg-read-across-end-einval", NULL);
+	result(wr(m, m->cfg, 4, all, 3) == -EINVAL, "cfg-write-3-bytes-einval", NULL);
+}
+
+static void abi_registers(struct medu *m)
+{
+	uint64_t v64 = 0;
+	uint32_t v = 0;
+	uint16_t h;
+
+	result(r32(m, R_ID) == EDU_ID, "bar0-id", "%#x", r32(m, R_ID));
+	result(r32(m, R_LIVE) == 0, "bar0-live-0-at-power-on", "%#x", r32(m, R_LIVE));
+	w32(m, R_LIVE, 0x12345678);
+	result(r32(m, R_LIVE) == ~0x12345678u, "bar0-live-inverts", "%#x", r32(m, R_LIVE));
+	w32(m, R_FACT, 5);
+	result(!(r32(m, R_STATUS) & 1) && r32(m, R_FACT) == 120, "bar0-factorial-5",
+	       "%u", r32(m, R_FACT));
+	w32(m, R_FACT, 13);
+	result(r32(m, R_FACT) == 1932053504u, "bar0-factorial-13-mod-2^32", "%u", r32(m, R_FACT));
+	w64(m, R_SRC, 0x1122334455667788ULL);
+	result(r64(m, R_SRC) == 0x1122334455667788ULL && r32(m, R_SRC + 4) == 0x11223344,
+	       "bar0-dma-regs-store-any-u64", "%#llx", (unsigned long long)r64(m, R_SRC));
+	w64(m, R_SRC, 0);
+	result(rd(m, m->bar0, R_ID, &h, 2) == -EINVAL, "bar0-2-byte-einval", NULL);
+	result(rd(m, m->bar0, 2, &v, 4) == -EINVAL, "bar0-misaligned-einval", NULL);
+	result(rd(m, m->bar0, R_ID, &v64, 8) == -EINVAL, "bar0-8-byte-on-32-bit-reg-einval", NULL);
+	result(rd(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL &&
+	       wr(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL, "bar0-past-end-einval", NULL);
+	result(wr(m, (uint64_t)VFIO_PCI_BAR2_REGION_INDEX << 40, 0, &v, 4) == -EINVAL,
+	       "bar2-write-einval", NULL);
+	result(rd(m, (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40, 0, &v, 4) == -EINVAL,
+	       "rom-read-einval", NULL);
+	w32(m, R_ID, 0);
+	result(r32(m, R_ID) == EDU_ID, "bar0-id-read-only", NULL);
+}
+
+static void abi_dma(struct medu *m)
+{
+	static const unsigned int sizes[] = { 1, 100, 2048, DEV_BUF_LEN };
+	long lck0, pin0;
+	uint8_t save[64];
+	unsigned int i;
+	char name[64];
+	int ret;
+	bool busy_seen;
+
+	/* The buffer reads as zeros after open. */
+	memset(m->mem, 0xaa, DEV_BUF_LEN);
+	lck0 = vmlck_kb();
+	pin0 = pinned_pages();
+	ret = to_client(m, DEV_BUF, 0, DEV_BUF_LEN);
+	for (i = 0; !ret && i < DEV_BUF_LEN && !m->mem[i]; i++)
+		;
+	result(!ret && i == DEV_BUF_LEN, "dma-buffer-zero-after-open", "ret %d byte %u", ret, i);
+	diag("one DMA command of %d bytes took %.1f ms in the guest", DEV_BUF_LEN,
+	     last_dma_secs * 1000);
+	result(vmlck_kb() > lck0 && pinned_pages() > pin0, "dma-pins-client-pages",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		fill(m->mem + 0x10000, sizes[i], i + 1);
+		memset(m->mem + 0x20000, 0, 0x1000);
+		ret = to_dev(m, 0x10000, DEV_BUF, sizes[i]);
+		if (!ret)
+			ret = to_client(m, DEV_BUF, 0x20000, sizes[i]);
+		snprintf(name, sizeof(name), "dma-round-trip-%u", sizes[i]);
+		result(!ret && !memcmp(m->mem + 0x10000, m->mem + 0x20000, sizes[i]), name,
+		       "ret %d", ret);
+	}
+	/* Client pages that are not contiguous in memory, across a page edge. */
+	fill(m->mem + 0x30000 - 600, 1200, 7);
+	ret = to_dev(m, 0x30000 - 600, DEV_BUF + 0x100, 1200);
+	memset(m->mem + 0x50000 - 100, 0, 1200);
+	if (!ret)
+		ret = to_client(m, DEV_BUF + 0x100, 0x50000 - 100, 1200);
+	result(!ret && !memcmp(m->mem + 0x30000 - 600, m->mem + 0x50000 - 100, 1200),
+	       "dma-across-page-edges", "ret %d", ret);
+	/* The device buffer keeps its bytes between commands. */
+	fill(m->mem + 0x60000, 64, 9);
+	ret = to_dev(m, 0x60000, DEV_BUF + 0xf00, 64);
+	if (!ret)
+		ret = to_dev(m, 0x10000, DEV_BUF, 16);
+	memset(m->mem + 0x61000, 0, 64);
+	if (!ret)
+		ret = to_client(m, DEV_BUF + 0xf00, 0x61000, 64);
+	result(!ret && !memcmp(m->mem + 0x60000, m->mem + 0x61000, 64),
+	       "dma-buffer-persists", "ret %d", ret);
+	memcpy(save, m->mem + 0x60000, 64);
+
+	/* Refused commands move nothing; the device stays usable. */
+	result(dma(m, MEM_IOVA, DEV_BUF, 0, 0) == EINVAL, "dma-count-0-einval", NULL);
+	result(dma(m, MEM_IOVA, DEV_BUF, 4096, 0) == EINVAL, "dma-count-4096-einval", NULL);
+	result(dma(m, MEM_IOVA, DEV_BUF - 1, 16, 0) == EINVAL, "dma-dev-below-buffer-einval", NULL);
+	result(dma(m, MEM_IOVA, 0x40f00, 0x100, 0) == EINVAL, "dma-dev-touching-40fff-einval", NULL);
+	result(dma(m, MEM_IOVA, 0xffffffffffffff00ULL, 0x100, 0) == EINVAL,
+	       "dma-dev-wrapping-einval", NULL);
+	result(dma(m, 0x10000000, DEV_BUF, 16, 0) == EINVAL, "dma-iova-beyond-28-bits-einval", NULL);
+	result(dma(m, 0xffffff8, DEV_BUF, 16, 0) == EINVAL, "dma-iova-crossing-28-bits-einval", NULL);
+	result(dma(m, 0x8000000, DEV_BUF + 0xf00, 64, 0) == EFAULT, "dma-unmapped-iova-efault", NULL);
+	result(dma(m, DEV_BUF + 0xf00, 0x8000000, 64, CMD_TO_CLIENT) == EFAULT,
+	       "dma-unmapped-iova-to-client-efault", NULL);
+	memset(m->mem + 0x61000, 0, 64);
+	ret = to_client(m, DEV_BUF + 0xf00, 0x61000, 64);
+	result(!ret && !memcmp(save, m->mem + 0x61000, 64), "dma-refused-moved-nothing",
+	       "ret %d", ret);
+	result(r32(m, R_ERROR) == 0, "dma-error-cleared-by-good-command", "%u", r32(m, R_ERROR));
+
+	/* A command while one runs: refused with EBUSY, if we catch it running. */
+	w64(m, R_SRC, MEM_IOVA);
+	w64(m, R_DST, DEV_BUF);
+	w64(m, R_CNT, DEV_BUF_LEN);
+	w32(m, R_CMD, CMD_START);
+	busy_seen = r32(m, R_CMD) & CMD_START;
+	ret = w32(m, R_CMD, CMD_START);
+	while (r32(m, R_CMD) & CMD_START)
+		usleep(1000);
+	if (busy_seen)
+		result(ret == -EBUSY, "dma-command-while-busy-ebusy", "ret %d", ret);
+	else
+		skip("dma-command-while-busy-ebusy", "the transfer ended before the second write");
+}
+
+/* DMA into a page the client then unmaps: refused afterwards, pins dropped. */
+static void abi_unmap(struct medu *m)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	const uint64_t iova = 0x4000000;
+	long lck0, lck1, pin1;
+	uint8_t *page;
+	int ret;
+
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(page, 0x5a, 4096);
+	lck0 = vmlck_kb();
+	map.vaddr = (uintptr_t)page;
+	map.iova = iova;
+	map.size = 4096;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	ret = ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+	if (!ret)
+		ret = dma(m, DEV_BUF, iova, 256, CMD_TO_CLIENT);
+	lck1 = vmlck_kb();
+	pin1 = pinned_pages();
+	result(!ret && page[0] == 0 && lck1 == lck0 + 4, "unmap-dma-before", "ret %d VmLck %ld -> %ld",
+	       ret, lck0, lck1);
+	unmap.iova = iova;
+	unmap.size = 4096;
+	ret = ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+	result(!ret && vmlck_kb() == lck0 && pinned_pages() == pin1 - 1, "unmap-drops-pin",
+	       "ret %d VmLck %ld, pinned %ld -> %ld", ret, vmlck_kb(), pin1, pinned_pages());
+	memset(page, 0x5a, 4096);
+	ret = dma(m, DEV_BUF, iova, 256, CMD_TO_CLIENT);
+	result(ret == EFAULT && page[0] == 0x5a, "unmap-dma-after-efault", "ret %d byte %#x",
+	       ret, page[0]);
+	munmap(page, 4096);
+}
+
+static void abi_irq(struct medu *m)
+{
+	int efd = eventfd(0, EFD_NONBLOCK), ret;
+	uint64_t n;
+
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1,
+		      VFIO_PCI_MSI_IRQ_INDEX);
+	result(!ret, "irq-msi-set-eventfd", "ret %d", ret);
+	ret = dma(m, MEM_IOVA, DEV_BUF, 64, CMD_IRQ);
+	n = wait_irq(efd, 5000);
+	result(!ret && n >= 1 && (r32(m, R_IRQ_STATUS) & IRQ_DMA), "irq-on-dma-completion",
+	       "ret %d count %llu status %#x", ret, (unsigned long long)n, r32(m, R_IRQ_STATUS));
+	w32(m, R_IRQ_ACK, IRQ_DMA);
+	result(r32(m, R_IRQ_STATUS) == 0, "irq-ack-clears", "%#x", r32(m, R_IRQ_STATUS));
+	w32(m, R_IRQ_RAISE, 0x1230);
+	n = wait_irq(efd, 5000);
+	result(n >= 1 && r32(m, R_IRQ_STATUS) == 0x1230, "irq-raise-register",
+	       "count %llu status %#x", (unsigned long long)n, r32(m, R_IRQ_STATUS));
+	w32(m, R_IRQ_ACK, 0x1230);
+	w32(m, R_STATUS, 0x80);
+	w32(m, R_FACT, 6);
+	n = wait_irq(efd, 5000);
+	result(n >= 1 && (r32(m, R_IRQ_STATUS) & 1) && r32(m, R_FACT) == 720,
+	       "irq-on-factorial", "count %llu status %#x", (unsigned long long)n,
+	       r32(m, R_IRQ_STATUS));
+	w32(m, R_IRQ_ACK, 1);
+	w32(m, R_STATUS, 0);
+	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0,
+		      VFIO_PCI_MSI_IRQ_INDEX);
+	w32(m, R_IRQ_RAISE, 0x1);
+	n = wait_irq(efd, 500);
+	result(!ret && n == 0, "irq-msi-disabled-silent", "ret %d count %llu", ret,
+	       (unsigned long long)n);
+	w32(m, R_IRQ_ACK, 1);
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1,
+		      VFIO_PCI_INTX_IRQ_INDEX);
+	result(ret == -EINVAL, "irq-intx-set-einval", "ret %d", ret);
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK, 1,
+		      VFIO_PCI_MSI_IRQ_INDEX);
+	result(ret == -EINVAL, "irq-msi-mask-einval", "ret %d", ret);
+	close(efd);
+}
+
+static void abi_reset(struct medu *m)
+{
+	unsigned int i;
+	int ret;
+
+	w32(m, R_LIVE, 1);
+	w64(m, R_SRC, 1);
+	w64(m, R_DST, 2);
+	w64(m, R_CNT, 3);
+	dma(m, 0x8000000, DEV_BUF, 16, 0);		/* leaves EFAULT in 0xa0 */
+	fill(m->mem, 512, 3);
+	to_dev(m, 0, DEV_BUF, 512);
+	ret = ioctl(m->device, VFIO_DEVICE_RESET) ? -errno : 0;
+	result(!ret && r32(m, R_LIVE) == 0 && r64(m, R_SRC) == 0 && r64(m, R_DST) == 0 &&
+	       r64(m, R_CNT) == 0 && r64(m, R_CMD) == 0 && r32(m, R_ERROR) == 0,
+	       "reset-registers", "ret %d live %#x error %u", ret, r32(m, R_LIVE),
+	       r32(m, R_ERROR));
+	memset(m->mem + 0x1000, 0xaa, DEV_BUF_LEN);
+	ret = to_client(m, DEV_BUF, 0x1000, DEV_BUF_LEN);
+	for (i = 0; !ret && i < DEV_BUF_LEN && !m->mem[0x1000 + i]; i++)
+		;
+	result(!ret && i == DEV_BUF_LEN, "reset-buffer-zero", "ret %d byte %u", ret, i);
+}
+
+static int cmd_abi(const char *a, const char *b)
+{
+	struct medu m, m2;
+	long lck0 = vmlck_kb(), pin0 = pinned_pages();
+	int ret;
+
+	ret = medu_open(&m, a, true);
+	if (!result(!ret, "open", "%s: %s", m.step, strerror(-ret)))
+		return ktap_end();
+	abi_info(&m);
+	abi_config(&m);
+	abi_registers(&m);
+	abi_dma(&m);
+	abi_unmap(&m);
+	abi_irq(&m);
+
+	ret = medu_open(&m2, b, true);
+	result(ret == -EBUSY && !strcmp(m2.step, "VFIO_GROUP_GET_DEVICE_FD"),
+	       "second-mdev-open-ebusy", "ret %d at %s", ret, m2.step ? m2.step : "-");
+	if (!ret)
+		medu_close(&m2);
+	fill(m.mem + 0x70000, 256, 11);
+	ret = to_dev(&m, 0x70000, DEV_BUF, 256);
+	if (!ret)
+		ret = to_client(&m, DEV_BUF, 0x71000, 256);
+	result(!ret && !memcmp(m.mem + 0x70000, m.mem + 0x71000, 256),
+	       "first-unchanged-by-second-open", "ret %d", ret);
+
+	abi_reset(&m);
+	medu_close(&m);
+	result(vmlck_kb() == lck0 && pinned_pages() == pin0, "close-unpins-all",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+
+	ret = medu_open(&m2, b, true);
+	if (!ret) {
+		fill(m2.mem, 128, 5);
+		ret = to_dev(&m2, 0, DEV_BUF, 128);
+		if (!ret)
+			ret = to_client(&m2, DEV_BUF, 0x1000, 128);
+		if (!ret && memcmp(m2.mem, m2.mem + 0x1000, 128))
+			ret = -EIO;
+		medu_close(&m2);
+	}
+	result(!ret, "second-mdev-opens-after-close", "ret %d at %s", ret,
+	       m2.step ? m2.step : "DMA");
+	return ktap_end();
+}
+
+/* N cycles of open, map, one round trip, close. */
+static int cmd_cycles(const char *uuid, int n)
+{
+	long lck0 = vmlck_kb(), pin0 = pinned_pages();
+	double t0 = now();
+	struct medu m;
+	int i, ret = 0;
+
+	for (i = 0; i < n && !ret; i++) {
+		ret = medu_open(&m, uuid, true);
+		if (ret)
+			break;
+		fill(m.mem, 512, i);
+		ret = to_dev(&m, 0, DEV_BUF, 512);
+		if (!ret)
+			ret = to_client(&m, DEV_BUF, 0x3000, 512);
+		if (!ret && memcmp(m.mem, m.mem + 0x3000, 512))
+			ret = -EIO;
+		medu_close(&m);
+	}
+	diag("%d cycles in %.1f s", i, now() - t0);
+	result(!ret && i == n, "cycles", "cycle %d: %d (%s)", i, ret, m.step ? m.step : "DMA");
+	result(vmlck_kb() == lck0 && pinned_pages() == pin0, "cycles-no-pin-left",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+	return ktap_end();
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+/* Hold the device (with a page pinned) until a signal: for removal tests. */
+static int cmd_hold(const char *uuid, const char *ready)
+{
+	struct medu m;
+	int ret, fd;
+
+	ret = medu_open(&m, uuid, true);
+	if (ret) {
+		fprintf(stderr, "vfio_client: %s: %s\n", m.step, strerror(-ret));
+		return 1;
+	}
+	ret = to_dev(&m, 0, DEV_BUF, 64);
+	if (ret) {
+		fprintf(stderr, "vfio_client: DMA: %d\n", ret);
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	fd = open(ready, O_CREAT | O_WRONLY, 0644);
+	if (fd >= 0)
+		close(fd);
+	for (;;)
+		pause();
+}
+
+/* The demo: edu copies TEXT from one of our buffers to another. */
+static int cmd_copy(const char *uuid, const char *text)
+{
+	size_t n = strlen(text) + 1;
+	struct medu m;
+	int ret;
+
+	if (n > DEV_BUF_LEN)
+		n = DEV_BUF_LEN;
+	ret = medu_open(&m, uuid, true);
+	if (ret) {
+		fprintf(stderr, "vfio_client: %s: %s\n", m.step, strerror(-ret));
+		return 1;
+	}
+	printf("opened %s: VFIO group %d, type1 container, our 2 MiB at IOVA %#llx\n",
+	       uuid, group_of(uuid), (unsigned long long)MEM_IOVA);
+	memcpy(m.mem, text, n);
+	m.mem[n - 1] = 0;
+	ret = to_dev(&m, 0, DEV_BUF, n);
+	printf("DMA command 1: our IOVA %#llx -> edu's buffer %#llx, %zu bytes: %s\n",
+	       (unsigned long long)MEM_IOVA, DEV_BUF, n, ret ? strerror(ret) : "done");
+	if (!ret)
+		ret = to_client(&m, DEV_BUF, 0x1000, n);
+	printf("DMA command 2: edu's buffer -> our IOVA %#llx: %s\n",
+	       (unsigned long long)MEM_IOVA + 0x1000, ret ? strerror(ret) : "done");
+	if (!ret)
+		printf("our buffer at IOVA %#llx now reads: \"%s\"\n",
+		       (unsigned long long)MEM_IOVA + 0x1000, (char *)m.mem + 0x1000);
+	ret = ret || memcmp(m.mem, m.mem + 0x1000, n);
+	medu_close(&m);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "abi"))
+		return cmd_abi(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "cycles"))
+		return cmd_cycles(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return cmd_hold(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "copy"))
+		return cmd_copy(argv[2], argv[3]);
+	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N | hold UUID FILE | copy UUID TEXT\n");
+	return 2;
+}
