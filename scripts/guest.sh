@@ -119,6 +119,32 @@ kmod_cpio() {
 	echo "$out"
 }
 
+# Host files a script asks for ("# auxshim-host-files:"), with the shared
+# libraries of the executables among them, at their host paths (symlinks
+# resolved); cached per file list and mtimes.
+hostfiles_cpio() {
+	local files=$1 key out st f d
+	for f in $files; do
+		[ -e "$f" ] || die "host file $f (asked for by a script header) is missing: install its Debian package (scripts/setup-host.sh)"
+	done
+	# shellcheck disable=SC2086
+	key=$(stat -Lc '%n %Y %s' $files | md5sum | cut -c1-12)
+	out=$AUXSHIM_CACHE/guest/host-$key.cpio
+	[ -f "$out" ] && { echo "$out"; return; }
+	st=$out.stage
+	rm -rf "$st"
+	for f in $files; do
+		for d in "$f" $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
+			mkdir -p "$st$(dirname "$d")"
+			cp -L "$d" "$st$d"
+		done
+	done
+	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$st"
+	echo "$out"
+}
+
 # This run's part: /init, config, guest scripts, our modules.
 run_cpio() {
 	local out=$1 st=$1.stage ko
@@ -217,6 +243,7 @@ apply_headers() {
 		case " ${KOS[*]} " in *" $ko "*) ;; *) KOS+=("$ko") ;; esac
 	done
 	KMODS=$(header kmods "${SCRIPTS[@]}" | tr '\n' ' ')
+	HOST_FILES=$(header host-files "${SCRIPTS[@]}" | tr '\n' ' ')
 	PROGRAMS=$(header programs "${SCRIPTS[@]}" | tr '\n' ' ')
 	if [ -n "${PROGRAMS// /}" ]; then
 		# shellcheck disable=SC2086
@@ -234,7 +261,7 @@ apply_headers() {
 
 main() {
 	parse_args "$@"
-	KMODS= PROGRAMS=
+	KMODS= PROGRAMS= HOST_FILES=
 	PROG_DIR=$AUXSHIM_CACHE/guest/bin
 	mkdir -p "$PROG_DIR"
 	apply_headers
@@ -251,11 +278,15 @@ main() {
 	REL=$("$KERNELS_SH" path "$KERNEL" release)
 	VMLINUZ=$("$KERNELS_SH" path "$KERNEL" vmlinuz)
 
-	local base kmod start rc=0 counts errs failed=0
+	local base kmod host start rc=0 counts errs failed=0
 	base=$(with_lock guest-base base_cpio)
 	kmod=$(with_lock "guest-kmod-$KERNEL" kmod_cpio "$KERNEL" "$KMODS")
 	run_cpio "$OUT/run.cpio"
-	cat "$base" "$kmod" "$OUT/run.cpio" >"$OUT/initrd"
+	host=/dev/null
+	if [ -n "${HOST_FILES// /}" ]; then
+		host=$(with_lock guest-host hostfiles_cpio "$HOST_FILES")
+	fi
+	cat "$base" "$kmod" "$host" "$OUT/run.cpio" >"$OUT/initrd"
 
 	local -a qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 1G -smp 2
 		-nic none -nodefaults -display none -no-reboot

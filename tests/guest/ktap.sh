@@ -12,6 +12,8 @@
 #                                             kernel's build tree); land in $MODDIR
 #   # auxshim-programs: vfio_client           userspace programs (tests/vfio/NAME.c, built
 #                                             static on the host); land in /tests/bin
+#   # auxshim-host-files: /usr/bin/foo        host files (and the libraries of executables)
+#                                             copied into the guest at the same paths
 #   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
 #                                             (vfio, vfio_iommu_type1, mdev... always are)
 #   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The guest half of "make demo" (scripts/demo.sh): one KTAP result per
-# step, with what the step showed as diagnostic lines.  Not a test suite
+# step, with what the step showed as diagnostic lines.  First the VFIO
+# path (tests/vfio/vfio_client.c), then the auxshim/ sysfs knobs.  Not a test suite
 # (no .test.sh): "make check" runs tests/guest/sample.test.sh instead.
 # auxshim-modules: auxshim auxshim_sample
+# auxshim-programs: vfio_client
 # auxshim-timeout: 300
 
 . /tests/sample_lib.sh
@@ -24,6 +26,14 @@ demo() {
 	ktap_expect "create mdev A ($UA)" mdev_create "$UA" || return
 	ktap_expect "create mdev B ($UB)" mdev_create "$UB" || return
 	ktap_diag "    available_instances: $(cat "$TYPE/available_instances")"
+
+	# The VFIO path: a userspace program opens A through its VFIO group
+	# and container, and has the mediated edu copy its own buffer.
+	ktap_expect "userspace opens A as a VFIO device; edu copies its buffer" \
+		sh -c "/tests/bin/vfio_client copy $UA 'hello from userspace, copied by edu through an auxshim domain' >/tmp/copy.out 2>&1"
+	show </tmp/copy.out
+	dmesg | grep -E "$UA: (opened|closed)" | sed 's/^\[ *[0-9.]*\] //' | show
+	ktap_diag "    (kernel $(uname -r): no aux domains, no mdev_set_iommu_device(); the shim attached A's domain to edu)"
 
 	ktap_expect "attach A through auxshim" mdev_attach "$UA" || return
 	ktap_diag "    A: mode $(cat "$(A "$UA" mode)"), pasid $(cat "$(A "$UA" pasid)") (edu has no PASID capability: whole-device attach)"

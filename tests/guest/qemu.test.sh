@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The VFIO client users actually run: the host's own QEMU, inside the test
+# guest, realizes a mediated edu as -device vfio-pci,sysfsdev=... in a
+# paused machine (TCG, no boot).  Its monitor's "info pci" must show what
+# the ABI promises (edu's IDs, a 1 MiB 32-bit memory BAR0, no INTx); while
+# QEMU holds the device the mdev is attached through the shim; quitting
+# QEMU releases it all.
+# auxshim-modules: auxshim auxshim_sample
+# auxshim-host-files: /usr/bin/qemu-system-x86_64 /usr/share/seabios/bios-256k.bin
+# auxshim-host-files: /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so /usr/share/qemu/kvmvapic.bin
+# auxshim-timeout: 600
+
+. /tests/sample_lib.sh
+
+PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
+MON=/tmp/qemu.mon
+QOUT=/tmp/qemu.out
+
+# Send monitor command $1, wait up to 60 s for text $2 in QEMU's output.
+mon() {
+	echo "$1" >&3
+	for _ in $(seq 1 600); do
+		grep -q -- "$2" "$QOUT" && return 0
+		kill -0 "$QPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+qemu_suite() {
+	local bdf
+
+	ktap_expect load-auxshim ktap_insmod auxshim || return
+	ktap_expect load-auxshim_sample ktap_insmod auxshim_sample || return
+	bdf=$(sample_bdf) || { ktap_not_ok edu-bound "auxshim_sample did not bind edu"; return; }
+	TYPE=$(sample_type_dir "$bdf")
+	ktap_expect create mdev_create "$UA" || return
+	ktap_expect qemu-runs qemu-system-x86_64 -version
+
+	rm -f "$MON"
+	mkfifo "$MON"
+	qemu-system-x86_64 -M q35 -accel tcg -m 64 -nodefaults -display none -S \
+		-monitor stdio \
+		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$UA,addr=05.0" \
+		<"$MON" >"$QOUT" 2>&1 &
+	QPID=$!
+	exec 3>"$MON"
+	ktap_expect qemu-monitor-up mon "info status" "paused"
+	cat "$QOUT"
+	ktap_expect qemu-info-pci mon "info pci" "1234:11e8"
+	cat "$QOUT"
+	# Our device's block of "info pci", at the slot we gave it.
+	sed -n '/Bus  0, device   5, function 0:/,/id ""/p' "$QOUT" >/tmp/qemu.dev
+	ktap_expect qemu-sees-edu-ids grep -q "PCI device 1234:11e8" /tmp/qemu.dev
+	ktap_expect qemu-sees-bar0-1mib-32bit-mem grep -Eq "BAR0: 32 bit memory at .*\[0x000ffffe\]" /tmp/qemu.dev
+	ktap_expect qemu-sees-no-other-bar sh -c "! grep -Eq 'BAR[1-6]:' /tmp/qemu.dev"
+	ktap_expect qemu-sees-no-intx sh -c "! grep -q 'pin [A-D]' /tmp/qemu.dev"
+	ktap_expect qemu-holds-attached [ "$(cat "$(A "$UA" attach)")" = 1 ]
+	ktap_expect qemu-holds-mode-direct [ "$(cat "$(A "$UA" mode)")" = direct ]
+	ktap_expect qemu-holds-view view_has "$UA" "$bdf" direct
+	ktap_expect qemu-holds-sysfs-ebusy sh -c "! echo 0 > $(A "$UA" attach)"
+	ktap_expect qemu-opened-log dmesg_has "$UA: opened: DMA through its own domain"
+	echo quit >&3
+	exec 3>&-
+	wait "$QPID"
+	ktap_expect qemu-exit-0 [ $? = 0 ]
+	# One warning is the ABI's: no error IRQ (index ERR has count 0).
+	ktap_expect qemu-no-error sh -c "! grep '^qemu-system-x86_64:' $QOUT | grep -v 'warning: vfio [^:]*: Could not enable error recovery for the device'"
+	ktap_expect qemu-closed-log dmesg_has "$UA: closed"
+	ktap_expect released-attach-0 [ "$(cat "$(A "$UA" attach)")" = 0 ]
+	ktap_expect released-pinned-0 [ "$(cat "$PINNED")" = 0 ]
+	ktap_expect released-view-empty view_empty
+	ktap_expect remove mdev_remove "$UA"
+	ktap_expect unload sh -c "rmmod auxshim_sample && rmmod auxshim"
+	ktap_expect kernel-log-clean kernel_log_clean
+}
+
+qemu_suite
