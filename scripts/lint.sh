@@ -48,6 +48,9 @@ CP_IGNORE_PROBES=AVOID_EXTERNS
 # end a KUnit case (MACRO_WITH_FLOW_CONTROL), and its array walker names
 # the array twice, in typeof() and sizeof (MACRO_ARG_REUSE).
 CP_IGNORE_KTAP=MACRO_WITH_FLOW_CONTROL,MACRO_ARG_REUSE
+# tests/vfio/: userspace programs, written against the VFIO uapi with
+# <stdint.h> types (the kernel's u8..u64 do not exist in userspace).
+CP_IGNORE_USER=PREFER_KERNEL_TYPES
 
 checkpatch() {
 	local ignore=$1
@@ -60,7 +63,7 @@ checkpatch() {
 }
 
 run_checkpatch() {
-	local files f rc=0 probes="" compat="" ktap="" rest=""
+	local files f rc=0 probes="" compat="" ktap="" user="" rest=""
 	files=$(cd "$AUXSHIM_SRC" && git ls-files '*.c' '*.h' 2>/dev/null ||
 		find src include tests scripts -name '*.[ch]')
 	[ -n "$files" ] || { log "checkpatch: no C files"; return 1; }
@@ -71,6 +74,7 @@ run_checkpatch() {
 		scripts/probes/*) probes="$probes $f" ;;
 		*/compat.h) compat="$compat $f" ;;
 		tests/ktap.h) ktap="$ktap $f" ;;
+		tests/vfio/*) user="$user $f" ;;
 		*) rest="$rest $f" ;;
 		esac
 	done
@@ -82,6 +86,8 @@ run_checkpatch() {
 	checkpatch "$CP_IGNORE_PROBES" $probes || rc=1
 	# shellcheck disable=SC2086
 	checkpatch "$CP_IGNORE_KTAP" $ktap || rc=1
+	# shellcheck disable=SC2086
+	checkpatch "$CP_IGNORE_USER" $user || rc=1
 	return "$rc"
 }
 

@@ -44,7 +44,7 @@
 #endif
 
 #if defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) == defined(AUXSHIM_HAVE_VFIO_PIN_PAGES_PAGES)
-#error "auxshim_sample: mdev_parent_ops with v6.0's vfio_pin_pages() (or neither): a kernel between v5.10 and v6.1 this header does not backfill"
+#error "auxshim_sample: a kernel between v5.10 and v6.1 (vfio_pin_pages() vs mdev_parent_ops)"
 #endif
 
 #if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS)
@@ -457,7 +457,6 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 {
 	return mdev_get_drvdata(mdev_from_dev(dev));
 }
-
 
 /* The vfio_device must come first in its container, as on v6.1. */
 static inline void *

@@ -44,7 +44,7 @@
 #define SAMPLE_IRQ_FACT		0x1
 #define SAMPLE_IRQ_DMA		0x100
 /* edu's reach: bus addresses are masked to 28 bits. */
-#define SAMPLE_IOVA_LIMIT	(1ULL << 28)
+#define SAMPLE_IOVA_LIMIT	BIT_ULL(28)
 /* The MSI capability, the only one. */
 #define SAMPLE_CAP_MSI		0x40
 
@@ -619,9 +619,8 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 
 	if (copy_from_user(&hdr, (void __user *)arg, minsz))
 		return -EFAULT;
-	ret = vfio_set_irqs_validate_and_prepare(&hdr,
-			hdr.index == VFIO_PCI_MSI_IRQ_INDEX ? 1 : 0,
-			VFIO_PCI_NUM_IRQS, &data_size);
+	ret = vfio_set_irqs_validate_and_prepare(&hdr, hdr.index == VFIO_PCI_MSI_IRQ_INDEX,
+						 VFIO_PCI_NUM_IRQS, &data_size);
 	if (ret)
 		return ret;
 	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != VFIO_IRQ_SET_ACTION_TRIGGER)

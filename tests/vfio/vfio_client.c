@@ -61,6 +61,8 @@
 #define MEM_IOVA	0x100000ULL
 #define MEM_LEN		(2ULL << 20)
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct medu {
 	int container, group, device;
 	uint64_t cfg, bar0;		/* region offsets */
@@ -141,6 +143,15 @@ static int region_info(int device, unsigned int index, struct vfio_region_info *
 	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
 }
 
+/* Where medu_open() stands: @r, or -errno if the call behind it failed. */
+static int at(struct medu *m, const char *step, int r)
+{
+	m->step = step;
+	return r < 0 ? -errno : r;
+}
+
+static void medu_close(struct medu *m);
+
 /* 0 or -errno; m->step names the step that failed. */
 static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 {
@@ -151,37 +162,43 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 	int grp, ret;
 
 	memset(m, 0, sizeof(*m));
-	m->container = m->group = m->device = -1;
-#define STEP(s, expr) do { m->step = (s); if ((expr) < 0) { ret = -errno; goto err; } } while (0)
-	m->step = "iommu_group link";
-	grp = group_of(uuid);
-	if (grp < 0) {
-		ret = grp;
+	m->container = -1;
+	m->group = -1;
+	m->device = -1;
+	grp = at(m, "iommu_group link", group_of(uuid));
+	if (grp < 0)
+		return grp;
+	ret = at(m, "open /dev/vfio/vfio", open("/dev/vfio/vfio", O_RDWR));
+	if (ret < 0)
 		goto err;
-	}
-	STEP("open /dev/vfio/vfio", m->container = open("/dev/vfio/vfio", O_RDWR));
-	m->step = "VFIO_GET_API_VERSION";
-	if (ioctl(m->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-		ret = -EINVAL;
+	m->container = ret;
+	ret = at(m, "VFIO_GET_API_VERSION", ioctl(m->container, VFIO_GET_API_VERSION));
+	if (ret != VFIO_API_VERSION) {
+		ret = ret < 0 ? ret : -EINVAL;
 		goto err;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
-	STEP("open the group", m->group = open(path, O_RDWR));
-	STEP("VFIO_GROUP_GET_STATUS", ioctl(m->group, VFIO_GROUP_GET_STATUS, &status));
-	m->step = "group viable";
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		ret = -EINVAL;
+	ret = at(m, "open the group", open(path, O_RDWR));
+	if (ret < 0)
 		goto err;
-	}
-	STEP("VFIO_GROUP_SET_CONTAINER", ioctl(m->group, VFIO_GROUP_SET_CONTAINER, &m->container));
-	STEP("VFIO_SET_IOMMU", ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	m->group = ret;
+	ret = at(m, "VFIO_GROUP_GET_STATUS", ioctl(m->group, VFIO_GROUP_GET_STATUS, &status));
+	if (!ret && !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		ret = at(m, "group viable", -EINVAL);
+	if (!ret)
+		ret = at(m, "VFIO_GROUP_SET_CONTAINER",
+			 ioctl(m->group, VFIO_GROUP_SET_CONTAINER, &m->container));
+	if (!ret)
+		ret = at(m, "VFIO_SET_IOMMU",
+			 ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	if (ret < 0)
+		goto err;
 	if (map_mem) {
-		m->step = "mmap";
 		m->mem = mmap(NULL, MEM_LEN, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m->mem == MAP_FAILED) {
 			m->mem = NULL;
-			ret = -errno;
+			ret = at(m, "mmap", -1);
 			goto err;
 		}
 		memset(m->mem, 0, MEM_LEN);
@@ -189,29 +206,27 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 		map.iova = MEM_IOVA;
 		map.size = MEM_LEN;
 		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-		STEP("VFIO_IOMMU_MAP_DMA", ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map));
+		ret = at(m, "VFIO_IOMMU_MAP_DMA", ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map));
+		if (ret < 0)
+			goto err;
 	}
-	STEP("VFIO_GROUP_GET_DEVICE_FD", m->device = ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, uuid));
-	STEP("region info (config)", ret = region_info(m->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri));
+	ret = at(m, "VFIO_GROUP_GET_DEVICE_FD", ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, uuid));
+	if (ret < 0)
+		goto err;
+	m->device = ret;
+	ret = at(m, "region info (config)",
+		 region_info(m->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri));
 	m->cfg = ri.offset;
-	STEP("region info (BAR0)", ret = region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri));
+	if (!ret)
+		ret = at(m, "region info (BAR0)",
+			 region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri));
 	m->bar0 = ri.offset;
+	if (ret < 0)
+		goto err;
 	m->step = NULL;
 	return 0;
-#undef STEP
 err:
-	if (ret > 0)
-		ret = -ret;
-	if (m->device >= 0)
-		close(m->device);
-	if (m->group >= 0)
-		close(m->group);
-	if (m->container >= 0)
-		close(m->container);
-	if (m->mem)
-		munmap(m->mem, MEM_LEN);
-	m->container = m->group = m->device = -1;
-	m->mem = NULL;
+	medu_close(m);
 	return ret;
 }
 
@@ -225,7 +240,9 @@ static void medu_close(struct medu *m)
 		close(m->container);
 	if (m->mem)
 		munmap(m->mem, MEM_LEN);
-	m->container = m->group = m->device = -1;
+	m->container = -1;
+	m->group = -1;
+	m->device = -1;
 	m->mem = NULL;
 }
 
@@ -353,7 +370,7 @@ static long vmlck_kb(void)
 	return kb;
 }
 
-static long pinned_pages(void)
+static long pinned_count(void)
 {
 	long n = -1;
 	FILE *f = fopen("/sys/module/auxshim_sample/parameters/pinned_pages", "r");
@@ -442,12 +459,14 @@ static void abi_info(struct medu *m)
 		ii.argsz = sizeof(ii);
 		ii.index = i;
 		ret = ioctl(m->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? -errno : 0;
-		if (i == VFIO_PCI_MSI_IRQ_INDEX)
+		if (i == VFIO_PCI_MSI_IRQ_INDEX) {
 			result(!ret && ii.count == 1 && (ii.flags & VFIO_IRQ_INFO_EVENTFD),
-			       "irq-info-msi-1", "ret %d count %u flags %#x", ret, ii.count, ii.flags);
-		else if (i == VFIO_PCI_INTX_IRQ_INDEX)
-			result(!ret && ii.count == 0, "irq-info-intx-0", "ret %d count %u", ret, ii.count);
-		else if (ret || ii.count) {
+			       "irq-info-msi-1", "ret %d count %u flags %#x", ret, ii.count,
+			       ii.flags);
+		} else if (i == VFIO_PCI_INTX_IRQ_INDEX) {
+			result(!ret && ii.count == 0, "irq-info-intx-0", "ret %d count %u", ret,
+			       ii.count);
+		} else if (ret || ii.count) {
 			ok = false;
 			diag("irq index %u: ret %d count %u", i, ret, ii.count);
 		}
@@ -537,6 +556,15 @@ static void abi_registers(struct medu *m)
 	result(r32(m, R_ID) == EDU_ID, "bar0-id-read-only", NULL);
 }
 
+/* A command the device must refuse with @err in its error register. */
+static void refused(struct medu *m, uint64_t src, uint64_t dst, uint64_t count,
+		    uint32_t cmd, int err, const char *name)
+{
+	int ret = dma(m, src, dst, count, cmd);
+
+	result(ret == err, name, "error %d, not %d", ret, err);
+}
+
 static void abi_dma(struct medu *m)
 {
 	static const unsigned int sizes[] = { 1, 100, 2048, DEV_BUF_LEN };
@@ -550,17 +578,17 @@ static void abi_dma(struct medu *m)
 	/* The buffer reads as zeros after open. */
 	memset(m->mem, 0xaa, DEV_BUF_LEN);
 	lck0 = vmlck_kb();
-	pin0 = pinned_pages();
+	pin0 = pinned_count();
 	ret = to_client(m, DEV_BUF, 0, DEV_BUF_LEN);
 	for (i = 0; !ret && i < DEV_BUF_LEN && !m->mem[i]; i++)
 		;
 	result(!ret && i == DEV_BUF_LEN, "dma-buffer-zero-after-open", "ret %d byte %u", ret, i);
 	diag("one DMA command of %d bytes took %.1f ms in the guest", DEV_BUF_LEN,
 	     last_dma_secs * 1000);
-	result(vmlck_kb() > lck0 && pinned_pages() > pin0, "dma-pins-client-pages",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+	result(vmlck_kb() > lck0 && pinned_count() > pin0, "dma-pins-client-pages",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		fill(m->mem + 0x10000, sizes[i], i + 1);
 		memset(m->mem + 0x20000, 0, 0x1000);
 		ret = to_dev(m, 0x10000, DEV_BUF, sizes[i]);
@@ -591,17 +619,16 @@ static void abi_dma(struct medu *m)
 	memcpy(save, m->mem + 0x60000, 64);
 
 	/* Refused commands move nothing; the device stays usable. */
-	result(dma(m, MEM_IOVA, DEV_BUF, 0, 0) == EINVAL, "dma-count-0-einval", NULL);
-	result(dma(m, MEM_IOVA, DEV_BUF, 4096, 0) == EINVAL, "dma-count-4096-einval", NULL);
-	result(dma(m, MEM_IOVA, DEV_BUF - 1, 16, 0) == EINVAL, "dma-dev-below-buffer-einval", NULL);
-	result(dma(m, MEM_IOVA, 0x40f00, 0x100, 0) == EINVAL, "dma-dev-touching-40fff-einval", NULL);
-	result(dma(m, MEM_IOVA, 0xffffffffffffff00ULL, 0x100, 0) == EINVAL,
-	       "dma-dev-wrapping-einval", NULL);
-	result(dma(m, 0x10000000, DEV_BUF, 16, 0) == EINVAL, "dma-iova-beyond-28-bits-einval", NULL);
-	result(dma(m, 0xffffff8, DEV_BUF, 16, 0) == EINVAL, "dma-iova-crossing-28-bits-einval", NULL);
-	result(dma(m, 0x8000000, DEV_BUF + 0xf00, 64, 0) == EFAULT, "dma-unmapped-iova-efault", NULL);
-	result(dma(m, DEV_BUF + 0xf00, 0x8000000, 64, CMD_TO_CLIENT) == EFAULT,
-	       "dma-unmapped-iova-to-client-efault", NULL);
+	refused(m, MEM_IOVA, DEV_BUF, 0, 0, EINVAL, "dma-count-0-einval");
+	refused(m, MEM_IOVA, DEV_BUF, 4096, 0, EINVAL, "dma-count-4096-einval");
+	refused(m, MEM_IOVA, DEV_BUF - 1, 16, 0, EINVAL, "dma-dev-below-buffer-einval");
+	refused(m, MEM_IOVA, 0x40f00, 0x100, 0, EINVAL, "dma-dev-touching-40fff-einval");
+	refused(m, MEM_IOVA, 0xffffffffffffff00ULL, 0x100, 0, EINVAL, "dma-dev-wrapping-einval");
+	refused(m, 0x10000000, DEV_BUF, 16, 0, EINVAL, "dma-iova-beyond-28-bits-einval");
+	refused(m, 0xffffff8, DEV_BUF, 16, 0, EINVAL, "dma-iova-crossing-28-bits-einval");
+	refused(m, 0x8000000, DEV_BUF + 0xf00, 64, 0, EFAULT, "dma-unmapped-iova-efault");
+	refused(m, DEV_BUF + 0xf00, 0x8000000, 64, CMD_TO_CLIENT, EFAULT,
+		"dma-unmapped-iova-to-client-efault");
 	memset(m->mem + 0x61000, 0, 64);
 	ret = to_client(m, DEV_BUF + 0xf00, 0x61000, 64);
 	result(!ret && !memcmp(save, m->mem + 0x61000, 64), "dma-refused-moved-nothing",
@@ -644,14 +671,14 @@ static void abi_unmap(struct medu *m)
 	if (!ret)
 		ret = dma(m, DEV_BUF, iova, 256, CMD_TO_CLIENT);
 	lck1 = vmlck_kb();
-	pin1 = pinned_pages();
-	result(!ret && page[0] == 0 && lck1 == lck0 + 4, "unmap-dma-before", "ret %d VmLck %ld -> %ld",
-	       ret, lck0, lck1);
+	pin1 = pinned_count();
+	result(!ret && page[0] == 0 && lck1 == lck0 + 4, "unmap-dma-before",
+	       "ret %d VmLck %ld -> %ld", ret, lck0, lck1);
 	unmap.iova = iova;
 	unmap.size = 4096;
 	ret = ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
-	result(!ret && vmlck_kb() == lck0 && pinned_pages() == pin1 - 1, "unmap-drops-pin",
-	       "ret %d VmLck %ld, pinned %ld -> %ld", ret, vmlck_kb(), pin1, pinned_pages());
+	result(!ret && vmlck_kb() == lck0 && pinned_count() == pin1 - 1, "unmap-drops-pin",
+	       "ret %d VmLck %ld, pinned %ld -> %ld", ret, vmlck_kb(), pin1, pinned_count());
 	memset(page, 0x5a, 4096);
 	ret = dma(m, DEV_BUF, iova, 256, CMD_TO_CLIENT);
 	result(ret == EFAULT && page[0] == 0x5a, "unmap-dma-after-efault", "ret %d byte %#x",
@@ -729,7 +756,7 @@ static void abi_reset(struct medu *m)
 static int cmd_abi(const char *a, const char *b)
 {
 	struct medu m, m2;
-	long lck0 = vmlck_kb(), pin0 = pinned_pages();
+	long lck0 = vmlck_kb(), pin0 = pinned_count();
 	int ret;
 
 	ret = medu_open(&m, a, true);
@@ -756,8 +783,8 @@ static int cmd_abi(const char *a, const char *b)
 
 	abi_reset(&m);
 	medu_close(&m);
-	result(vmlck_kb() == lck0 && pinned_pages() == pin0, "close-unpins-all",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+	result(vmlck_kb() == lck0 && pinned_count() == pin0, "close-unpins-all",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
 
 	ret = medu_open(&m2, b, true);
 	if (!ret) {
@@ -777,7 +804,7 @@ static int cmd_abi(const char *a, const char *b)
 /* N cycles of open, map, one round trip, close. */
 static int cmd_cycles(const char *uuid, int n)
 {
-	long lck0 = vmlck_kb(), pin0 = pinned_pages();
+	long lck0 = vmlck_kb(), pin0 = pinned_count();
 	double t0 = now();
 	struct medu m;
 	int i, ret = 0;
@@ -796,8 +823,8 @@ static int cmd_cycles(const char *uuid, int n)
 	}
 	diag("%d cycles in %.1f s", i, now() - t0);
 	result(!ret && i == n, "cycles", "cycle %d: %d (%s)", i, ret, m.step ? m.step : "DMA");
-	result(vmlck_kb() == lck0 && pinned_pages() == pin0, "cycles-no-pin-left",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_pages());
+	result(vmlck_kb() == lck0 && pinned_count() == pin0, "cycles-no-pin-left",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
 	return ktap_end();
 }
 
@@ -874,6 +901,7 @@ int main(int argc, char **argv)
 		return cmd_hold(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
-	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N | hold UUID FILE | copy UUID TEXT\n");
+	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
+		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
 	return 2;
 }
