@@ -11,6 +11,11 @@ set -eu
 # present some other way also counts).
 PACKAGES="
 qemu-system-x86:/usr/bin/qemu-system-x86_64
+qemu-system-common:/usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+qemu-system-data:/usr/share/qemu/kvmvapic.bin
+seabios:/usr/share/seabios/bios-256k.bin
+libc6-dev:/usr/lib/x86_64-linux-gnu/libc.a
+linux-libc-dev:/usr/include/linux/vfio.h
 busybox-static:/bin/busybox
 dkms:/usr/sbin/dkms
 mmdebstrap:/usr/bin/mmdebstrap
