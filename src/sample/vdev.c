@@ -404,6 +404,16 @@ static int sample_clear_buffer(struct sample_mdev *sm)
 	return ret;
 }
 
+/* Replace the MSI vector's eventfd (NULL: none). */
+static void sample_set_trigger(struct sample_mdev *sm, struct eventfd_ctx *ctx)
+{
+	mutex_lock(&sm->regs_lock);
+	if (sm->trigger)
+		eventfd_ctx_put(sm->trigger);
+	sm->trigger = ctx;
+	mutex_unlock(&sm->regs_lock);
+}
+
 static void sample_power_on(struct sample_mdev *sm)
 {
 	mutex_lock(&sm->regs_lock);
@@ -468,11 +478,7 @@ static void sample_vfio_close(struct vfio_device *vdev)
 	mutex_unlock(&sp->lock);
 	mutex_unlock(&sm->dma_lock);
 
-	mutex_lock(&sm->regs_lock);
-	if (sm->trigger)
-		eventfd_ctx_put(sm->trigger);
-	sm->trigger = NULL;
-	mutex_unlock(&sm->regs_lock);
+	sample_set_trigger(sm, NULL);
 	dev_info(sm->dev, "closed\n");
 }
 
@@ -634,11 +640,7 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 			if (IS_ERR(ctx))
 				return PTR_ERR(ctx);
 		}
-		mutex_lock(&sm->regs_lock);
-		if (sm->trigger)
-			eventfd_ctx_put(sm->trigger);
-		sm->trigger = ctx;
-		mutex_unlock(&sm->regs_lock);
+		sample_set_trigger(sm, ctx);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
 		if (data_size && copy_from_user(&fire, (void __user *)(arg + minsz), 1))
@@ -647,11 +649,7 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 	default:			/* DATA_NONE */
 		fire = hdr.count;
 		if (!fire) {
-			mutex_lock(&sm->regs_lock);
-			if (sm->trigger)
-				eventfd_ctx_put(sm->trigger);
-			sm->trigger = NULL;
-			mutex_unlock(&sm->regs_lock);
+			sample_set_trigger(sm, NULL);
 			return 0;
 		}
 		break;

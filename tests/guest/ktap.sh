@@ -123,25 +123,24 @@ ktap_import_dmesg() {
 	# The module's last document: from its last top-level version line on.
 	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e "s/^$_k_mod: //p" |
 		awk '/^KTAP version 1$/ { n = 0 } { l[++n] = $0 } END { if (n && l[1] == "KTAP version 1") for (i = 1; i <= n; i++) print l[i] }' >"$_k_sub"
-	if [ ! -s "$_k_sub" ]; then
-		ktap_not_ok "$_k_mod" "no KTAP from $_k_mod in the kernel log"
-	elif grep -q '^not ok' "$_k_sub"; then
-		ktap__record "not ok" "$_k_mod" "" "$_k_sub"
+	ktap__import "$_k_mod" "$_k_sub" "no KTAP from $_k_mod in the kernel log"
+}
+
+# Record the document in file $2 as the result $1 ($3: why, if it is empty).
+ktap__import() {
+	if [ ! -s "$2" ]; then
+		ktap_not_ok "$1" "$3"
+	elif grep -q '^not ok' "$2"; then
+		ktap__record "not ok" "$1" "" "$2"
 	else
-		ktap__record ok "$_k_mod" "" "$_k_sub"
+		ktap__record ok "$1" "" "$2"
 	fi
 }
 
 ktap_import_file() {
 	_k_sub=$KTAP_DIR/sub.$(wc -l <"$KTAP_DIR/results").$1
 	sed -n '/^KTAP version 1$/,$p' "$2" >"$_k_sub"
-	if [ ! -s "$_k_sub" ]; then
-		ktap_not_ok "$1" "no KTAP document in $2"
-	elif grep -q '^not ok' "$_k_sub"; then
-		ktap__record "not ok" "$1" "" "$_k_sub"
-	else
-		ktap__record ok "$1" "" "$_k_sub"
-	fi
+	ktap__import "$1" "$_k_sub" "no KTAP document in $2"
 }
 
 # Print the document: version, plan, numbered results, each imported

@@ -2,8 +2,9 @@
 #
 # The VFIO client users actually run: the host's own QEMU, inside the test
 # guest, realizes a mediated edu as -device vfio-pci,sysfsdev=... in a
-# paused machine (TCG, no boot).  Its monitor's "info pci" must show what
-# the ABI promises (edu's IDs, a 1 MiB 32-bit memory BAR0, no INTx); while
+# paused machine (TCG, no boot).  Its monitor's "info pci" and its traces
+# must show what the ABI promises (edu's IDs, a 1 MiB 32-bit memory BAR0,
+# no INTx, 256 bytes of config space with MSI at 0x40); while
 # QEMU holds the device the mdev is attached through the shim; quitting
 # QEMU releases it all.
 # auxshim-modules: auxshim auxshim_sample
@@ -31,17 +32,15 @@ mon() {
 qemu_suite() {
 	local bdf
 
-	ktap_expect load-auxshim ktap_insmod auxshim || return
-	ktap_expect load-auxshim_sample ktap_insmod auxshim_sample || return
-	bdf=$(sample_bdf) || { ktap_not_ok edu-bound "auxshim_sample did not bind edu"; return; }
-	TYPE=$(sample_type_dir "$bdf")
+	sample_load load || return
+	bdf=$BDF
 	ktap_expect create mdev_create "$UA" || return
 	ktap_expect qemu-runs qemu-system-x86_64 -version
 
 	rm -f "$MON"
 	mkfifo "$MON"
 	qemu-system-x86_64 -M q35 -accel tcg -m 64 -nodefaults -display none -S \
-		-monitor stdio \
+		-monitor stdio -trace vfio_msi_setup -trace vfio_populate_device_config \
 		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$UA,addr=05.0" \
 		<"$MON" >"$QOUT" 2>&1 &
 	QPID=$!
@@ -56,6 +55,9 @@ qemu_suite() {
 	ktap_expect qemu-sees-bar0-1mib-32bit-mem grep -Eq "BAR0: 32 bit memory at .*\[0x000ffffe\]" /tmp/qemu.dev
 	ktap_expect qemu-sees-no-other-bar sh -c "! grep -Eq 'BAR[1-6]:' /tmp/qemu.dev"
 	ktap_expect qemu-sees-no-intx sh -c "! grep -q 'pin [A-D]' /tmp/qemu.dev"
+	# QEMU's own trace of what it read at realize.
+	ktap_expect qemu-sees-msi-cap-at-0x40 grep -q "vfio_msi_setup $UA PCI MSI CAP @0x40" "$QOUT"
+	ktap_expect qemu-sees-config-256 sh -c "grep -A1 'vfio_populate_device_config Device $UA config:' $QOUT | grep -q 'size: 0x100,'"
 	ktap_expect qemu-holds-attached [ "$(cat "$(A "$UA" attach)")" = 1 ]
 	ktap_expect qemu-holds-mode-direct [ "$(cat "$(A "$UA" mode)")" = direct ]
 	ktap_expect qemu-holds-view view_has "$UA" "$bdf" direct
@@ -72,6 +74,7 @@ qemu_suite() {
 	ktap_expect released-pinned-0 [ "$(cat "$PINNED")" = 0 ]
 	ktap_expect released-view-empty view_empty
 	ktap_expect remove mdev_remove "$UA"
+	ktap_expect no-vt-d-fault sh -c "! dmesg | grep -Ei 'DMAR.*fault'"
 	ktap_expect unload sh -c "rmmod auxshim_sample && rmmod auxshim"
 	ktap_expect kernel-log-clean kernel_log_clean
 }

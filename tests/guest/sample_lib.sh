@@ -22,6 +22,18 @@ sample_type_dir() {
 	echo "/sys/class/mdev_bus/$1/mdev_supported_types/auxshim_sample-edu"
 }
 
+# Load auxshim and auxshim_sample (results $1-auxshim, $1-auxshim_sample)
+# and find edu: sets BDF and TYPE.  Returns 1 if a step failed.
+sample_load() {
+	ktap_expect "$1-auxshim" ktap_insmod auxshim || return
+	ktap_expect "$1-auxshim_sample" ktap_insmod auxshim_sample || return
+	BDF=$(sample_bdf) || {
+		ktap_not_ok "$1-edu-bound" "auxshim_sample did not bind edu"
+		return 1
+	}
+	TYPE=$(sample_type_dir "$BDF")
+}
+
 # Path of attribute $2 of mdev $1.
 A() { echo "/sys/bus/mdev/devices/$1/auxshim/$2"; }
 
@@ -42,6 +54,43 @@ one_cycle() {
 		mdev_dma "$1" 256 &&
 		mdev_detach "$1" &&
 		mdev_remove "$1"
+}
+
+# Snapshot of /proc/slabinfo ("cache active_objs") into $1, after
+# dropping caches.
+slab_snapshot() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort >"$1"
+}
+
+# Caches that grew by $3 objects or more between snapshots $1 and $2.
+# vmap_area is not ours and lags: vfree() (of every exited shell's stack)
+# frees it lazily.
+slab_grown() {
+	awk -v lim="$3" 'NR == FNR { n[$1] = $2; next }
+		$1 != "vmap_area" && ($1 in n) && $2 - n[$1] >= lim {
+			print $1 ": " n[$1] " -> " $2
+		}' "$1" "$2"
+}
+
+# Result $1: no cache grew by 25 objects or more since snapshot $2.
+# Deferred frees land later (6.1's kernfs frees the open nodes of the sysfs
+# files a test used with kfree_rcu: ~60 kmalloc-96 objects, gone within
+# seconds): give them up to 10 s; a leak stays.
+slab_no_growth() {
+	local i grown
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		slab_snapshot /tmp/slab.after
+		grown=$(slab_grown "$2" /tmp/slab.after 25)
+		[ -z "$grown" ] && break
+		sleep 1
+	done
+	if [ -z "$grown" ]; then
+		ktap_ok "$1"
+	else
+		ktap_not_ok "$1" "grew by >= 25 objects: $(echo "$grown" | tr '\n' ';')"
+	fi
 }
 
 no_mdevs() { [ -z "$(ls /sys/bus/mdev/devices 2>/dev/null)" ]; }
