@@ -111,6 +111,18 @@ vfio_suite() {
 	ktap_expect released-view-empty view_empty
 	ktap_expect released-sysfs-works one_cycle "$UC"
 
+	# ---- an attachment through the auxshim/ knobs holds edu: opens refused
+	ktap_expect knob-self-attach mdev_attach "$UA"
+	ktap_expect_fail knob-self-open-refused "$CLIENT" cycles "$UA" 1
+	ktap_expect knob-self-said-why dmesg_has "$UA: attached through auxshim/attach: write 0 there before opening: -16"
+	ktap_expect knob-self-detach mdev_detach "$UA"
+	ktap_expect knob-other-attach mdev_attach "$UB"
+	ktap_expect_fail knob-other-open-refused "$CLIENT" cycles "$UA" 1
+	ktap_expect knob-other-said-why dmesg_has "$UA: $bdf has no PASID support and is attached to another mdev's domain: -16"
+	ktap_expect knob-other-detach mdev_detach "$UB"
+	ktap_expect knob-open-after-detach "$CLIENT" cycles "$UA" 1
+	ktap_expect knob-pinned-0 pinned_is 0
+
 	# ---- removing an open mdev: waits for the client, then completes
 	ktap_expect rm-held hold_start "$UA"
 	bg_start mdev_remove "$UA"
