@@ -40,7 +40,9 @@ GUEST_DIR=$AUXSHIM_SRC/tests/guest
 DEFAULT_DEVICES="-device intel-iommu,intremap=on,caching-mode=on -device edu"
 # no_timer_check: under TCG on a loaded host the IO-APIC timer check can
 # fail and panic ("timer doesn't work through Interrupt-remapped IO-APIC").
-BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 slub_debug=FZPU loglevel=5 printk.time=1 no_timer_check"
+# oops=panic: an oops ends the boot at once (panic=-1, -no-reboot) instead
+# of leaving a killed task's locks to hang the script until the timeout.
+BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 oops=panic slub_debug=FZPU loglevel=5 printk.time=1 no_timer_check"
 # Kernel log lines that fail a run.
 BAD_RE='BUG:|BUG [a-z0-9_-]+ \(|kernel BUG|Oops|WARNING:|general protection|Kernel panic|Redzone|Poison overwritten|Object padding|={70,}|UBSAN:|KASAN:|INFO: task .* blocked|rcu_.*stall|watchdog: BUG|Unable to handle'
 
