@@ -101,8 +101,23 @@ run_kerneldoc() {
 	[ -z "$out" ] || { printf '%s\n' "$out"; return 1; }
 }
 
+# The guest scripts parse in the shell that runs them (busybox sh), and
+# the host scripts in bash.
+run_shell_syntax() {
+	local f rc=0
+	for f in "$AUXSHIM_SRC"/tests/guest/*.sh "$AUXSHIM_SRC"/tests/guest/init; do
+		busybox sh -n "$f" || { log "syntax error: $f"; rc=1; }
+	done
+	for f in "$AUXSHIM_SRC"/scripts/*.sh "$AUXSHIM_SRC"/.ci/run; do
+		bash -n "$f" || { log "syntax error: $f"; rc=1; }
+	done
+	return "$rc"
+}
+
 main() {
 	local rc=0
+	log "shell syntax (busybox sh -n, bash -n)"
+	run_shell_syntax || rc=1
 	log "checkpatch --strict"
 	run_checkpatch || rc=1
 	log "kernel-doc -Werror"

@@ -11,11 +11,6 @@
 
 . /tests/sample_lib.sh
 
-		$1 != "vmap_area" && ($1 in n) && $2 - n[$1] >= lim {
-			print $1 ": " n[$1] " -> " $2
-		}' "$1" "$2"
-}
-
 cycles() {
 	local i=0
 	while [ $i -lt "$1" ]; do

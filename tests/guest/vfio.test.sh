@@ -71,11 +71,6 @@ bg_failed() {
 	[ -s /tmp/bg.rc ] && [ "$(cat /tmp/bg.rc)" != 0 ]
 }
 
-		$1 != "vmap_area" && ($1 in n) && $2 - n[$1] >= lim {
-			print $1 ": " n[$1] " -> " $2
-		}' "$1" "$2"
-}
-
 no_dmar_fault() { ! dmesg | grep -Ei 'DMAR.*fault|DMAR: \[DMA (Read|Write)'; }
 
 vfio_suite() {
