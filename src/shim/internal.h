@@ -125,6 +125,7 @@ static inline struct iommu_domain *auxshim_core_domain(struct device *dev)
 		return NULL;
 	return auxshim_core_domain_rcu(dev);
 }
+
 int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
 			  enum auxshim_mode *mode, u32 *pasid);
 
