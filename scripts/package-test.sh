@@ -89,6 +89,19 @@ traces() {
 	dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' "$PKG" 2>/dev/null | grep -v '^un' || true
 }
 
+# After cleanup: nothing of ours at all, depmod's leftovers included.
+host_clean() {
+	no_traces || return 1
+	local k
+	for k in "$REL" "$REL2" "$REL-noiommu" "$REL-nomdev"; do
+		[ -n "$k" ] || continue
+		if [ -d "/lib/modules/$k" ] && ! installed "linux-image-$k"; then
+			echo "left behind: /lib/modules/$k"
+			return 1
+		fi
+	done
+}
+
 no_traces() {
 	local t
 	t=$(traces)
@@ -110,7 +123,18 @@ cleanup() {
 		apt_ purge $pkgs >>"$LOG" 2>&1 || true
 		rm -f "$DIR/ours.list"
 	fi
-	rmdir /lib/modules/* 2>/dev/null || true
+	# depmod's indexes for the kernels whose headers we had (no image of
+	# them is installed here, or its kernel/ directory would be there).
+	for k in "$REL" "$REL2"; do
+		[ -n "$k" ] && [ -d "/lib/modules/$k" ] && [ ! -e "/lib/modules/$k/kernel" ] &&
+			! installed "linux-image-$k" && ! installed "linux-headers-$k" || continue
+		rm -f "/lib/modules/$k"/modules.*
+		rmdir "/lib/modules/$k/updates/dkms" "/lib/modules/$k/updates" "/lib/modules/$k" 2>/dev/null || true
+	done
+	# /lib/modules itself, if a first run found none (a container).
+	if [ -f "$DIR/no-lib-modules" ] && rmdir /lib/modules 2>/dev/null; then
+		rm -f "$DIR/no-lib-modules"
+	fi
 }
 
 dkms_versions() { dkms status -m auxshim 2>/dev/null | sed -n 's|^auxshim/\([^,]*\),.*|\1|p' | sort -u; }
@@ -274,6 +298,7 @@ main() {
 	: >"$LOG"
 	REL=$("$AUXSHIM_SRC/scripts/kernels.sh" path 6.1 release 2>>"$LOG") || REL=
 	FAKE=$DIR/fake-headers
+	REL2=
 	exec 9>"$DIR/lock"
 	flock 9
 	if [ "$(id -u)" -ne 0 ]; then
@@ -283,7 +308,9 @@ main() {
 	fi
 	[ -n "$REL" ] || { check kernel-release false; finish; return; }
 	rel2=${REL%-amd64}-cloud-amd64
+	REL2=$rel2
 	log "log: $LOG"
+	[ -d /lib/modules ] || : >"$DIR/no-lib-modules"
 	cleanup
 	check cleanup-before no_traces || { finish; return; }
 
@@ -335,7 +362,7 @@ main() {
 	check dpkg-purge clean_env dpkg -P "$PKG"
 	check purged-no-traces no_traces
 	cleanup
-	check cleanup-after no_traces
+	check cleanup-after host_clean
 	finish
 }
 
