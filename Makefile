@@ -12,6 +12,9 @@
 #   make demo [KERNEL=6.1]        the QEMU demo (see README)
 #   make sign                     sign the modules with the DKMS MOK key
 #                                 (SIGN_KEY=..., SIGN_CERT=... to override)
+#   make deb                      the Debian package auxshim-dkms (see README)
+#   make check-package            its life cycle on this host (root)
+#   make bug-report               collect what a bug report needs into one file
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
@@ -33,7 +36,8 @@ ifneq ($(AUXSHIM_TEST),)
 CONFTEST_H += $(PWD_)/tests/mock/conftest.h
 endif
 
-.PHONY: all modules clean config check demo bench lint help headers-check sign FORCE
+.PHONY: all modules clean config check demo bench lint help headers-check sign sign-ko FORCE \
+	deb check-package bug-report
 
 all: modules
 
@@ -69,8 +73,15 @@ clean:
 SIGN_KEY ?= /var/lib/dkms/mok.key
 SIGN_CERT ?= /var/lib/dkms/mok.pub
 
+# SIGN_KO: the modules to sign (default: those just built here; the guest
+# test signs copies with a throwaway key through "make sign-ko").
+SIGN_KO ?= $(PWD_)/*.ko
+
 sign: modules
-	@for m in $(PWD_)/*.ko; do \
+	@$(MAKE) -f $(PWD_)/Makefile --no-print-directory sign-ko
+
+sign-ko:
+	@for m in $(SIGN_KO); do \
 	  "$(KDIR)/scripts/sign-file" sha256 "$(SIGN_KEY)" "$(SIGN_CERT)" "$$m" || exit 1; \
 	  echo "  SIGN    $$m"; \
 	done
@@ -86,6 +97,15 @@ bench:
 
 lint:
 	$(PWD_)/scripts/lint.sh
+
+deb:
+	$(PWD_)/scripts/package.sh
+
+check-package:
+	$(PWD_)/scripts/package-test.sh
+
+bug-report:
+	$(PWD_)/scripts/bug-report.sh
 
 help:
 	@sed -n 's/^#   //p' $(lastword $(MAKEFILE_LIST))

@@ -94,8 +94,7 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * joining or leaving @group while it was read; the PTR_ERR() of an ERR_PTR
  * returned by @lookup; -ENOMEM; otherwise what the kernel's attach returned.
  */
-int auxshim_attach_group(struct iommu_domain *domain,
-			 struct iommu_group *group,
+int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 			 auxshim_lookup_t lookup);
 
 /**

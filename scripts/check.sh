@@ -3,12 +3,15 @@
 #
 # The test suite behind "make check" (and "make bench"):
 #
-#   scripts/check.sh [--kernels "6.1 5.10"] [--bench] [--suites "boot shim"]
+#   scripts/check.sh [--kernels "6.1 5.10"] [--bench] [--suites "boot shim package lint"]
 #
 # Sets up the host (scripts/setup-host.sh), fetches the kernels, then per
 # kernel: build with AUXSHIM_TEST=1 under W=1 (build and zero-warning cases),
 # the DKMS test (scripts/dkms-test.sh), and one guest boot per
-# tests/guest/*.test.sh (scripts/guest.sh).  --bench runs only the
+# tests/guest/*.test.sh (scripts/guest.sh); then, once per run, the host
+# tiers: the Debian package's life cycle (scripts/package-test.sh, "make
+# check-package"; with 6.1 among the kernels, whose headers it installs) and
+# the static checks (scripts/lint.sh, "make lint").  --bench runs only the
 # tests/guest/*.bench.sh files instead (no DKMS, no timeouts counted as
 # tests).  Prints a per-kernel, per-suite summary; the last line is exactly
 # "N passed, N failed, N skipped", summed from the counts of the kernel's
@@ -125,6 +128,45 @@ check_kernel() {
 	WALL="$WALL $k:$(($(now) - t0))"
 }
 
+# Host tiers run unless --suites names others.
+want_host() {
+	[ -z "$SUITES" ] && return 0
+	case " $SUITES " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# The package's life cycle on this host (KTAP from scripts/package-test.sh).
+check_package() {
+	local t0 dir=$AUXSHIM_CACHE/runs/host/package counts
+	t0=$(now)
+	mkdir -p "$dir"
+	log "==== package (host) ===="
+	"$S/package-test.sh" >"$dir/ktap.log" || true
+	sed 's/^/  /' "$dir/ktap.log" | grep -E '^  not ok|# SKIP' >&2 || true
+	counts=$(ktap_counts "$dir/ktap.log")
+	case $counts in
+	malformed*) record host package 0 1 0 $(($(now) - t0)) "$counts" ;;
+	*)
+		# shellcheck disable=SC2086
+		record host package $counts $(($(now) - t0))
+		;;
+	esac
+}
+
+# make lint, as one case.
+check_lint() {
+	local t0 dir=$AUXSHIM_CACHE/runs/host/lint
+	t0=$(now)
+	mkdir -p "$dir"
+	log "==== lint (host) ===="
+	if "$S/lint.sh" >"$dir/lint.log" 2>&1; then
+		record host lint 1 0 0 $(($(now) - t0))
+	else
+		tail -n 30 "$dir/lint.log" >&2
+		record host lint 0 1 0 $(($(now) - t0)) "see $dir/lint.log"
+	fi
+}
+
 print_summary() {
 	local tp=0 tf=0 ts=0 k suite p f s t note w
 	echo
@@ -165,6 +207,15 @@ main() {
 	# shellcheck disable=SC2086
 	"$S/kernels.sh" fetch $kernels >&2 || true
 	for k in $kernels; do check_kernel "$k"; done
+	if [ "$MODE" = test ]; then
+		if want_host package; then
+			case " $kernels " in
+			*" 6.1 "*) check_package ;;
+			*) record host package 0 0 1 0 "needs 6.1 among the kernels" ;;
+			esac
+		fi
+		want_host lint && check_lint
+	fi
 	print_summary
 }
 

@@ -39,6 +39,13 @@ sparse:/usr/bin/sparse
 perl:/usr/bin/perl
 util-linux:/usr/bin/unshare
 coreutils:/usr/bin/timeout
+openssl:/usr/bin/openssl
+dpkg-dev:/usr/bin/dpkg-buildpackage
+debhelper:/usr/bin/dh
+dh-dkms:/usr/bin/dh_dkms
+lintian:/usr/bin/lintian
+clang-format:/usr/bin/clang-format
+mokutil:/usr/bin/mokutil
 "
 
 missing() {

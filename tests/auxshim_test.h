@@ -20,8 +20,8 @@ struct iommu_group;
 struct edu {
 	struct pci_dev *pdev;
 	void __iomem *bar;
-	struct iommu_group *group;		/* reference held */
-	struct iommu_domain *def_domain;	/* kernel's domain at probe */
+	struct iommu_group *group; /* reference held */
+	struct iommu_domain *def_domain; /* kernel's domain at probe */
 };
 
 /*

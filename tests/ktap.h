@@ -51,12 +51,18 @@ struct kt_case {
 
 #define KT_PARAM_DESC_SIZE 64
 
-#define KT_CASE(fn) { .name = #fn, .run = fn }
-#define KT_CASE_PARAM(fn, gen) { .name = #fn, .run = fn, .generate_params = gen }
+#define KT_CASE(fn)                    \
+	{                              \
+		.name = #fn, .run = fn \
+	}
+#define KT_CASE_PARAM(fn, gen)                                 \
+	{                                                      \
+		.name = #fn, .run = fn, .generate_params = gen \
+	}
 
 /* The entry of an array of @n entries of @size bytes after @prev (NULL: the first). */
-static inline const void *kt_array_next(const void *array, size_t n, size_t size,
-					const void *prev)
+static inline const void *kt_array_next(const void *array, size_t n,
+					size_t size, const void *prev)
 {
 	const char *next = prev ? (const char *)prev + size : array;
 
@@ -67,14 +73,14 @@ static inline const void *kt_array_next(const void *array, size_t n, size_t size
  * KT_ARRAY_PARAM(name, array, desc_fn): name##_gen_params walks @array;
  * desc_fn(const typeof(array[0]) *p, char *desc) describes one entry.
  */
-#define KT_ARRAY_PARAM(name, array, desc_fn)				\
-	static const void *name##_gen_params(const void *prev, char *desc) \
-	{								\
-		const void *next = kt_array_next(array, ARRAY_SIZE(array), \
+#define KT_ARRAY_PARAM(name, array, desc_fn)                                \
+	static const void *name##_gen_params(const void *prev, char *desc)  \
+	{                                                                   \
+		const void *next = kt_array_next(array, ARRAY_SIZE(array),  \
 						 sizeof((array)[0]), prev); \
-		if (next)						\
-			desc_fn(next, desc);				\
-		return next;						\
+		if (next)                                                   \
+			desc_fn(next, desc);                                \
+		return next;                                                \
 	}
 
 /**
@@ -92,8 +98,8 @@ struct kt_suite {
 	struct kt_case *cases;
 };
 
-static inline __printf(4, 5) bool kt_check(struct kt_test *t, bool ok,
-					   int line, const char *fmt, ...)
+static inline __printf(4, 5) bool kt_check(struct kt_test *t, bool ok, int line,
+					   const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list ap;
@@ -125,33 +131,51 @@ static inline void kt_skip(struct kt_test *t, const char *why)
 	KT_EXPECT_TRUE_MSG(t, cond, "expected %s", #cond)
 #define KT_EXPECT_FALSE(t, cond) \
 	KT_EXPECT_TRUE_MSG(t, !(cond), "expected !(%s)", #cond)
-#define KT_EXPECT_EQ(t, a, b) ({					\
-	long long __a = (long long)(a), __b = (long long)(b);		\
-	kt_check(t, __a == __b, __LINE__, "%s == %lld, expected %s == %lld", \
-		 #a, __a, #b, __b); })
-#define KT_EXPECT_NE(t, a, b) ({					\
-	long long __a = (long long)(a), __b = (long long)(b);		\
-	kt_check(t, __a != __b, __LINE__, "%s == %s == %lld", #a, #b, __a); })
-#define KT_EXPECT_PTR_EQ(t, a, b) ({					\
-	const void *__a = (a), *__b = (b);				\
-	kt_check(t, __a == __b, __LINE__, "%s == %p, expected %s == %p", \
-		 #a, __a, #b, __b); })
-#define KT_EXPECT_NOT_ERR_OR_NULL(t, p) ({				\
-	const void *__p = (p);						\
-	kt_check(t, !IS_ERR_OR_NULL(__p), __LINE__, "%s is %ld",	\
-		 #p, IS_ERR(__p) ? PTR_ERR(__p) : 0L); })
+#define KT_EXPECT_EQ(t, a, b)                                                  \
+	({                                                                     \
+		long long __a = (long long)(a), __b = (long long)(b);          \
+		kt_check(t, __a == __b, __LINE__,                              \
+			 "%s == %lld, expected %s == %lld", #a, __a, #b, __b); \
+	})
+#define KT_EXPECT_NE(t, a, b)                                                 \
+	({                                                                    \
+		long long __a = (long long)(a), __b = (long long)(b);         \
+		kt_check(t, __a != __b, __LINE__, "%s == %s == %lld", #a, #b, \
+			 __a);                                                \
+	})
+#define KT_EXPECT_PTR_EQ(t, a, b)                                          \
+	({                                                                 \
+		const void *__a = (a), *__b = (b);                         \
+		kt_check(t, __a == __b, __LINE__,                          \
+			 "%s == %p, expected %s == %p", #a, __a, #b, __b); \
+	})
+#define KT_EXPECT_NOT_ERR_OR_NULL(t, p)                                      \
+	({                                                                   \
+		const void *__p = (p);                                       \
+		kt_check(t, !IS_ERR_OR_NULL(__p), __LINE__, "%s is %ld", #p, \
+			 IS_ERR(__p) ? PTR_ERR(__p) : 0L);                   \
+	})
 
 /*
  * ASSERT: as EXPECT, and end the case at once if it failed, as KUNIT_ASSERT_*
  * does.  Only where nothing needs undoing yet: a case that holds something
  * uses EXPECT and cleans up.
  */
-#define KT_ASSERT_TRUE(t, cond) \
-	do { if (!KT_EXPECT_TRUE(t, cond)) return; } while (0)
-#define KT_ASSERT_EQ(t, a, b) \
-	do { if (!KT_EXPECT_EQ(t, a, b)) return; } while (0)
-#define KT_ASSERT_NOT_ERR_OR_NULL(t, p) \
-	do { if (!KT_EXPECT_NOT_ERR_OR_NULL(t, p)) return; } while (0)
+#define KT_ASSERT_TRUE(t, cond)               \
+	do {                                  \
+		if (!KT_EXPECT_TRUE(t, cond)) \
+			return;               \
+	} while (0)
+#define KT_ASSERT_EQ(t, a, b)               \
+	do {                                \
+		if (!KT_EXPECT_EQ(t, a, b)) \
+			return;             \
+	} while (0)
+#define KT_ASSERT_NOT_ERR_OR_NULL(t, p)               \
+	do {                                          \
+		if (!KT_EXPECT_NOT_ERR_OR_NULL(t, p)) \
+			return;                       \
+	} while (0)
 
 /* The result of one run, as a KTAP line at the subtest's depth. */
 static inline void kt_report(struct kt_test *t, unsigned int n,

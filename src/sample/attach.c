@@ -16,8 +16,8 @@ static struct device *sample_lookup(struct device *dev)
 {
 	struct device *parent = dev->parent;
 
-	if (!parent || !dev_is_pci(parent) ||
-	    !parent->driver || strcmp(parent->driver->name, KBUILD_MODNAME))
+	if (!parent || !dev_is_pci(parent) || !parent->driver ||
+	    strcmp(parent->driver->name, KBUILD_MODNAME))
 		return ERR_PTR(-ENODEV);
 	return parent;
 }
@@ -55,7 +55,8 @@ int sample_attach(struct sample_mdev *sm)
 	}
 	ret = auxshim_attach_group(domain, group, sample_lookup);
 	if (ret == -EBUSY && !sm->sp->aux) {
-		dev_err(sm->dev, "%s has no PASID support and is attached to another mdev's domain: %d\n",
+		dev_err(sm->dev,
+			"%s has no PASID support and is attached to another mdev's domain: %d\n",
 			dev_name(edu), ret);
 		goto err_free_domain;
 	} else if (ret) {

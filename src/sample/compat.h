@@ -23,7 +23,7 @@
 
 #include "conftest.h"
 
-#if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) && \
+#if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) &&           \
 	!(defined(AUXSHIM_HAVE_MDEV_REGISTER_PARENT) && \
 	  defined(AUXSHIM_HAVE_VFIO_EMULATED_IOMMU_DEV))
 #error "auxshim_sample: neither mdev_parent_ops nor mdev_register_parent() + vfio emulated devices"
@@ -34,16 +34,17 @@
  * Last in a vfio_device_ops initializer (it brings its own commas).
  */
 #if defined(AUXSHIM_HAVE_VFIO_IOMMUFD_EMULATED)
-#define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS				\
-	.bind_iommufd = vfio_iommufd_emulated_bind,			\
-	.unbind_iommufd = vfio_iommufd_emulated_unbind,			\
-	.attach_ioas = vfio_iommufd_emulated_attach_ioas,		\
+#define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS                 \
+	.bind_iommufd = vfio_iommufd_emulated_bind,       \
+	.unbind_iommufd = vfio_iommufd_emulated_unbind,   \
+	.attach_ioas = vfio_iommufd_emulated_attach_ioas, \
 	.detach_ioas = vfio_iommufd_emulated_detach_ioas,
 #else
 #define AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
 #endif
 
-#if defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) == defined(AUXSHIM_HAVE_VFIO_PIN_PAGES_PAGES)
+#if defined(AUXSHIM_HAVE_MDEV_PARENT_OPS) == \
+	defined(AUXSHIM_HAVE_VFIO_PIN_PAGES_PAGES)
 #error "auxshim_sample: a kernel between v5.10 and v6.1 (vfio_pin_pages() vs mdev_parent_ops)"
 #endif
 
@@ -93,19 +94,20 @@ static inline void vfio_free_device(struct vfio_device *vdev)
  * vfio_device, struct vfio_device_ops and mdev_register_driver() differ
  * from v6.1's: the v6.1 ones below take over their names in the includer.
  */
-#define mdev_type			auxshim_sample_mdev_type
-#define mdev_parent			auxshim_sample_mdev_parent
-#define mdev_driver			auxshim_sample_mdev_driver
-#define mdev_register_parent		auxshim_sample_mdev_register_parent
-#define mdev_unregister_parent		auxshim_sample_mdev_unregister_parent
-#define mdev_register_driver		auxshim_sample_mdev_register_driver
-#define mdev_unregister_driver		auxshim_sample_mdev_unregister_driver
-#define vfio_device			auxshim_sample_vfio_device
-#define vfio_device_ops			auxshim_sample_vfio_device_ops
-#define vfio_register_emulated_iommu_dev auxshim_sample_vfio_register_emulated_iommu_dev
-#define vfio_unregister_group_dev	auxshim_sample_vfio_unregister_group_dev
-#define vfio_put_device			auxshim_sample_vfio_put_device
-#define vfio_free_device		auxshim_sample_vfio_free_device
+#define mdev_type auxshim_sample_mdev_type
+#define mdev_parent auxshim_sample_mdev_parent
+#define mdev_driver auxshim_sample_mdev_driver
+#define mdev_register_parent auxshim_sample_mdev_register_parent
+#define mdev_unregister_parent auxshim_sample_mdev_unregister_parent
+#define mdev_register_driver auxshim_sample_mdev_register_driver
+#define mdev_unregister_driver auxshim_sample_mdev_unregister_driver
+#define vfio_device auxshim_sample_vfio_device
+#define vfio_device_ops auxshim_sample_vfio_device_ops
+#define vfio_register_emulated_iommu_dev \
+	auxshim_sample_vfio_register_emulated_iommu_dev
+#define vfio_unregister_group_dev auxshim_sample_vfio_unregister_group_dev
+#define vfio_put_device auxshim_sample_vfio_put_device
+#define vfio_free_device auxshim_sample_vfio_free_device
 
 struct mdev_type {
 	const char *sysfs_name;
@@ -122,7 +124,7 @@ struct mdev_driver {
 	struct device_driver driver;
 };
 
-#define AUXSHIM_SAMPLE_TYPE_ATTRS	4
+#define AUXSHIM_SAMPLE_TYPE_ATTRS 4
 
 struct mdev_parent {
 	struct device *dev;
@@ -139,9 +141,9 @@ struct mdev_parent {
 struct vfio_device {
 	struct device *dev;
 	const struct vfio_device_ops *ops;
-	struct mutex lock;		/* open_count */
+	struct mutex lock; /* open_count */
 	unsigned int open_count;
-	struct notifier_block iommu_nb;	/* type1's unmaps, for .dma_unmap */
+	struct notifier_block iommu_nb; /* type1's unmaps, for .dma_unmap */
 };
 
 struct vfio_device_ops {
@@ -171,9 +173,11 @@ static inline struct vfio_device *auxshim_sample_vdev(struct mdev_device *mdev)
 }
 
 static inline int auxshim_sample_iommu_notifier(struct notifier_block *nb,
-						unsigned long action, void *data)
+						unsigned long action,
+						void *data)
 {
-	struct vfio_device *vdev = container_of(nb, struct vfio_device, iommu_nb);
+	struct vfio_device *vdev =
+		container_of(nb, struct vfio_device, iommu_nb);
 	struct vfio_iommu_type1_dma_unmap *unmap = data;
 
 	if (action == VFIO_IOMMU_NOTIFY_DMA_UNMAP)
@@ -286,8 +290,8 @@ static inline int auxshim_sample_vfio_pin_pages(struct vfio_device *vdev,
 	return npage;
 }
 
-#define vfio_pin_pages		auxshim_sample_vfio_pin_pages
-#define vfio_unpin_pages	auxshim_sample_vfio_unpin_pages
+#define vfio_pin_pages auxshim_sample_vfio_pin_pages
+#define vfio_unpin_pages auxshim_sample_vfio_unpin_pages
 
 /*
  * v5.10's callbacks only name the parent's struct device: the parent
@@ -311,8 +315,7 @@ static inline ssize_t auxshim_sample_name_show(struct kobject *kobj,
 {
 	struct mdev_type *mtype = auxshim_sample_parent(dev)->type;
 
-	return sysfs_emit(buf, "%s\n",
-			  mtype->pretty_name ?: mtype->sysfs_name);
+	return sysfs_emit(buf, "%s\n", mtype->pretty_name ?: mtype->sysfs_name);
 }
 
 static inline ssize_t auxshim_sample_description_show(struct kobject *kobj,
@@ -346,24 +349,27 @@ static inline ssize_t auxshim_sample_available_show(struct kobject *kobj,
 static inline int auxshim_sample_create(struct kobject *kobj,
 					struct mdev_device *mdev)
 {
-	struct mdev_parent *parent = auxshim_sample_parent(mdev_parent_dev(mdev));
+	struct mdev_parent *parent =
+		auxshim_sample_parent(mdev_parent_dev(mdev));
 
 	return parent->mdev_driver->probe(mdev);
 }
 
 static inline int auxshim_sample_remove(struct mdev_device *mdev)
 {
-	struct mdev_parent *parent = auxshim_sample_parent(mdev_parent_dev(mdev));
+	struct mdev_parent *parent =
+		auxshim_sample_parent(mdev_parent_dev(mdev));
 
 	parent->mdev_driver->remove(mdev);
 	return 0;
 }
 
-static inline void
-auxshim_sample_type_attr(struct mdev_parent *parent, unsigned int i,
-			 const char *name,
-			 ssize_t (*show)(struct kobject *, struct device *,
-					 char *))
+typedef ssize_t auxshim_sample_type_show(struct kobject *, struct device *,
+					 char *);
+
+static inline void auxshim_sample_type_attr(struct mdev_parent *parent,
+					    unsigned int i, const char *name,
+					    auxshim_sample_type_show *show)
 {
 	struct mdev_type_attribute *ta = &parent->type_attrs[i];
 
@@ -400,13 +406,13 @@ static inline int mdev_register_parent(struct mdev_parent *parent,
 				 auxshim_sample_available_show);
 	parent->type_attr_list[AUXSHIM_SAMPLE_TYPE_ATTRS] = NULL;
 	/* mdev core names the type's directory "<driver name>-<group name>". */
-	parent->type_group = (struct attribute_group) {
+	parent->type_group = (struct attribute_group){
 		.name = parent->type->sysfs_name,
 		.attrs = parent->type_attr_list,
 	};
 	parent->type_groups[0] = &parent->type_group;
 	parent->type_groups[1] = NULL;
-	parent->ops = (struct mdev_parent_ops) {
+	parent->ops = (struct mdev_parent_ops){
 		.owner = mdev_driver->driver.owner,
 		.mdev_attr_groups = mdev_driver->driver.dev_groups,
 		.supported_type_groups = parent->type_groups,
@@ -460,8 +466,7 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 
 /* The vfio_device must come first in its container, as on v6.1. */
 static inline void *
-auxshim_sample_vfio_alloc_device(size_t size, size_t offset,
-				 struct device *dev,
+auxshim_sample_vfio_alloc_device(size_t size, size_t offset, struct device *dev,
 				 const struct vfio_device_ops *ops)
 {
 	struct vfio_device *vdev;
@@ -477,9 +482,9 @@ auxshim_sample_vfio_alloc_device(size_t size, size_t offset,
 	return vdev;
 }
 
-#define vfio_alloc_device(type, member, dev, ops)			\
-	((struct type *)auxshim_sample_vfio_alloc_device(sizeof(struct type), \
-		offsetof(struct type, member), dev, ops))
+#define vfio_alloc_device(type, member, dev, ops)         \
+	((struct type *)auxshim_sample_vfio_alloc_device( \
+		sizeof(struct type), offsetof(struct type, member), dev, ops))
 
 static inline int vfio_register_emulated_iommu_dev(struct vfio_device *vdev)
 {
@@ -512,7 +517,7 @@ static inline void vfio_free_device(struct vfio_device *vdev)
  * brings its own comma).
  */
 #if defined(AUXSHIM_HAVE_VFIO_GET_REGION_INFO_CAPS)
-#define AUXSHIM_VFIO_REGION_INFO_OPS(fn)	.get_region_info_caps = (fn),
+#define AUXSHIM_VFIO_REGION_INFO_OPS(fn) .get_region_info_caps = (fn),
 #else
 #define AUXSHIM_VFIO_REGION_INFO_OPS(fn)
 #endif
@@ -526,7 +531,7 @@ auxshim_sample_region_info_ioctl(struct vfio_device *vdev, unsigned long arg,
 				 auxshim_sample_region_info_fn *fn)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
-	struct vfio_info_cap caps = { };
+	struct vfio_info_cap caps = {};
 	struct vfio_region_info info;
 	int ret;
 

@@ -13,22 +13,22 @@
 #include <linux/io.h>
 #include <linux/jiffies.h>
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_REG_ID	0x00
-#define EDU_REG_LIVE	0x04	/* reads back the complement of what was written */
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_CNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_CMD_RUN	BIT(0)
-#define EDU_CMD_TO_RAM	BIT(1)
-#define EDU_ID		0x010000ed
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_REG_ID 0x00
+#define EDU_REG_LIVE 0x04 /* reads back the complement of what was written */
+#define EDU_REG_SRC 0x80
+#define EDU_REG_DST 0x88
+#define EDU_REG_CNT 0x90
+#define EDU_REG_CMD 0x98
+#define EDU_CMD_RUN BIT(0)
+#define EDU_CMD_TO_RAM BIT(1)
+#define EDU_ID 0x010000ed
 
 /* edu's own buffer; QEMU 7.2 aborts unless a transfer ENDS below its end. */
-#define EDU_BUF		0x40000
-#define EDU_BUF_SIZE	4096
-#define EDU_XFER_MAX	(EDU_BUF_SIZE - 1)
+#define EDU_BUF 0x40000
+#define EDU_BUF_SIZE 4096
+#define EDU_XFER_MAX (EDU_BUF_SIZE - 1)
 
 /**
  * edu_dma() - one DMA transfer by edu, waited for

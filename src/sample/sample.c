@@ -38,18 +38,19 @@
 #include "sample.h"
 
 /* mdev core names the type's directory "<driver name>-<sysfs name>". */
-#define SAMPLE_TYPE		"edu"
-#define SAMPLE_TYPE_NAME	"edu-dma-slice"
-#define SAMPLE_TYPE_DESC	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
+#define SAMPLE_TYPE "edu"
+#define SAMPLE_TYPE_NAME "edu-dma-slice"
+#define SAMPLE_TYPE_DESC \
+	"a slice of QEMU's edu: DMA through an auxshim-attached domain"
 
 /* Transfers are split into chunks of this size (at most EDU_XFER_MAX). */
-#define EDU_CHUNK	2048
+#define EDU_CHUNK 2048
 
-#define SAMPLE_MAX_MDEVS	4
-#define SAMPLE_DMA_MAX		PAGE_SIZE
+#define SAMPLE_MAX_MDEVS 4
+#define SAMPLE_DMA_MAX PAGE_SIZE
 /* Per-slot IOVAs, below edu's 28-bit reach: src, then dst one page up. */
-#define SAMPLE_IOVA_BASE	0x1000000UL
-#define SAMPLE_IOVA_STRIDE	0x100000UL
+#define SAMPLE_IOVA_BASE 0x1000000UL
+#define SAMPLE_IOVA_STRIDE 0x100000UL
 
 static unsigned long sample_iova_src(struct sample_mdev *sm)
 {
@@ -84,8 +85,8 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 
 	for (off = 0; off < len; off += n) {
 		n = min_t(size_t, len - off, EDU_CHUNK);
-		ret = edu_dma(&sp->pdev->dev, sp->bar, sample_iova_src(sm) + off,
-			      EDU_BUF, n, false);
+		ret = edu_dma(&sp->pdev->dev, sp->bar,
+			      sample_iova_src(sm) + off, EDU_BUF, n, false);
 		if (!ret)
 			ret = edu_dma(&sp->pdev->dev, sp->bar, EDU_BUF,
 				      sample_iova_dst(sm) + off, n, true);
@@ -102,8 +103,10 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 		ret = -EIO;
 		snprintf(sm->result, sizeof(sm->result),
 			 "fail %d mismatch at byte %zu (%s)", ret, i,
-			 sm->domain ? "attached" : "not attached: IOVAs unmapped");
-		dev_err(sm->dev, "DMA test of %zu bytes: mismatch at byte %zu: %d\n",
+			 sm->domain ? "attached" :
+				      "not attached: IOVAs unmapped");
+		dev_err(sm->dev,
+			"DMA test of %zu bytes: mismatch at byte %zu: %d\n",
 			len, i, ret);
 		return ret;
 	}
@@ -136,14 +139,15 @@ static int sample_test_attach(struct sample_mdev *sm)
 	ret = sample_attach(sm);
 	if (ret)
 		return ret;
-	ret = auxshim_map(sm->domain, sample_iova_src(sm), page_to_phys(sm->src),
-			  PAGE_SIZE, IOMMU_READ);
+	ret = auxshim_map(sm->domain, sample_iova_src(sm),
+			  page_to_phys(sm->src), PAGE_SIZE, IOMMU_READ);
 	if (ret) {
 		dev_err(sm->dev, "cannot map the source page: %d\n", ret);
 		goto err_detach;
 	}
-	ret = auxshim_map(sm->domain, sample_iova_dst(sm), page_to_phys(sm->dst),
-			  PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	ret = auxshim_map(sm->domain, sample_iova_dst(sm),
+			  page_to_phys(sm->dst), PAGE_SIZE,
+			  IOMMU_READ | IOMMU_WRITE);
 	if (ret) {
 		dev_err(sm->dev, "cannot map the destination page: %d\n", ret);
 		goto err_unmap_src;
@@ -195,7 +199,8 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *attr,
 	mutex_lock(&sm->sp->lock);
 	if (sm->sp->vfio_user == sm) {
 		ret = -EBUSY;
-		dev_err(dev, "open through VFIO: its domain follows the VFIO device: %d\n",
+		dev_err(dev,
+			"open through VFIO: its domain follows the VFIO device: %d\n",
 			ret);
 	} else if (on) {
 		ret = sample_test_attach(sm);
@@ -285,11 +290,8 @@ static ssize_t dma_test_store(struct device *dev, struct device_attribute *attr,
 static DEVICE_ATTR_RW(dma_test);
 
 static struct attribute *sample_mdev_attrs[] = {
-	&dev_attr_attach.attr,
-	&dev_attr_mode.attr,
-	&dev_attr_pasid.attr,
-	&dev_attr_dma_test.attr,
-	NULL
+	&dev_attr_attach.attr, &dev_attr_mode.attr, &dev_attr_pasid.attr,
+	&dev_attr_dma_test.attr, NULL
 };
 
 static const struct attribute_group sample_mdev_group = {
@@ -298,8 +300,7 @@ static const struct attribute_group sample_mdev_group = {
 };
 
 static const struct attribute_group *sample_mdev_groups[] = {
-	&sample_mdev_group,
-	NULL
+	&sample_mdev_group, NULL
 };
 
 /* ---- the mdevs: a vfio device each ---------------------------------------- */
@@ -386,7 +387,8 @@ err_put:
  */
 static void sample_mdev_remove(struct mdev_device *mdev)
 {
-	struct sample_mdev *sm = auxshim_sample_mdev_get_drvdata(mdev_dev(mdev));
+	struct sample_mdev *sm =
+		auxshim_sample_mdev_get_drvdata(mdev_dev(mdev));
 
 	mutex_lock(&sm->sp->lock);
 	if (sm->domain && sm->sp->vfio_user != sm) {
@@ -404,8 +406,8 @@ static void sample_mdev_remove(struct mdev_device *mdev)
 
 static unsigned int sample_get_available(struct mdev_type *mtype)
 {
-	struct sample_parent *sp = container_of(mtype->parent,
-						struct sample_parent, parent);
+	struct sample_parent *sp =
+		container_of(mtype->parent, struct sample_parent, parent);
 	unsigned int used;
 
 	mutex_lock(&sp->lock);
@@ -504,10 +506,9 @@ static void sample_remove(struct pci_dev *pdev)
 	__free_page(sp->zero);
 }
 
-static const struct pci_device_id sample_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR, EDU_DEVICE) },
-	{ }
-};
+static const struct pci_device_id sample_ids[] = { { PCI_DEVICE(EDU_VENDOR,
+								EDU_DEVICE) },
+						   {} };
 MODULE_DEVICE_TABLE(pci, sample_ids);
 
 static struct pci_driver sample_pci_driver = {
@@ -548,5 +549,5 @@ module_init(sample_init);
 module_exit(sample_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("auxshim sample: mdevs on QEMU's edu, attached through auxshim");
+MODULE_DESCRIPTION("auxshim sample: mediated edus, attached through auxshim");
 MODULE_VERSION(AUXSHIM_VERSION);

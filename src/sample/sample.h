@@ -24,31 +24,31 @@
 
 /* What one VFIO user sees of edu: its registers (see DESIGN.md). */
 struct sample_edu_regs {
-	u32 live;		/* 0x04: the complement of the last write */
-	u32 fact;		/* 0x08 */
-	u32 status;		/* 0x20 */
-	u32 irq_status;		/* 0x24 */
-	u64 dma[4];		/* 0x80 source, 0x88 destination, 0x90 count, 0x98 command */
-	u32 error;		/* 0xa0: errno of the last DMA command */
+	u32 live; /* 0x04: the complement of the last write */
+	u32 fact; /* 0x08 */
+	u32 status; /* 0x20 */
+	u32 irq_status; /* 0x24 */
+	u64 dma[4]; /* 0x80 source, 0x88 destination, 0x90 count, 0x98 command */
+	u32 error; /* 0xa0: errno of the last DMA command */
 };
 
 /* One DMA command, taken from the registers when it starts. */
 struct sample_dma_job {
-	u64 iova;		/* the client's side */
-	u64 devaddr;		/* edu's buffer side */
+	u64 iova; /* the client's side */
+	u64 devaddr; /* edu's buffer side */
 	u32 count;
 	bool to_client;
 	bool irq;
 };
 
 struct sample_parent {
-	struct mdev_parent parent;		/* the mdev core's view */
+	struct mdev_parent parent; /* the mdev core's view */
 	struct mdev_type type;
 	struct mdev_type *types[1];
 	struct pci_dev *pdev;
 	void __iomem *bar;
-	bool aux;				/* aux enabled on edu */
-	struct page *zero;			/* clears edu's buffer for a new user */
+	bool aux; /* aux enabled on edu */
+	struct page *zero; /* clears edu's buffer for a new user */
 	/*
 	 * lock: protects slots, vfio_user, every mdev's attachment and edu's
 	 * DMA engine.  Taken after a sample_mdev's dma_lock, before its
@@ -56,35 +56,35 @@ struct sample_parent {
 	 */
 	struct mutex lock;
 	unsigned long slots;
-	struct sample_mdev *vfio_user;		/* the mdev a VFIO user has open */
+	struct sample_mdev *vfio_user; /* the mdev a VFIO user has open */
 };
 
 struct sample_mdev {
-	struct vfio_device vdev;	/* first: vfio_alloc_device() wants it */
+	struct vfio_device vdev; /* first: vfio_alloc_device() wants it */
 	struct sample_parent *sp;
-	struct device *dev;		/* the mdev */
+	struct device *dev; /* the mdev */
 	unsigned int slot;
 	/* The auxshim/ sysfs DMA test's pages (sample.c). */
 	struct page *src;
 	struct page *dst;
 	/* under sp->lock: */
-	struct iommu_domain *domain;	/* NULL while detached */
-	struct iommu_group *group;	/* held from attach to detach */
-	char result[80];		/* of the last dma_test */
+	struct iommu_domain *domain; /* NULL while detached */
+	struct iommu_group *group; /* held from attach to detach */
+	char result[80]; /* of the last dma_test */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
-	struct mutex regs_lock;		/* cfg, regs, job, trigger */
-	u8 cfg[256];			/* PCI config space */
+	struct mutex regs_lock; /* cfg, regs, job, trigger */
+	u8 cfg[256]; /* PCI config space */
 	struct sample_edu_regs regs;
 	struct sample_dma_job job;
-	struct eventfd_ctx *trigger;	/* the MSI vector's eventfd */
+	struct eventfd_ctx *trigger; /* the MSI vector's eventfd */
 	struct work_struct dma_work;
 	/*
 	 * dma_lock: the pinned client pages and their mappings in the
 	 * domain; held across a transfer, so that an unmap waits for it.
 	 */
 	struct mutex dma_lock;
-	struct xarray pins;		/* IOVA pfn -> pinned page */
+	struct xarray pins; /* IOVA pfn -> pinned page */
 };
 
 /* attach.c */

@@ -24,29 +24,29 @@
 #include "sample.h"
 
 /* Region offsets, as vfio-pci lays them out. */
-#define SAMPLE_OFFSET_SHIFT	40
-#define SAMPLE_OFFSET(index)	((u64)(index) << SAMPLE_OFFSET_SHIFT)
-#define SAMPLE_OFFSET_MASK	(SAMPLE_OFFSET(1) - 1)
+#define SAMPLE_OFFSET_SHIFT 40
+#define SAMPLE_OFFSET(index) ((u64)(index) << SAMPLE_OFFSET_SHIFT)
+#define SAMPLE_OFFSET_MASK (SAMPLE_OFFSET(1) - 1)
 
-#define SAMPLE_CFG_SIZE		256
-#define SAMPLE_BAR0_SIZE	0x100000
+#define SAMPLE_CFG_SIZE 256
+#define SAMPLE_BAR0_SIZE 0x100000
 
 /* Registers only the mediated edu has, or behaves differently on. */
-#define SAMPLE_REG_FACT		0x08
-#define SAMPLE_REG_STATUS	0x20
-#define SAMPLE_STATUS_BUSY	BIT(0)
-#define SAMPLE_STATUS_IRQFACT	BIT(7)
-#define SAMPLE_REG_IRQ_STATUS	0x24
-#define SAMPLE_REG_IRQ_RAISE	0x60
-#define SAMPLE_REG_IRQ_ACK	0x64
-#define SAMPLE_REG_DMA_ERROR	0xa0
-#define SAMPLE_CMD_IRQ		BIT(2)
-#define SAMPLE_IRQ_FACT		0x1
-#define SAMPLE_IRQ_DMA		0x100
+#define SAMPLE_REG_FACT 0x08
+#define SAMPLE_REG_STATUS 0x20
+#define SAMPLE_STATUS_BUSY BIT(0)
+#define SAMPLE_STATUS_IRQFACT BIT(7)
+#define SAMPLE_REG_IRQ_STATUS 0x24
+#define SAMPLE_REG_IRQ_RAISE 0x60
+#define SAMPLE_REG_IRQ_ACK 0x64
+#define SAMPLE_REG_DMA_ERROR 0xa0
+#define SAMPLE_CMD_IRQ BIT(2)
+#define SAMPLE_IRQ_FACT 0x1
+#define SAMPLE_IRQ_DMA 0x100
 /* edu's reach: bus addresses are masked to 28 bits. */
-#define SAMPLE_IOVA_LIMIT	BIT_ULL(28)
+#define SAMPLE_IOVA_LIMIT BIT_ULL(28)
 /* The MSI capability, the only one. */
-#define SAMPLE_CAP_MSI		0x40
+#define SAMPLE_CAP_MSI 0x40
 
 static atomic_long_t sample_pinned = ATOMIC_LONG_INIT(0);
 
@@ -59,7 +59,8 @@ static const struct kernel_param_ops sample_pinned_ops = {
 	.get = sample_pinned_get,
 };
 module_param_cb(pinned_pages, &sample_pinned_ops, NULL, 0444);
-MODULE_PARM_DESC(pinned_pages, "client pages pinned by all mediated edus (read-only)");
+MODULE_PARM_DESC(pinned_pages,
+		 "client pages pinned by all mediated edus (read-only)");
 
 static struct sample_mdev *to_sm(struct vfio_device *vdev)
 {
@@ -75,15 +76,15 @@ static u8 sample_cfg_wmask(unsigned int off)
 	case PCI_COMMAND:
 		return PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	case PCI_BASE_ADDRESS_0 + 2:
-		return 0xf0;			/* 1 MiB: bits 31:20 */
+		return 0xf0; /* 1 MiB: bits 31:20 */
 	case PCI_BASE_ADDRESS_0 + 3:
 		return 0xff;
 	case SAMPLE_CAP_MSI + PCI_MSI_FLAGS:
 		return PCI_MSI_FLAGS_ENABLE;
 	case SAMPLE_CAP_MSI + PCI_MSI_ADDRESS_LO:
 		return 0xfc;
-	case SAMPLE_CAP_MSI + PCI_MSI_ADDRESS_LO + 1 ...
-	     SAMPLE_CAP_MSI + PCI_MSI_DATA_64 + 1:
+	case SAMPLE_CAP_MSI + PCI_MSI_ADDRESS_LO + 1 ... SAMPLE_CAP_MSI +
+		PCI_MSI_DATA_64 + 1:
 		return 0xff;
 	default:
 		return 0;
@@ -106,10 +107,11 @@ static void sample_cfg_power_on(u8 *cfg)
 	sample_cfg_put16(cfg, PCI_CLASS_DEVICE, PCI_CLASS_OTHERS << 8);
 	/* BAR0: 32-bit, non-prefetchable memory: its low 4 bits are 0. */
 	cfg[PCI_CAPABILITY_LIST] = SAMPLE_CAP_MSI;
-	cfg[PCI_INTERRUPT_PIN] = 0;		/* no INTx */
+	cfg[PCI_INTERRUPT_PIN] = 0; /* no INTx */
 	cfg[SAMPLE_CAP_MSI + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
 	cfg[SAMPLE_CAP_MSI + PCI_CAP_LIST_NEXT] = 0;
-	sample_cfg_put16(cfg, SAMPLE_CAP_MSI + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+	sample_cfg_put16(cfg, SAMPLE_CAP_MSI + PCI_MSI_FLAGS,
+			 PCI_MSI_FLAGS_64BIT);
 }
 
 /* Read-only bits keep their value; the write is not refused. */
@@ -161,8 +163,8 @@ static bool sample_bar0_access_ok(u64 off, size_t count)
 	if (count == 4)
 		return IS_ALIGNED(off, 4);
 	/* 8 bytes only on the 8-byte DMA registers. */
-	return count == 8 && IS_ALIGNED(off, 8) &&
-	       off >= EDU_REG_SRC && off <= EDU_REG_CMD;
+	return count == 8 && IS_ALIGNED(off, 8) && off >= EDU_REG_SRC &&
+	       off <= EDU_REG_CMD;
 }
 
 static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
@@ -190,9 +192,9 @@ static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
 		return r->error;
 	case SAMPLE_REG_IRQ_RAISE:
 	case SAMPLE_REG_IRQ_ACK:
-		return 0;			/* write-only */
+		return 0; /* write-only */
 	default:
-		return U32_MAX;			/* nothing there, as on edu */
+		return U32_MAX; /* nothing there, as on edu */
 	}
 }
 
@@ -231,7 +233,7 @@ static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
 
 	lockdep_assert_held(&sm->regs_lock);
 	if (r->dma[3] & EDU_CMD_RUN)
-		return -EBUSY;			/* one command at a time */
+		return -EBUSY; /* one command at a time */
 	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | SAMPLE_CMD_IRQ);
 	if (!(cmd & EDU_CMD_RUN))
 		return 0;
@@ -287,7 +289,7 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
 		r->irq_status &= ~(u32)val;
 		break;
 	default:
-		break;				/* read-only, or nothing there */
+		break; /* read-only, or nothing there */
 	}
 	return 0;
 }
@@ -328,7 +330,8 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count)
 		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
 				     IOMMU_READ | IOMMU_WRITE, &page);
 		if (ret != 1) {
-			dev_dbg(sm->dev, "IOVA %#lx not mapped by the client: %d\n",
+			dev_dbg(sm->dev,
+				"IOVA %#lx not mapped by the client: %d\n",
 				pfn << PAGE_SHIFT, ret);
 			return -EFAULT;
 		}
@@ -336,7 +339,7 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count)
 				  page_to_phys(page), PAGE_SIZE,
 				  IOMMU_READ | IOMMU_WRITE);
 		if (!ret)
-			ret = xa_err(xa_store(&sm->pins, pfn, page, GFP_KERNEL));
+			ret = xa_insert(&sm->pins, pfn, page, GFP_KERNEL);
 		if (ret) {
 			iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
 			vfio_unpin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1);
@@ -351,7 +354,8 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count)
 
 static void sample_dma_work(struct work_struct *work)
 {
-	struct sample_mdev *sm = container_of(work, struct sample_mdev, dma_work);
+	struct sample_mdev *sm =
+		container_of(work, struct sample_mdev, dma_work);
 	struct sample_parent *sp = sm->sp;
 	struct sample_dma_job job;
 	int ret;
@@ -434,13 +438,15 @@ static int sample_vfio_open(struct vfio_device *vdev)
 	mutex_lock(&sp->lock);
 	if (sp->vfio_user) {
 		ret = -EBUSY;
-		dev_err(sm->dev, "%s has one DMA engine and no PASID, and mdev %s has it open: %d\n",
+		dev_err(sm->dev,
+			"%s has one DMA engine and no PASID, and mdev %s has it open: %d\n",
 			pci_name(sp->pdev), dev_name(sp->vfio_user->dev), ret);
 		goto out_unlock;
 	}
 	if (sm->domain) {
 		ret = -EBUSY;
-		dev_err(sm->dev, "attached through auxshim/attach: write 0 there before opening: %d\n",
+		dev_err(sm->dev,
+			"attached through auxshim/attach: write 0 there before opening: %d\n",
 			ret);
 		goto out_unlock;
 	}
@@ -483,14 +489,16 @@ static void sample_vfio_close(struct vfio_device *vdev)
 }
 
 /* The client unmapped [iova, iova + length): drop our pins there first. */
-static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
+				  u64 length)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 
 	if (!length)
 		return;
 	mutex_lock(&sm->dma_lock);
-	sample_unpin_range(sm, iova >> PAGE_SHIFT, (iova + length - 1) >> PAGE_SHIFT);
+	sample_unpin_range(sm, iova >> PAGE_SHIFT,
+			   (iova + length - 1) >> PAGE_SHIFT);
 	mutex_unlock(&sm->dma_lock);
 }
 
@@ -528,7 +536,8 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 			return -EFAULT;
 		mutex_lock(&sm->regs_lock);
 		if (write)
-			ret = sample_bar0_write(sm, off, le64_to_cpu(le), count);
+			ret = sample_bar0_write(sm, off, le64_to_cpu(le),
+						count);
 		else
 			le = cpu_to_le64(sample_bar0_read(sm, off, count));
 		mutex_unlock(&sm->regs_lock);
@@ -538,7 +547,7 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 			return -EFAULT;
 		break;
 	default:
-		return -EINVAL;			/* the regions of size 0 */
+		return -EINVAL; /* the regions of size 0 */
 	}
 	*ppos += count;
 	return count;
@@ -569,11 +578,13 @@ static int sample_region_info(struct vfio_device *vdev,
 	switch (info->index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
 		info->size = SAMPLE_CFG_SIZE;
-		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
 		info->size = SAMPLE_BAR0_SIZE;
-		info->flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
 		break;
 	}
 	return 0;
@@ -604,7 +615,7 @@ static long sample_get_irq_info(unsigned long arg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	info.flags = 0;
-	info.count = 0;			/* no INTx, no MSI-X, no err/req */
+	info.count = 0; /* no INTx, no MSI-X, no err/req */
 	if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
 		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
 		info.count = 1;
@@ -621,19 +632,23 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 	size_t data_size = 0;
 	s32 fd = -1;
 	u8 fire = 0;
-	int ret;
+	int nvec, ret;
 
 	if (copy_from_user(&hdr, (void __user *)arg, minsz))
 		return -EFAULT;
-	ret = vfio_set_irqs_validate_and_prepare(&hdr, hdr.index == VFIO_PCI_MSI_IRQ_INDEX,
-						 VFIO_PCI_NUM_IRQS, &data_size);
+	nvec = hdr.index == VFIO_PCI_MSI_IRQ_INDEX;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr, nvec, VFIO_PCI_NUM_IRQS,
+						 &data_size);
 	if (ret)
 		return ret;
-	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) != VFIO_IRQ_SET_ACTION_TRIGGER)
+	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
 	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
 	case VFIO_IRQ_SET_DATA_EVENTFD:
-		if (data_size && copy_from_user(&fd, (void __user *)(arg + minsz), sizeof(fd)))
+		if (data_size &&
+		    copy_from_user(&fd, (void __user *)(arg + minsz),
+				   sizeof(fd)))
 			return -EFAULT;
 		if (fd >= 0) {
 			ctx = eventfd_ctx_fdget(fd);
@@ -643,10 +658,11 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 		sample_set_trigger(sm, ctx);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
-		if (data_size && copy_from_user(&fire, (void __user *)(arg + minsz), 1))
+		if (data_size &&
+		    copy_from_user(&fire, (void __user *)(arg + minsz), 1))
 			return -EFAULT;
 		break;
-	default:			/* DATA_NONE */
+	default: /* DATA_NONE */
 		fire = hdr.count;
 		if (!fire) {
 			sample_set_trigger(sm, NULL);
@@ -689,7 +705,8 @@ static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_GET_INFO:
 		return sample_get_info(arg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return auxshim_sample_region_info_ioctl(vdev, arg, sample_region_info);
+		return auxshim_sample_region_info_ioctl(vdev, arg,
+							sample_region_info);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return sample_get_irq_info(arg);
 	case VFIO_DEVICE_SET_IRQS:
@@ -717,7 +734,7 @@ const struct vfio_device_ops sample_vfio_ops = {
 	.ioctl = sample_vfio_ioctl,
 	.dma_unmap = sample_vfio_dma_unmap,
 	AUXSHIM_VFIO_REGION_INFO_OPS(sample_region_info)
-	AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
+		AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
 };
 
 /* At probe, before the mdev is registered with vfio. */

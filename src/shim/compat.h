@@ -32,7 +32,8 @@ typedef typeof(((struct device *)NULL)->bus) auxshim_bus_t;
  */
 #if defined(AUXSHIM_HAVE_IOMMU_AUX_API)
 #define AUXSHIM_AUX_BACKEND "aux-domain"
-#elif defined(AUXSHIM_HAVE_IOMMU_GLOBAL_PASID) && defined(AUXSHIM_HAVE_DEV_IOMMU_MAX_PASIDS) && \
+#elif defined(AUXSHIM_HAVE_IOMMU_GLOBAL_PASID) &&           \
+	defined(AUXSHIM_HAVE_DEV_IOMMU_MAX_PASIDS) &&       \
 	(defined(AUXSHIM_HAVE_IOMMU_ATTACH_DEVICE_PASID) || \
 	 defined(AUXSHIM_HAVE_IOMMU_ATTACH_DEVICE_PASID_HANDLE))
 #define AUXSHIM_AUX_BACKEND "pasid"
@@ -141,7 +142,8 @@ static inline void auxshim_compat_aux_detach(struct iommu_domain *domain,
 #endif
 }
 
-static inline struct iommu_domain *auxshim_compat_domain_alloc(struct device *dev)
+static inline struct iommu_domain *
+auxshim_compat_domain_alloc(struct device *dev)
 {
 #if defined(AUXSHIM_HAVE_IOMMU_PAGING_DOMAIN_ALLOC)
 	return iommu_paging_domain_alloc(dev);

@@ -22,10 +22,11 @@ static void auxshim_show_grp(struct auxshim_visitor *v,
 
 	/* A tombstone's group may be gone: show its key, not its id. */
 	if (grp->tombstone)
-		seq_printf(s, "tombstone %p domain %p\n", grp->group, grp->domain);
-	else
-		seq_printf(s, "group %d domain %p\n", iommu_group_id(grp->group),
+		seq_printf(s, "tombstone %p domain %p\n", grp->group,
 			   grp->domain);
+	else
+		seq_printf(s, "group %d domain %p\n",
+			   iommu_group_id(grp->group), grp->domain);
 }
 
 static void auxshim_show_rec(struct auxshim_visitor *v,

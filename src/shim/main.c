@@ -38,8 +38,7 @@ static int auxshim_watch_snapshot(struct auxshim_snapshot *snap)
 	return 0;
 }
 
-int auxshim_attach_group(struct iommu_domain *domain,
-			 struct iommu_group *group,
+int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 			 auxshim_lookup_t lookup)
 {
 	struct auxshim_snapshot snap;
@@ -65,7 +64,10 @@ void auxshim_detach_group(struct iommu_domain *domain,
 			  struct iommu_group *group)
 {
 	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(group)) {
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
 		pr_warn_once("detach with a NULL or error domain/group ignored\n");
+		/* clang-format on */
 		return;
 	}
 	auxshim_core_detach(domain, group);
@@ -167,11 +169,17 @@ EXPORT_SYMBOL_GPL(auxshim_aux_attach_device);
 void auxshim_aux_detach_device(struct iommu_domain *domain, struct device *dev)
 {
 	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(dev)) {
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
 		pr_warn_once("aux detach with a NULL or error domain/device ignored\n");
+		/* clang-format on */
 		return;
 	}
+	/* A whole message, over 80 columns: see scripts/lint.sh. */
+	/* clang-format off */
 	if (!auxshim_core_aux_detach(domain, dev))
 		dev_warn_once(dev, "aux detach of a domain not aux-attached to it; ignored\n");
+	/* clang-format on */
 }
 EXPORT_SYMBOL_GPL(auxshim_aux_detach_device);
 
@@ -223,6 +231,9 @@ module_init(auxshim_init);
 module_exit(auxshim_exit);
 
 MODULE_LICENSE("GPL");
+/* A whole string, over 80 columns: see scripts/lint.sh. */
+/* clang-format off */
 MODULE_DESCRIPTION("Attach IOMMU domains to groups of mediated devices through their backing devices");
+/* clang-format on */
 MODULE_AUTHOR("auxshim developers");
 MODULE_VERSION(AUXSHIM_VERSION);

@@ -82,7 +82,8 @@ static bool auxshim_fail_countdown_hook(void)
 	int old = atomic_read(&auxshim_fail_countdown);
 
 	while (old > 0) {
-		int seen = atomic_cmpxchg(&auxshim_fail_countdown, old, old - 1);
+		int seen =
+			atomic_cmpxchg(&auxshim_fail_countdown, old, old - 1);
 
 		if (seen == old) {
 			if (old != 1)

@@ -21,7 +21,7 @@
 #include "watch.h"
 
 struct auxshim_bus {
-	struct list_head node;		/* in auxshim_buses */
+	struct list_head node; /* in auxshim_buses */
 	auxshim_bus_t bus;
 	struct notifier_block nb;
 };
@@ -67,7 +67,7 @@ int auxshim_watch(struct device *dev)
 	int ret = 0;
 
 	if (!dev->bus)
-		return 0;	/* nothing can remove it through a bus */
+		return 0; /* nothing can remove it through a bus */
 
 	mutex_lock(&auxshim_bus_lock);
 	list_for_each_entry(b, &auxshim_buses, node)

@@ -19,11 +19,12 @@ struct iommu_domain;
 struct iommu_group;
 
 /* Kinds of operations fail_nth can hit. */
-#define AUXSHIM_MOCK_FAIL_ATTACH	BIT(0)	/* whole-device attach */
-#define AUXSHIM_MOCK_FAIL_PASID_ATTACH	BIT(1)	/* aux attach / set_dev_pasid */
-#define AUXSHIM_MOCK_FAIL_PASID_ALLOC	BIT(2)	/* the mock's own PASIDs (aux API) */
-#define AUXSHIM_MOCK_FAIL_MAP		BIT(3)	/* map: page-table allocation */
-#define AUXSHIM_MOCK_FAIL_ALL		GENMASK(3, 0)
+#define AUXSHIM_MOCK_FAIL_ATTACH BIT(0) /* whole-device attach */
+#define AUXSHIM_MOCK_FAIL_PASID_ATTACH BIT(1) /* aux attach / set_dev_pasid */
+#define AUXSHIM_MOCK_FAIL_PASID_ALLOC \
+	BIT(2) /* the mock's own PASIDs (aux API) */
+#define AUXSHIM_MOCK_FAIL_MAP BIT(3) /* map: page-table allocation */
+#define AUXSHIM_MOCK_FAIL_ALL GENMASK(3, 0)
 
 /**
  * struct auxshim_mock_counts - what the mock holds right now

@@ -34,40 +34,40 @@
 
 /* ---- the ABI (DESIGN.md) ------------------------------------------------- */
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
-#define EDU_ID		0x010000ed
-#define R_ID		0x00
-#define R_LIVE		0x04
-#define R_FACT		0x08
-#define R_STATUS	0x20
-#define R_IRQ_STATUS	0x24
-#define R_IRQ_RAISE	0x60
-#define R_IRQ_ACK	0x64
-#define R_SRC		0x80
-#define R_DST		0x88
-#define R_CNT		0x90
-#define R_CMD		0x98
-#define R_ERROR		0xa0
-#define CMD_START	0x1
-#define CMD_TO_CLIENT	0x2
-#define CMD_IRQ		0x4
-#define IRQ_DMA		0x100
-#define DEV_BUF		0x40000ULL
-#define DEV_BUF_LEN	4095
-#define BAR0_SIZE	0x100000ULL
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_ID 0x010000ed
+#define R_ID 0x00
+#define R_LIVE 0x04
+#define R_FACT 0x08
+#define R_STATUS 0x20
+#define R_IRQ_STATUS 0x24
+#define R_IRQ_RAISE 0x60
+#define R_IRQ_ACK 0x64
+#define R_SRC 0x80
+#define R_DST 0x88
+#define R_CNT 0x90
+#define R_CMD 0x98
+#define R_ERROR 0xa0
+#define CMD_START 0x1
+#define CMD_TO_CLIENT 0x2
+#define CMD_IRQ 0x4
+#define IRQ_DMA 0x100
+#define DEV_BUF 0x40000ULL
+#define DEV_BUF_LEN 4095
+#define BAR0_SIZE 0x100000ULL
 
 /* The client's memory: MEM_LEN bytes at IOVA MEM_IOVA. */
-#define MEM_IOVA	0x100000ULL
-#define MEM_LEN		(2ULL << 20)
+#define MEM_IOVA 0x100000ULL
+#define MEM_LEN (2ULL << 20)
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct medu {
 	int container, group, device;
-	uint64_t cfg, bar0;		/* region offsets */
-	uint8_t *mem;			/* mapped at MEM_IOVA */
-	const char *step;		/* where medu_open() failed */
+	uint64_t cfg, bar0; /* region offsets */
+	uint8_t *mem; /* mapped at MEM_IOVA */
+	const char *step; /* where medu_open() failed */
 };
 
 /* ---- KTAP ------------------------------------------------------------------ */
@@ -81,13 +81,19 @@ static void ktap_add(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	ktap_len += vsnprintf(ktap_buf + ktap_len, sizeof(ktap_buf) - ktap_len, fmt, ap);
+	ktap_len += vsnprintf(ktap_buf + ktap_len, sizeof(ktap_buf) - ktap_len,
+			      fmt, ap);
 	va_end(ap);
 	if (ktap_len >= sizeof(ktap_buf))
 		ktap_len = sizeof(ktap_buf) - 1;
 }
 
-#define diag(...) do { ktap_add("# "); ktap_add(__VA_ARGS__); ktap_add("\n"); } while (0)
+#define diag(...)                      \
+	do {                           \
+		ktap_add("# ");        \
+		ktap_add(__VA_ARGS__); \
+		ktap_add("\n");        \
+	} while (0)
 
 /* One result; a failure says why (printf-style). */
 static bool result(bool ok, const char *name, const char *fmt, ...)
@@ -126,7 +132,8 @@ static int group_of(const char *uuid)
 	const char *slash;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
+		 uuid);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
@@ -135,7 +142,8 @@ static int group_of(const char *uuid)
 	return atoi(slash ? slash + 1 : link);
 }
 
-static int region_info(int device, unsigned int index, struct vfio_region_info *ri)
+static int region_info(int device, unsigned int index,
+		       struct vfio_region_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
 	ri->argsz = sizeof(*ri);
@@ -172,7 +180,8 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 	if (ret < 0)
 		goto err;
 	m->container = ret;
-	ret = at(m, "VFIO_GET_API_VERSION", ioctl(m->container, VFIO_GET_API_VERSION));
+	ret = at(m, "VFIO_GET_API_VERSION",
+		 ioctl(m->container, VFIO_GET_API_VERSION));
 	if (ret != VFIO_API_VERSION) {
 		ret = ret < 0 ? ret : -EINVAL;
 		goto err;
@@ -182,15 +191,18 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 	if (ret < 0)
 		goto err;
 	m->group = ret;
-	ret = at(m, "VFIO_GROUP_GET_STATUS", ioctl(m->group, VFIO_GROUP_GET_STATUS, &status));
+	ret = at(m, "VFIO_GROUP_GET_STATUS",
+		 ioctl(m->group, VFIO_GROUP_GET_STATUS, &status));
 	if (!ret && !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
 		ret = at(m, "group viable", -EINVAL);
 	if (!ret)
 		ret = at(m, "VFIO_GROUP_SET_CONTAINER",
-			 ioctl(m->group, VFIO_GROUP_SET_CONTAINER, &m->container));
+			 ioctl(m->group, VFIO_GROUP_SET_CONTAINER,
+			       &m->container));
 	if (!ret)
 		ret = at(m, "VFIO_SET_IOMMU",
-			 ioctl(m->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+			 ioctl(m->container, VFIO_SET_IOMMU,
+			       VFIO_TYPE1v2_IOMMU));
 	if (ret < 0)
 		goto err;
 	if (map_mem) {
@@ -206,11 +218,13 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 		map.iova = MEM_IOVA;
 		map.size = MEM_LEN;
 		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-		ret = at(m, "VFIO_IOMMU_MAP_DMA", ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map));
+		ret = at(m, "VFIO_IOMMU_MAP_DMA",
+			 ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map));
 		if (ret < 0)
 			goto err;
 	}
-	ret = at(m, "VFIO_GROUP_GET_DEVICE_FD", ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, uuid));
+	ret = at(m, "VFIO_GROUP_GET_DEVICE_FD",
+		 ioctl(m->group, VFIO_GROUP_GET_DEVICE_FD, uuid));
 	if (ret < 0)
 		goto err;
 	m->device = ret;
@@ -219,7 +233,8 @@ static int medu_open(struct medu *m, const char *uuid, bool map_mem)
 	m->cfg = ri.offset;
 	if (!ret)
 		ret = at(m, "region info (BAR0)",
-			 region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri));
+			 region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX,
+				     &ri));
 	m->bar0 = ri.offset;
 	if (ret < 0)
 		goto err;
@@ -254,7 +269,8 @@ static int rd(struct medu *m, uint64_t base, uint64_t off, void *v, size_t n)
 	return r == (ssize_t)n ? 0 : r < 0 ? -errno : -EIO;
 }
 
-static int wr(struct medu *m, uint64_t base, uint64_t off, const void *v, size_t n)
+static int wr(struct medu *m, uint64_t base, uint64_t off, const void *v,
+	      size_t n)
 {
 	ssize_t r = pwrite(m->device, v, n, base + off);
 
@@ -315,7 +331,8 @@ static double now(void)
  */
 static double last_dma_secs;
 
-static int dma(struct medu *m, uint64_t src, uint64_t dst, uint64_t count, uint32_t cmd)
+static int dma(struct medu *m, uint64_t src, uint64_t dst, uint64_t count,
+	       uint32_t cmd)
 {
 	double t0 = now();
 	int ret;
@@ -373,7 +390,8 @@ static long vmlck_kb(void)
 static long pinned_count(void)
 {
 	long n = -1;
-	FILE *f = fopen("/sys/module/auxshim_sample/parameters/pinned_pages", "r");
+	FILE *f = fopen("/sys/module/auxshim_sample/parameters/pinned_pages",
+			"r");
 
 	if (!f)
 		return -1;
@@ -422,22 +440,24 @@ static void abi_info(struct medu *m)
 	int ret;
 
 	ret = ioctl(m->device, VFIO_DEVICE_GET_INFO, &info) ? -errno : 0;
-	result(!ret && (info.flags & VFIO_DEVICE_FLAGS_PCI) &&
-	       (info.flags & VFIO_DEVICE_FLAGS_RESET) &&
-	       info.num_regions == VFIO_PCI_NUM_REGIONS &&
-	       info.num_irqs == VFIO_PCI_NUM_IRQS, "device-info",
-	       "ret %d flags %#x regions %u irqs %u", ret, info.flags,
-	       info.num_regions, info.num_irqs);
+	ok = !ret && (info.flags & VFIO_DEVICE_FLAGS_PCI) &&
+	     (info.flags & VFIO_DEVICE_FLAGS_RESET) &&
+	     info.num_regions == VFIO_PCI_NUM_REGIONS &&
+	     info.num_irqs == VFIO_PCI_NUM_IRQS;
+	result(ok, "device-info", "ret %d flags %#x regions %u irqs %u", ret,
+	       info.flags, info.num_regions, info.num_irqs);
 
 	ret = region_info(m->device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
-	result(!ret && ri.size == 256 &&
-	       ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
-	       "region-config", "ret %d size %llu flags %#x", ret,
+	ok = !ret && ri.size == 256 &&
+	     ri.flags ==
+		     (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
+	result(ok, "region-config", "ret %d size %llu flags %#x", ret,
 	       (unsigned long long)ri.size, ri.flags);
 	ret = region_info(m->device, VFIO_PCI_BAR0_REGION_INDEX, &ri);
-	result(!ret && ri.size == BAR0_SIZE &&
-	       ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
-	       "region-bar0", "ret %d size %#llx flags %#x", ret,
+	ok = !ret && ri.size == BAR0_SIZE &&
+	     ri.flags ==
+		     (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE);
+	result(ok, "region-bar0", "ret %d size %#llx flags %#x", ret,
 	       (unsigned long long)ri.size, ri.flags);
 	ok = true;
 	for (i = VFIO_PCI_BAR1_REGION_INDEX; i < VFIO_PCI_NUM_REGIONS; i++) {
@@ -446,7 +466,8 @@ static void abi_info(struct medu *m)
 		ret = region_info(m->device, i, &ri);
 		if (ret || ri.size) {
 			ok = false;
-			diag("region %u: ret %d size %llu", i, ret, (unsigned long long)ri.size);
+			diag("region %u: ret %d size %llu", i, ret,
+			     (unsigned long long)ri.size);
 		}
 	}
 	result(ok, "region-others-size-0", NULL);
@@ -458,14 +479,17 @@ static void abi_info(struct medu *m)
 		memset(&ii, 0, sizeof(ii));
 		ii.argsz = sizeof(ii);
 		ii.index = i;
-		ret = ioctl(m->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? -errno : 0;
+		ret = ioctl(m->device, VFIO_DEVICE_GET_IRQ_INFO, &ii) ? -errno :
+									0;
 		if (i == VFIO_PCI_MSI_IRQ_INDEX) {
-			result(!ret && ii.count == 1 && (ii.flags & VFIO_IRQ_INFO_EVENTFD),
-			       "irq-info-msi-1", "ret %d count %u flags %#x", ret, ii.count,
+			ok = !ret && ii.count == 1 &&
+			     (ii.flags & VFIO_IRQ_INFO_EVENTFD);
+			result(ok, "irq-info-msi-1",
+			       "ret %d count %u flags %#x", ret, ii.count,
 			       ii.flags);
 		} else if (i == VFIO_PCI_INTX_IRQ_INDEX) {
-			result(!ret && ii.count == 0, "irq-info-intx-0", "ret %d count %u", ret,
-			       ii.count);
+			result(!ret && ii.count == 0, "irq-info-intx-0",
+			       "ret %d count %u", ret, ii.count);
 		} else if (ret || ii.count) {
 			ok = false;
 			diag("irq index %u: ret %d count %u", i, ret, ii.count);
@@ -481,14 +505,16 @@ static void abi_info(struct medu *m)
 
 static void abi_config(struct medu *m)
 {
+	bool ok;
 	uint8_t all[256], one;
 	unsigned int i;
 	bool same = true;
 	int ret;
 
-	result(cfg(m, 0, 2) == EDU_VENDOR && cfg(m, 2, 2) == EDU_DEVICE &&
-	       cfg(m, 0, 4) == (EDU_DEVICE << 16 | EDU_VENDOR) && cfg(m, 1, 1) == 0x12,
-	       "cfg-ids", "dword %#x", cfg(m, 0, 4));
+	ok = cfg(m, 0, 2) == EDU_VENDOR && cfg(m, 2, 2) == EDU_DEVICE &&
+	     cfg(m, 0, 4) == (EDU_DEVICE << 16 | EDU_VENDOR) &&
+	     cfg(m, 1, 1) == 0x12;
+	result(ok, "cfg-ids", "dword %#x", cfg(m, 0, 4));
 	ret = rd(m, m->cfg, 0, all, 256);
 	for (i = 0; !ret && i < 256; i++) {
 		one = cfg(m, i, 1);
@@ -496,16 +522,20 @@ static void abi_config(struct medu *m)
 	}
 	result(!ret && same, "cfg-read-all-256", "ret %d", ret);
 	result(cfg(m, 4, 2) == 0, "cfg-command-0", "%#x", cfg(m, 4, 2));
-	result(cfg(m, 6, 2) == 0x0010 && cfg(m, 0x34, 1) == 0x40, "cfg-cap-list",
-	       "status %#x cap %#x", cfg(m, 6, 2), cfg(m, 0x34, 1));
-	result(cfg(m, 0x40, 1) == 0x05 && cfg(m, 0x41, 1) == 0 && cfg(m, 0x42, 2) == 0x0080,
-	       "cfg-msi-cap", "%#x", cfg(m, 0x40, 4));
+	result(cfg(m, 6, 2) == 0x0010 && cfg(m, 0x34, 1) == 0x40,
+	       "cfg-cap-list", "status %#x cap %#x", cfg(m, 6, 2),
+	       cfg(m, 0x34, 1));
+	ok = cfg(m, 0x40, 1) == 0x05 && cfg(m, 0x41, 1) == 0 &&
+	     cfg(m, 0x42, 2) == 0x0080;
+	result(ok, "cfg-msi-cap", "%#x", cfg(m, 0x40, 4));
 	result(cfg(m, 0x3d, 1) == 0, "cfg-no-intx-pin", "%#x", cfg(m, 0x3d, 1));
 	ret = cfgw(m, 4, 0xffff, 2);
-	result(!ret && cfg(m, 4, 2) == 0x0006, "cfg-command-mem-master-writable",
-	       "ret %d reads %#x", ret, cfg(m, 4, 2));
+	result(!ret && cfg(m, 4, 2) == 0x0006,
+	       "cfg-command-mem-master-writable", "ret %d reads %#x", ret,
+	       cfg(m, 4, 2));
 	cfgw(m, 4, 0, 2);
-	result((cfg(m, 0x10, 4) & 0xf) == 0, "cfg-bar0-32bit-mem", "%#x", cfg(m, 0x10, 4));
+	result((cfg(m, 0x10, 4) & 0xf) == 0, "cfg-bar0-32bit-mem", "%#x",
+	       cfg(m, 0x10, 4));
 	ret = cfgw(m, 0x10, 0xffffffff, 4);
 	result(!ret && cfg(m, 0x10, 4) == 0xfff00000, "cfg-bar0-sizing",
 	       "ret %d reads %#x", ret, cfg(m, 0x10, 4));
@@ -519,39 +549,54 @@ static void abi_config(struct medu *m)
 	ret = cfgw(m, 0, 0xdead, 2);
 	result(!ret && cfg(m, 0, 2) == EDU_VENDOR, "cfg-ro-write-dropped",
 	       "ret %d vendor %#x", ret, cfg(m, 0, 2));
-	result(rd(m, m->cfg, 256, &one, 1) == -EINVAL, "cfg-read-past-end-einval", NULL);
-	result(rd(m, m->cfg, 254, all, 4) == -EINVAL, "cfg-read-across-end-einval", NULL);
-	result(wr(m, m->cfg, 4, all, 3) == -EINVAL, "cfg-write-3-bytes-einval", NULL);
+	result(rd(m, m->cfg, 256, &one, 1) == -EINVAL,
+	       "cfg-read-past-end-einval", NULL);
+	result(rd(m, m->cfg, 254, all, 4) == -EINVAL,
+	       "cfg-read-across-end-einval", NULL);
+	result(wr(m, m->cfg, 4, all, 3) == -EINVAL, "cfg-write-3-bytes-einval",
+	       NULL);
 }
 
 static void abi_registers(struct medu *m)
 {
+	bool ok;
 	uint64_t v64 = 0;
 	uint32_t v = 0;
 	uint16_t h;
 
 	result(r32(m, R_ID) == EDU_ID, "bar0-id", "%#x", r32(m, R_ID));
-	result(r32(m, R_LIVE) == 0, "bar0-live-0-at-power-on", "%#x", r32(m, R_LIVE));
+	result(r32(m, R_LIVE) == 0, "bar0-live-0-at-power-on", "%#x",
+	       r32(m, R_LIVE));
 	w32(m, R_LIVE, 0x12345678);
-	result(r32(m, R_LIVE) == ~0x12345678u, "bar0-live-inverts", "%#x", r32(m, R_LIVE));
+	result(r32(m, R_LIVE) == ~0x12345678u, "bar0-live-inverts", "%#x",
+	       r32(m, R_LIVE));
 	w32(m, R_FACT, 5);
-	result(!(r32(m, R_STATUS) & 1) && r32(m, R_FACT) == 120, "bar0-factorial-5",
-	       "%u", r32(m, R_FACT));
+	result(!(r32(m, R_STATUS) & 1) && r32(m, R_FACT) == 120,
+	       "bar0-factorial-5", "%u", r32(m, R_FACT));
 	w32(m, R_FACT, 13);
-	result(r32(m, R_FACT) == 1932053504u, "bar0-factorial-13-mod-2^32", "%u", r32(m, R_FACT));
+	result(r32(m, R_FACT) == 1932053504u, "bar0-factorial-13-mod-2^32",
+	       "%u", r32(m, R_FACT));
 	w64(m, R_SRC, 0x1122334455667788ULL);
-	result(r64(m, R_SRC) == 0x1122334455667788ULL && r32(m, R_SRC + 4) == 0x11223344,
-	       "bar0-dma-regs-store-any-u64", "%#llx", (unsigned long long)r64(m, R_SRC));
+	ok = r64(m, R_SRC) == 0x1122334455667788ULL &&
+	     r32(m, R_SRC + 4) == 0x11223344;
+	result(ok, "bar0-dma-regs-store-any-u64", "%#llx",
+	       (unsigned long long)r64(m, R_SRC));
 	w64(m, R_SRC, 0);
-	result(rd(m, m->bar0, R_ID, &h, 2) == -EINVAL, "bar0-2-byte-einval", NULL);
-	result(rd(m, m->bar0, 2, &v, 4) == -EINVAL, "bar0-misaligned-einval", NULL);
-	result(rd(m, m->bar0, R_ID, &v64, 8) == -EINVAL, "bar0-8-byte-on-32-bit-reg-einval", NULL);
-	result(rd(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL &&
-	       wr(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL, "bar0-past-end-einval", NULL);
-	result(wr(m, (uint64_t)VFIO_PCI_BAR2_REGION_INDEX << 40, 0, &v, 4) == -EINVAL,
-	       "bar2-write-einval", NULL);
-	result(rd(m, (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40, 0, &v, 4) == -EINVAL,
-	       "rom-read-einval", NULL);
+	result(rd(m, m->bar0, R_ID, &h, 2) == -EINVAL, "bar0-2-byte-einval",
+	       NULL);
+	result(rd(m, m->bar0, 2, &v, 4) == -EINVAL, "bar0-misaligned-einval",
+	       NULL);
+	result(rd(m, m->bar0, R_ID, &v64, 8) == -EINVAL,
+	       "bar0-8-byte-on-32-bit-reg-einval", NULL);
+	ok = rd(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL &&
+	     wr(m, m->bar0, BAR0_SIZE, &v, 4) == -EINVAL;
+	result(ok, "bar0-past-end-einval", NULL);
+	ok = wr(m, (uint64_t)VFIO_PCI_BAR2_REGION_INDEX << 40, 0, &v, 4) ==
+	     -EINVAL;
+	result(ok, "bar2-write-einval", NULL);
+	ok = rd(m, (uint64_t)VFIO_PCI_ROM_REGION_INDEX << 40, 0, &v, 4) ==
+	     -EINVAL;
+	result(ok, "rom-read-einval", NULL);
 	w32(m, R_ID, 0);
 	result(r32(m, R_ID) == EDU_ID, "bar0-id-read-only", NULL);
 }
@@ -567,6 +612,7 @@ static void refused(struct medu *m, uint64_t src, uint64_t dst, uint64_t count,
 
 static void abi_dma(struct medu *m)
 {
+	bool ok;
 	static const unsigned int sizes[] = { 1, 100, 2048, DEV_BUF_LEN };
 	long lck0, pin0;
 	uint8_t save[64];
@@ -582,11 +628,14 @@ static void abi_dma(struct medu *m)
 	ret = to_client(m, DEV_BUF, 0, DEV_BUF_LEN);
 	for (i = 0; !ret && i < DEV_BUF_LEN && !m->mem[i]; i++)
 		;
-	result(!ret && i == DEV_BUF_LEN, "dma-buffer-zero-after-open", "ret %d byte %u", ret, i);
-	diag("one DMA command of %d bytes took %.1f ms in the guest", DEV_BUF_LEN,
-	     last_dma_secs * 1000);
-	result(vmlck_kb() > lck0 && pinned_count() > pin0, "dma-pins-client-pages",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
+	result(!ret && i == DEV_BUF_LEN, "dma-buffer-zero-after-open",
+	       "ret %d byte %u", ret, i);
+	diag("one DMA command of %d bytes took %.1f ms in the guest",
+	     DEV_BUF_LEN, last_dma_secs * 1000);
+	result(vmlck_kb() > lck0 && pinned_count() > pin0,
+	       "dma-pins-client-pages",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0,
+	       pinned_count());
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		fill(m->mem + 0x10000, sizes[i], i + 1);
@@ -595,8 +644,9 @@ static void abi_dma(struct medu *m)
 		if (!ret)
 			ret = to_client(m, DEV_BUF, 0x20000, sizes[i]);
 		snprintf(name, sizeof(name), "dma-round-trip-%u", sizes[i]);
-		result(!ret && !memcmp(m->mem + 0x10000, m->mem + 0x20000, sizes[i]), name,
-		       "ret %d", ret);
+		ok = !ret &&
+		     !memcmp(m->mem + 0x10000, m->mem + 0x20000, sizes[i]);
+		result(ok, name, "ret %d", ret);
 	}
 	/* Client pages that are not contiguous in memory, across a page edge. */
 	fill(m->mem + 0x30000 - 600, 1200, 7);
@@ -604,8 +654,9 @@ static void abi_dma(struct medu *m)
 	memset(m->mem + 0x50000 - 100, 0, 1200);
 	if (!ret)
 		ret = to_client(m, DEV_BUF + 0x100, 0x50000 - 100, 1200);
-	result(!ret && !memcmp(m->mem + 0x30000 - 600, m->mem + 0x50000 - 100, 1200),
-	       "dma-across-page-edges", "ret %d", ret);
+	ok = !ret &&
+	     !memcmp(m->mem + 0x30000 - 600, m->mem + 0x50000 - 100, 1200);
+	result(ok, "dma-across-page-edges", "ret %d", ret);
 	/* The device buffer keeps its bytes between commands. */
 	fill(m->mem + 0x60000, 64, 9);
 	ret = to_dev(m, 0x60000, DEV_BUF + 0xf00, 64);
@@ -621,19 +672,26 @@ static void abi_dma(struct medu *m)
 	/* Refused commands move nothing; the device stays usable. */
 	refused(m, MEM_IOVA, DEV_BUF, 0, 0, EINVAL, "dma-count-0-einval");
 	refused(m, MEM_IOVA, DEV_BUF, 4096, 0, EINVAL, "dma-count-4096-einval");
-	refused(m, MEM_IOVA, DEV_BUF - 1, 16, 0, EINVAL, "dma-dev-below-buffer-einval");
-	refused(m, MEM_IOVA, 0x40f00, 0x100, 0, EINVAL, "dma-dev-touching-40fff-einval");
-	refused(m, MEM_IOVA, 0xffffffffffffff00ULL, 0x100, 0, EINVAL, "dma-dev-wrapping-einval");
-	refused(m, 0x10000000, DEV_BUF, 16, 0, EINVAL, "dma-iova-beyond-28-bits-einval");
-	refused(m, 0xffffff8, DEV_BUF, 16, 0, EINVAL, "dma-iova-crossing-28-bits-einval");
-	refused(m, 0x8000000, DEV_BUF + 0xf00, 64, 0, EFAULT, "dma-unmapped-iova-efault");
+	refused(m, MEM_IOVA, DEV_BUF - 1, 16, 0, EINVAL,
+		"dma-dev-below-buffer-einval");
+	refused(m, MEM_IOVA, 0x40f00, 0x100, 0, EINVAL,
+		"dma-dev-touching-40fff-einval");
+	refused(m, MEM_IOVA, 0xffffffffffffff00ULL, 0x100, 0, EINVAL,
+		"dma-dev-wrapping-einval");
+	refused(m, 0x10000000, DEV_BUF, 16, 0, EINVAL,
+		"dma-iova-beyond-28-bits-einval");
+	refused(m, 0xffffff8, DEV_BUF, 16, 0, EINVAL,
+		"dma-iova-crossing-28-bits-einval");
+	refused(m, 0x8000000, DEV_BUF + 0xf00, 64, 0, EFAULT,
+		"dma-unmapped-iova-efault");
 	refused(m, DEV_BUF + 0xf00, 0x8000000, 64, CMD_TO_CLIENT, EFAULT,
 		"dma-unmapped-iova-to-client-efault");
 	memset(m->mem + 0x61000, 0, 64);
 	ret = to_client(m, DEV_BUF + 0xf00, 0x61000, 64);
-	result(!ret && !memcmp(save, m->mem + 0x61000, 64), "dma-refused-moved-nothing",
-	       "ret %d", ret);
-	result(r32(m, R_ERROR) == 0, "dma-error-cleared-by-good-command", "%u", r32(m, R_ERROR));
+	result(!ret && !memcmp(save, m->mem + 0x61000, 64),
+	       "dma-refused-moved-nothing", "ret %d", ret);
+	result(r32(m, R_ERROR) == 0, "dma-error-cleared-by-good-command", "%u",
+	       r32(m, R_ERROR));
 
 	/* A command while one runs: refused with EBUSY, if we catch it running. */
 	w64(m, R_SRC, MEM_IOVA);
@@ -645,9 +703,11 @@ static void abi_dma(struct medu *m)
 	while (r32(m, R_CMD) & CMD_START)
 		usleep(1000);
 	if (busy_seen)
-		result(ret == -EBUSY, "dma-command-while-busy-ebusy", "ret %d", ret);
+		result(ret == -EBUSY, "dma-command-while-busy-ebusy", "ret %d",
+		       ret);
 	else
-		skip("dma-command-while-busy-ebusy", "the transfer ended before the second write");
+		skip("dma-command-while-busy-ebusy",
+		     "the transfer ended before the second write");
 }
 
 /* DMA into a page the client then unmaps: refused afterwards, pins dropped. */
@@ -660,7 +720,8 @@ static void abi_unmap(struct medu *m)
 	uint8_t *page;
 	int ret;
 
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(page, 0x5a, 4096);
 	lck0 = vmlck_kb();
 	map.vaddr = (uintptr_t)page;
@@ -677,12 +738,13 @@ static void abi_unmap(struct medu *m)
 	unmap.iova = iova;
 	unmap.size = 4096;
 	ret = ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
-	result(!ret && vmlck_kb() == lck0 && pinned_count() == pin1 - 1, "unmap-drops-pin",
-	       "ret %d VmLck %ld, pinned %ld -> %ld", ret, vmlck_kb(), pin1, pinned_count());
+	result(!ret && vmlck_kb() == lck0 && pinned_count() == pin1 - 1,
+	       "unmap-drops-pin", "ret %d VmLck %ld, pinned %ld -> %ld", ret,
+	       vmlck_kb(), pin1, pinned_count());
 	memset(page, 0x5a, 4096);
 	ret = dma(m, DEV_BUF, iova, 256, CMD_TO_CLIENT);
-	result(ret == EFAULT && page[0] == 0x5a, "unmap-dma-after-efault", "ret %d byte %#x",
-	       ret, page[0]);
+	result(ret == EFAULT && page[0] == 0x5a, "unmap-dma-after-efault",
+	       "ret %d byte %#x", ret, page[0]);
 	munmap(page, 4096);
 }
 
@@ -691,39 +753,46 @@ static void abi_irq(struct medu *m)
 	int efd = eventfd(0, EFD_NONBLOCK), ret;
 	uint64_t n;
 
-	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1,
-		      VFIO_PCI_MSI_IRQ_INDEX);
+	ret = set_msi(m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      1, VFIO_PCI_MSI_IRQ_INDEX);
 	result(!ret, "irq-msi-set-eventfd", "ret %d", ret);
 	ret = dma(m, MEM_IOVA, DEV_BUF, 64, CMD_IRQ);
 	n = wait_irq(efd, 5000);
-	result(!ret && n >= 1 && (r32(m, R_IRQ_STATUS) & IRQ_DMA), "irq-on-dma-completion",
-	       "ret %d count %llu status %#x", ret, (unsigned long long)n, r32(m, R_IRQ_STATUS));
+	result(!ret && n >= 1 && (r32(m, R_IRQ_STATUS) & IRQ_DMA),
+	       "irq-on-dma-completion", "ret %d count %llu status %#x", ret,
+	       (unsigned long long)n, r32(m, R_IRQ_STATUS));
 	w32(m, R_IRQ_ACK, IRQ_DMA);
-	result(r32(m, R_IRQ_STATUS) == 0, "irq-ack-clears", "%#x", r32(m, R_IRQ_STATUS));
+	result(r32(m, R_IRQ_STATUS) == 0, "irq-ack-clears", "%#x",
+	       r32(m, R_IRQ_STATUS));
 	w32(m, R_IRQ_RAISE, 0x1230);
 	n = wait_irq(efd, 5000);
 	result(n >= 1 && r32(m, R_IRQ_STATUS) == 0x1230, "irq-raise-register",
-	       "count %llu status %#x", (unsigned long long)n, r32(m, R_IRQ_STATUS));
+	       "count %llu status %#x", (unsigned long long)n,
+	       r32(m, R_IRQ_STATUS));
 	w32(m, R_IRQ_ACK, 0x1230);
 	w32(m, R_STATUS, 0x80);
 	w32(m, R_FACT, 6);
 	n = wait_irq(efd, 5000);
 	result(n >= 1 && (r32(m, R_IRQ_STATUS) & 1) && r32(m, R_FACT) == 720,
-	       "irq-on-factorial", "count %llu status %#x", (unsigned long long)n,
-	       r32(m, R_IRQ_STATUS));
+	       "irq-on-factorial", "count %llu status %#x",
+	       (unsigned long long)n, r32(m, R_IRQ_STATUS));
 	w32(m, R_IRQ_ACK, 1);
 	w32(m, R_STATUS, 0);
-	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0,
+	ret = set_msi(m, -1,
+		      VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0,
 		      VFIO_PCI_MSI_IRQ_INDEX);
 	w32(m, R_IRQ_RAISE, 0x1);
 	n = wait_irq(efd, 500);
-	result(!ret && n == 0, "irq-msi-disabled-silent", "ret %d count %llu", ret,
-	       (unsigned long long)n);
+	result(!ret && n == 0, "irq-msi-disabled-silent", "ret %d count %llu",
+	       ret, (unsigned long long)n);
 	w32(m, R_IRQ_ACK, 1);
-	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1,
-		      VFIO_PCI_INTX_IRQ_INDEX);
+	ret = set_msi(m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      1, VFIO_PCI_INTX_IRQ_INDEX);
 	result(ret == -EINVAL, "irq-intx-set-einval", "ret %d", ret);
-	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK, 1,
+	ret = set_msi(m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK, 1,
 		      VFIO_PCI_MSI_IRQ_INDEX);
 	result(ret == -EINVAL, "irq-msi-mask-einval", "ret %d", ret);
 	close(efd);
@@ -731,6 +800,7 @@ static void abi_irq(struct medu *m)
 
 static void abi_reset(struct medu *m)
 {
+	bool ok;
 	unsigned int i;
 	int ret;
 
@@ -738,25 +808,28 @@ static void abi_reset(struct medu *m)
 	w64(m, R_SRC, 1);
 	w64(m, R_DST, 2);
 	w64(m, R_CNT, 3);
-	dma(m, 0x8000000, DEV_BUF, 16, 0);		/* leaves EFAULT in 0xa0 */
+	dma(m, 0x8000000, DEV_BUF, 16, 0); /* leaves EFAULT in 0xa0 */
 	fill(m->mem, 512, 3);
 	to_dev(m, 0, DEV_BUF, 512);
 	ret = ioctl(m->device, VFIO_DEVICE_RESET) ? -errno : 0;
-	result(!ret && r32(m, R_LIVE) == 0 && r64(m, R_SRC) == 0 && r64(m, R_DST) == 0 &&
-	       r64(m, R_CNT) == 0 && r64(m, R_CMD) == 0 && r32(m, R_ERROR) == 0,
-	       "reset-registers", "ret %d live %#x error %u", ret, r32(m, R_LIVE),
-	       r32(m, R_ERROR));
+	ok = !ret && r32(m, R_LIVE) == 0 && r64(m, R_SRC) == 0 &&
+	     r64(m, R_DST) == 0 && r64(m, R_CNT) == 0 && r64(m, R_CMD) == 0 &&
+	     r32(m, R_ERROR) == 0;
+	result(ok, "reset-registers", "ret %d live %#x error %u", ret,
+	       r32(m, R_LIVE), r32(m, R_ERROR));
 	memset(m->mem + 0x1000, 0xaa, DEV_BUF_LEN);
 	ret = to_client(m, DEV_BUF, 0x1000, DEV_BUF_LEN);
 	for (i = 0; !ret && i < DEV_BUF_LEN && !m->mem[0x1000 + i]; i++)
 		;
-	result(!ret && i == DEV_BUF_LEN, "reset-buffer-zero", "ret %d byte %u", ret, i);
+	result(!ret && i == DEV_BUF_LEN, "reset-buffer-zero", "ret %d byte %u",
+	       ret, i);
 }
 
 static int cmd_abi(const char *a, const char *b)
 {
 	struct medu m, m2;
 	long lck0 = vmlck_kb(), pin0 = pinned_count();
+	unsigned int i;
 	int ret;
 
 	ret = medu_open(&m, a, true);
@@ -771,7 +844,8 @@ static int cmd_abi(const char *a, const char *b)
 
 	ret = medu_open(&m2, b, true);
 	result(ret == -EBUSY && !strcmp(m2.step, "VFIO_GROUP_GET_DEVICE_FD"),
-	       "second-mdev-open-ebusy", "ret %d at %s", ret, m2.step ? m2.step : "-");
+	       "second-mdev-open-ebusy", "ret %d at %s", ret,
+	       m2.step ? m2.step : "-");
 	if (!ret)
 		medu_close(&m2);
 	fill(m.mem + 0x70000, 256, 11);
@@ -782,12 +856,23 @@ static int cmd_abi(const char *a, const char *b)
 	       "first-unchanged-by-second-open", "ret %d", ret);
 
 	abi_reset(&m);
+	/* Bytes in edu's buffer that the next user must not see. */
+	fill(m.mem, DEV_BUF_LEN, 13);
+	to_dev(&m, 0, DEV_BUF, DEV_BUF_LEN);
 	medu_close(&m);
 	result(vmlck_kb() == lck0 && pinned_count() == pin0, "close-unpins-all",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0,
+	       pinned_count());
 
 	ret = medu_open(&m2, b, true);
 	if (!ret) {
+		memset(m2.mem + 0x2000, 0xaa, DEV_BUF_LEN);
+		ret = to_client(&m2, DEV_BUF, 0x2000, DEV_BUF_LEN);
+		for (i = 0; !ret && i < DEV_BUF_LEN && !m2.mem[0x2000 + i]; i++)
+			;
+		result(!ret && i == DEV_BUF_LEN,
+		       "dma-buffer-zero-for-next-user", "ret %d byte %u", ret,
+		       i);
 		fill(m2.mem, 128, 5);
 		ret = to_dev(&m2, 0, DEV_BUF, 128);
 		if (!ret)
@@ -822,9 +907,11 @@ static int cmd_cycles(const char *uuid, int n)
 		medu_close(&m);
 	}
 	diag("%d cycles in %.1f s", i, now() - t0);
-	result(!ret && i == n, "cycles", "cycle %d: %d (%s)", i, ret, m.step ? m.step : "DMA");
-	result(vmlck_kb() == lck0 && pinned_count() == pin0, "cycles-no-pin-left",
-	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0, pinned_count());
+	result(!ret && i == n, "cycles", "cycle %d: %d (%s)", i, ret,
+	       m.step ? m.step : "DMA");
+	result(vmlck_kb() == lck0 && pinned_count() == pin0,
+	       "cycles-no-pin-left", "VmLck %ld -> %ld kB, pinned %ld -> %ld",
+	       lck0, vmlck_kb(), pin0, pinned_count());
 	return ktap_end();
 }
 
@@ -842,7 +929,8 @@ static int cmd_hold(const char *uuid, const char *ready)
 
 	ret = medu_open(&m, uuid, true);
 	if (ret) {
-		fprintf(stderr, "vfio_client: %s: %s\n", m.step, strerror(-ret));
+		fprintf(stderr, "vfio_client: %s: %s\n", m.step,
+			strerror(-ret));
 		return 1;
 	}
 	ret = to_dev(&m, 0, DEV_BUF, 64);
@@ -869,7 +957,8 @@ static int cmd_copy(const char *uuid, const char *text)
 		n = DEV_BUF_LEN;
 	ret = medu_open(&m, uuid, true);
 	if (ret) {
-		fprintf(stderr, "vfio_client: %s: %s\n", m.step, strerror(-ret));
+		fprintf(stderr, "vfio_client: %s: %s\n", m.step,
+			strerror(-ret));
 		return 1;
 	}
 	printf("opened %s: VFIO group %d, type1 container, our 2 MiB at IOVA %#llx\n",
@@ -878,14 +967,17 @@ static int cmd_copy(const char *uuid, const char *text)
 	m.mem[n - 1] = 0;
 	ret = to_dev(&m, 0, DEV_BUF, n);
 	printf("DMA command 1: our IOVA %#llx -> edu's buffer %#llx, %zu bytes: %s\n",
-	       (unsigned long long)MEM_IOVA, DEV_BUF, n, ret ? strerror(ret) : "done");
+	       (unsigned long long)MEM_IOVA, DEV_BUF, n,
+	       ret ? strerror(ret) : "done");
 	if (!ret)
 		ret = to_client(&m, DEV_BUF, 0x1000, n);
 	printf("DMA command 2: edu's buffer -> our IOVA %#llx: %s\n",
-	       (unsigned long long)MEM_IOVA + 0x1000, ret ? strerror(ret) : "done");
+	       (unsigned long long)MEM_IOVA + 0x1000,
+	       ret ? strerror(ret) : "done");
 	if (!ret)
 		printf("our buffer at IOVA %#llx now reads: \"%s\"\n",
-		       (unsigned long long)MEM_IOVA + 0x1000, (char *)m.mem + 0x1000);
+		       (unsigned long long)MEM_IOVA + 0x1000,
+		       (char *)m.mem + 0x1000);
 	ret = ret || memcmp(m.mem, m.mem + 0x1000, n);
 	medu_close(&m);
 	return ret ? 1 : 0;
@@ -902,6 +994,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
 	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
-		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
+			"       vfio_client hold UUID FILE | copy UUID TEXT\n");
 	return 2;
 }

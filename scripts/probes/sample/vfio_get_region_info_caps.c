@@ -7,7 +7,8 @@
  */
 #include <linux/vfio.h>
 
-static int conftest_caps(struct vfio_device *vdev, struct vfio_region_info *info,
+static int conftest_caps(struct vfio_device *vdev,
+			 struct vfio_region_info *info,
 			 struct vfio_info_cap *caps)
 {
 	return 0;
