@@ -174,10 +174,15 @@ sign_modules() {
 		cp "${KOS[$i]}" "$d/"
 		KOS[$i]=$d/${KOS[$i]##*/}
 	done
-	env -u MAKEFLAGS -u MAKELEVEL make -s -f "$AUXSHIM_SRC/Makefile" sign-ko \
+	# In the kernel's build environment (5.10 and 7.3: their chroots, whose
+	# sign-file links their own libcrypto), with the Makefile, key and
+	# copies in the one directory bound there.
+	cp "$AUXSHIM_SRC/Makefile" "$AUXSHIM_CACHE/sign/key.pem" "$AUXSHIM_CACHE/sign/cert.pem" "$d/"
+	"$KERNELS_SH" run "$KERNEL" "$d" make -s -f "$d/Makefile" sign-ko \
 		KDIR="$("$KERNELS_SH" path "$KERNEL" kdir)" SIGN_KO="${KOS[*]}" \
-		SIGN_KEY="$AUXSHIM_CACHE/sign/key.pem" SIGN_CERT="$AUXSHIM_CACHE/sign/cert.pem" >&2 ||
+		SIGN_KEY="$d/key.pem" SIGN_CERT="$d/cert.pem" >&2 ||
 		die "make sign-ko failed"
+	rm -f "$d/Makefile" "$d/key.pem" "$d/cert.pem"
 }
 
 # "# auxshim-host-tools: NAME...": host programs (with the libraries they
