@@ -185,24 +185,6 @@ sign_modules() {
 	rm -f "$d/Makefile" "$d/key.pem" "$d/cert.pem"
 }
 
-# "# auxshim-host-tools: NAME...": host programs (with the libraries they
-# link) in /opt/host/bin, for what busybox lacks (kmod's modinfo reads
-# module signatures; busybox's does not).
-host_tools() {
-	local st=$1 name path real lib
-	for name in $(header host-tools "${SCRIPTS[@]}"); do
-		path=$(command -v "$name") || die "host tool $name not found"
-		real=$(readlink -f "$path")
-		mkdir -p "$st/opt/host/bin"
-		cp "$real" "$st/opt/host/bin/"
-		[ "${real##*/}" = "$name" ] || ln -sf "${real##*/}" "$st/opt/host/bin/$name"
-		for lib in $(ldd "$real" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
-			mkdir -p "$st$(dirname "$lib")"
-			cp -L "$lib" "$st$lib"
-		done
-	done
-}
-
 # This run's part: /init, config, guest scripts, our modules.
 run_cpio() {
 	local out=$1 st=$1.stage ko
@@ -214,7 +196,6 @@ run_cpio() {
 	cp "$GUEST_DIR"/* "$st/tests/"
 	for s in "${SCRIPTS[@]}"; do cp "$s" "$st/tests/"; done
 	cp "$AUXSHIM_SRC/scripts/bug-report.sh" "$st/tests/"
-	host_tools "$st"
 	for ko in "${KOS[@]}"; do cp "$ko" "$st/modules/"; done
 	if [ -n "$PROGRAMS" ]; then
 		mkdir -p "$st/tests/bin"

@@ -12,11 +12,11 @@
 # auxshim-modules: auxshim
 # auxshim-sign: yes
 # auxshim-lockdown: yes
-# auxshim-host-tools: modinfo
+# auxshim-host-files: /usr/sbin/modinfo
 # auxshim-timeout: 180
 
 KO=$MODDIR/auxshim.ko
-MODINFO=/opt/host/bin/modinfo
+MODINFO=/usr/sbin/modinfo
 # scripts/guest.sh's test key.
 SIGNER="auxshim test signing key"
 # The kernel's lines, word for word as the README quotes them.
