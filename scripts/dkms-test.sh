@@ -17,27 +17,16 @@ set -eu
 . "$(dirname -- "$0")/lib.sh"
 
 KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
-N=0
-FAILED=0
-RESULTS=
-
-result() {
-	N=$((N + 1))
-	RESULTS="$RESULTS$1 $N $2${3:+ # $3}
-"
-	case $1 in "not ok") FAILED=$((FAILED + 1)) ;; esac
-}
-
 # Run a step, logging its output; a failed step prints its log tail.
 step() {
 	local name=$1
 	shift
 	printf '\n$ %s\n' "$*" >>"$LOG"
 	if "$@" >>"$LOG" 2>&1; then
-		result ok "$name"
+		host_result ok "$name"
 		return 0
 	fi
-	result "not ok" "$name" "failed: $*"
+	host_result "not ok" "$name" "failed: $*"
 	log "$KERNEL: $name failed; last lines of $LOG:"
 	tail -n 25 "$LOG" >&2
 	return 1
@@ -48,9 +37,9 @@ check() {
 	shift
 	printf '\n$ check %s: %s\n' "$name" "$*" >>"$LOG"
 	if "$@" >>"$LOG" 2>&1; then
-		result ok "$name"
+		host_result ok "$name"
 	else
-		result "not ok" "$name" "$(tail -n 1 "$LOG")"
+		host_result "not ok" "$name" "$(tail -n 1 "$LOG")"
 	fi
 }
 
@@ -224,10 +213,7 @@ main() {
 	exec 9>"$AUXSHIM_CACHE/locks/dkms-$KERNEL"
 	flock 9
 	run_cases
-	echo "KTAP version 1"
-	echo "1..$N"
-	printf '%s' "$RESULTS"
-	[ "$FAILED" -eq 0 ]
+	host_ktap
 }
 
 main "$@"

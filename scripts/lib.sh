@@ -179,3 +179,22 @@ package_version() {
 
 # Seconds since the epoch, for wall-time reports.
 now() { date +%s; }
+
+# Host-side KTAP: host_result ok|"not ok" NAME [DIRECTIVE] records one
+# result; host_ktap prints the document and succeeds iff none failed.
+HOST_N=0
+HOST_FAILED=0
+HOST_RESULTS=
+host_result() {
+	HOST_N=$((HOST_N + 1))
+	HOST_RESULTS="$HOST_RESULTS$1 $HOST_N $2${3:+ # $3}
+"
+	case $1 in "not ok") HOST_FAILED=$((HOST_FAILED + 1)) ;; esac
+}
+
+host_ktap() {
+	echo "KTAP version 1"
+	echo "1..$HOST_N"
+	printf '%s' "$HOST_RESULTS"
+	[ "$HOST_FAILED" -eq 0 ]
+}

@@ -27,17 +27,6 @@ set -eu
 PKG=auxshim-dkms
 DIR=$AUXSHIM_CACHE/package
 LOG=$DIR/test.log
-N=0
-FAILED=0
-RESULTS=
-
-result() {
-	N=$((N + 1))
-	RESULTS="$RESULTS$1 $N $2${3:+ # $3}
-"
-	case $1 in "not ok") FAILED=$((FAILED + 1)) ;; esac
-}
-
 # check NAME CMD...: a case, passing iff CMD succeeds (its output is logged;
 # the last line is the reason when it fails).
 check() {
@@ -45,20 +34,17 @@ check() {
 	shift
 	printf '\n$ %s: %s\n' "$name" "$*" >>"$LOG"
 	if "$@" >>"$LOG" 2>&1; then
-		result ok "$name"
+		host_result ok "$name"
 		return 0
 	fi
-	result "not ok" "$name" "$(tail -n 1 "$LOG")"
+	host_result "not ok" "$name" "$(tail -n 1 "$LOG")"
 	return 1
 }
 
-skip() { result ok "$1" "SKIP $2"; }
+skip() { host_result ok "$1" "SKIP $2"; }
 
 finish() {
-	echo "KTAP version 1"
-	echo "1..$N"
-	printf '%s' "$RESULTS"
-	[ "$FAILED" -eq 0 ]
+	host_ktap
 }
 
 # No make of ours may leak into DKMS's make.
@@ -342,9 +328,9 @@ main() {
 	printf '\n$ hook-exclusive-config: hook_exclusive %s\n' "$v" >>"$LOG"
 	hook_exclusive "$v" >>"$LOG" 2>&1
 	case $? in
-	0) result ok hook-exclusive-config ;;
+	0) host_result ok hook-exclusive-config ;;
 	2) skip hook-exclusive-config "dkms $(dpkg-query -W -f '${Version}' dkms) fails autoinstall on a BUILD_EXCLUSIVE skip (status 11, dkms-project/dkms#302, fixed in 3.0.11); nothing was built or registered" ;;
-	*) result "not ok" hook-exclusive-config "$(tail -n 1 "$LOG")" ;;
+	*) host_result "not ok" hook-exclusive-config "$(tail -n 1 "$LOG")" ;;
 	esac
 	check no-mdev-shim-only no_mdev_shim_only "$v"
 
