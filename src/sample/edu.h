@@ -17,12 +17,21 @@
 #define EDU_DEVICE 0x11e8
 #define EDU_REG_ID 0x00
 #define EDU_REG_LIVE 0x04 /* reads back the complement of what was written */
+#define EDU_REG_FACT 0x08 /* write n, read n! */
+#define EDU_REG_STATUS 0x20
+#define EDU_STATUS_IRQFACT BIT(7) /* raise EDU_IRQ_FACT when n! is done */
+#define EDU_REG_IRQ_STATUS 0x24
+#define EDU_REG_IRQ_RAISE 0x60
+#define EDU_REG_IRQ_ACK 0x64
+#define EDU_IRQ_FACT 0x1
+#define EDU_IRQ_DMA 0x100
 #define EDU_REG_SRC 0x80
 #define EDU_REG_DST 0x88
 #define EDU_REG_CNT 0x90
 #define EDU_REG_CMD 0x98
 #define EDU_CMD_RUN BIT(0)
 #define EDU_CMD_TO_RAM BIT(1)
+#define EDU_CMD_IRQ BIT(2) /* raise EDU_IRQ_DMA when done */
 #define EDU_ID 0x010000ed
 
 /* edu's own buffer; QEMU 7.2 aborts unless a transfer ENDS below its end. */

@@ -31,18 +31,8 @@
 #define SAMPLE_CFG_SIZE 256
 #define SAMPLE_BAR0_SIZE 0x100000
 
-/* Registers only the mediated edu has, or behaves differently on. */
-#define SAMPLE_REG_FACT 0x08
-#define SAMPLE_REG_STATUS 0x20
-#define SAMPLE_STATUS_BUSY BIT(0)
-#define SAMPLE_STATUS_IRQFACT BIT(7)
-#define SAMPLE_REG_IRQ_STATUS 0x24
-#define SAMPLE_REG_IRQ_RAISE 0x60
-#define SAMPLE_REG_IRQ_ACK 0x64
+/* The one register only the mediated edu has: errno of the last DMA command. */
 #define SAMPLE_REG_DMA_ERROR 0xa0
-#define SAMPLE_CMD_IRQ BIT(2)
-#define SAMPLE_IRQ_FACT 0x1
-#define SAMPLE_IRQ_DMA 0x100
 /* edu's reach: bus addresses are masked to 28 bits. */
 #define SAMPLE_IOVA_LIMIT BIT_ULL(28)
 /* The MSI capability, the only one. */
@@ -182,16 +172,16 @@ static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
 		return EDU_ID;
 	case EDU_REG_LIVE:
 		return r->live;
-	case SAMPLE_REG_FACT:
+	case EDU_REG_FACT:
 		return r->fact;
-	case SAMPLE_REG_STATUS:
+	case EDU_REG_STATUS:
 		return r->status;
-	case SAMPLE_REG_IRQ_STATUS:
+	case EDU_REG_IRQ_STATUS:
 		return r->irq_status;
 	case SAMPLE_REG_DMA_ERROR:
 		return r->error;
-	case SAMPLE_REG_IRQ_RAISE:
-	case SAMPLE_REG_IRQ_ACK:
+	case EDU_REG_IRQ_RAISE:
+	case EDU_REG_IRQ_ACK:
 		return 0; /* write-only */
 	default:
 		return U32_MAX; /* nothing there, as on edu */
@@ -211,7 +201,7 @@ static int sample_dma_check(const struct sample_edu_regs *r,
 
 	job->count = r->dma[2];
 	job->to_client = cmd & EDU_CMD_TO_RAM;
-	job->irq = cmd & SAMPLE_CMD_IRQ;
+	job->irq = cmd & EDU_CMD_IRQ;
 	job->iova = job->to_client ? r->dma[1] : r->dma[0];
 	job->devaddr = job->to_client ? r->dma[0] : r->dma[1];
 	if (!r->dma[2] || r->dma[2] > EDU_XFER_MAX)
@@ -234,7 +224,7 @@ static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
 	lockdep_assert_held(&sm->regs_lock);
 	if (r->dma[3] & EDU_CMD_RUN)
 		return -EBUSY; /* one command at a time */
-	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | SAMPLE_CMD_IRQ);
+	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | EDU_CMD_IRQ);
 	if (!(cmd & EDU_CMD_RUN))
 		return 0;
 	ret = sample_dma_check(r, &sm->job);
@@ -243,7 +233,7 @@ static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
 		r->dma[3] &= ~EDU_CMD_RUN;
 		r->error = -ret;
 		if (sm->job.irq)
-			sample_signal(sm, SAMPLE_IRQ_DMA);
+			sample_signal(sm, EDU_IRQ_DMA);
 		return 0;
 	}
 	queue_work(system_unbound_wq, &sm->dma_work);
@@ -273,19 +263,19 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
 	case EDU_REG_LIVE:
 		r->live = ~(u32)val;
 		break;
-	case SAMPLE_REG_FACT:
+	case EDU_REG_FACT:
 		/* Computed at once: the busy bit never shows. */
 		r->fact = sample_factorial(val);
-		if (r->status & SAMPLE_STATUS_IRQFACT)
-			sample_signal(sm, SAMPLE_IRQ_FACT);
+		if (r->status & EDU_STATUS_IRQFACT)
+			sample_signal(sm, EDU_IRQ_FACT);
 		break;
-	case SAMPLE_REG_STATUS:
-		r->status = val & SAMPLE_STATUS_IRQFACT;
+	case EDU_REG_STATUS:
+		r->status = val & EDU_STATUS_IRQFACT;
 		break;
-	case SAMPLE_REG_IRQ_RAISE:
+	case EDU_REG_IRQ_RAISE:
 		sample_signal(sm, val);
 		break;
-	case SAMPLE_REG_IRQ_ACK:
+	case EDU_REG_IRQ_ACK:
 		r->irq_status &= ~(u32)val;
 		break;
 	default:
@@ -382,7 +372,7 @@ static void sample_dma_work(struct work_struct *work)
 	sm->regs.error = -ret;
 	sm->regs.dma[3] &= ~EDU_CMD_RUN;
 	if (job.irq)
-		sample_signal(sm, SAMPLE_IRQ_DMA);
+		sample_signal(sm, EDU_IRQ_DMA);
 	mutex_unlock(&sm->regs_lock);
 }
 
