@@ -21,9 +21,11 @@ MU=66666666-6666-4666-8666-666666666666
 # What parent $1's mdev $2 looks like, one "key value" line each (the
 # comparison between the two drivers is done on these).
 mdev_facts() {
-	local d=/sys/bus/mdev/devices/$2 g
-	echo "type $(basename "$(readlink "$d/mdev_type")")"
-	echo "driver $(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)"
+	local d=/sys/bus/mdev/devices/$2 g t drv
+	t=$(basename "$(readlink "$d/mdev_type")")
+	drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
+	# Both name their type "<driver>-<type>" (the mdev core does).
+	case $t in "$drv"-*) echo "type_named_driver_dash_type yes" ;; *) echo "type_named_driver_dash_type no ($t, $drv)" ;; esac
 	g=$(basename "$(readlink "$d/iommu_group" 2>/dev/null)" 2>/dev/null)
 	if [ -n "$g" ]; then echo "iommu_group yes"; else echo "iommu_group no"; fi
 	if [ -n "$g" ] && [ -c "/dev/vfio/$g" ]; then echo "vfio_node yes"; else echo "vfio_node no"; fi
