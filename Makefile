@@ -9,6 +9,8 @@
 #   make AUXSHIM_TEST=1           also build the in-guest test modules and
 #                                 the shim's fault-injection hooks
 #   make check [KERNELS="6.1"]    the full test suite (see README)
+#   make check-debug              the suite on the debug kernel alone
+#                                 (KASAN, lockdep, kmemleak; see README)
 #   make demo [KERNEL=6.1]        the QEMU demo (see README)
 #   make sign                     sign the modules with the DKMS MOK key
 #                                 (SIGN_KEY=..., SIGN_CERT=... to override)
@@ -36,7 +38,7 @@ ifneq ($(AUXSHIM_TEST),)
 CONFTEST_H += $(PWD_)/tests/mock/conftest.h
 endif
 
-.PHONY: all modules clean config check demo bench lint help headers-check sign sign-ko FORCE \
+.PHONY: all modules clean config check check-debug demo bench lint help headers-check sign sign-ko FORCE \
 	deb check-package bug-report
 
 all: modules
@@ -88,6 +90,9 @@ sign-ko:
 
 check:
 	$(PWD_)/scripts/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
+
+check-debug:
+	$(PWD_)/scripts/check.sh --kernels debug
 
 demo:
 	$(PWD_)/scripts/demo.sh $(if $(KERNEL),--kernel "$(KERNEL)")

@@ -17,6 +17,17 @@
 # "N passed, N failed, N skipped", summed from the counts of the kernel's
 # own KTAP parser (tools/testing/kunit/kunit.py parse, see lib.sh
 # ktap_counts).  Exit status non-zero if anything failed.
+#
+# The debug tier: kernel "debug" (scripts/debug-kernel.sh: KASAN, lockdep,
+# kmemleak, failslab, KUnit) runs after the stock kernels when --kernels is
+# not given ("make check"), alone with --kernels debug ("make check-debug"),
+# not at all with a --kernels list without it ("make check KERNELS=6.1").
+# Its first case, "kernel", is the kernel's build (cold: 10-30 min, then
+# cached by source version and config hash; warm: seconds).  No DKMS test
+# there (DKMS is tested against the stock kernels' header packages); a guest
+# file with "# auxshim-debug-skip: REASON" is skipped there with REASON;
+# the guests' timeouts are scaled (scripts/guest.sh).  --bench never runs
+# it unless named.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -88,6 +99,10 @@ check_guest() {
 		record "$k" "$suite" 0 0 1 0 "not for this kernel"
 		return
 	fi
+	if [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ] && grep -q '^# auxshim-debug-skip:' "$f"; then
+		record "$k" "$suite" 0 0 1 0 "$(sed -n 's/^# auxshim-debug-skip: *//p' "$f" | head -n 1)"
+		return
+	fi
 	if [ "$built" != 1 ] && needs_modules "$f"; then
 		record "$k" "$suite" 0 0 1 0 "not run: the build failed"
 		return
@@ -109,13 +124,26 @@ check_kernel() {
 	local k=$1 t0 built=1 f n=0
 	t0=$(now)
 	log "==== $k ===="
-	if ! "$S/kernels.sh" fetch "$k" >&2; then
+	if [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ]; then
+		if ! "$S/kernels.sh" fetch "$k" >&2; then
+			record "$k" kernel 0 1 0 $(($(now) - t0)) "the debug kernel did not build (scripts/debug-kernel.sh)"
+			WALL="$WALL $k:$(($(now) - t0))"
+			return
+		fi
+		record "$k" kernel 1 0 0 $(($(now) - t0)) "$("$S/kernels.sh" path "$k" release)"
+	elif ! "$S/kernels.sh" fetch "$k" >&2; then
 		record "$k" fetch 0 1 0 $(($(now) - t0)) "could not fetch the kernel"
 		WALL="$WALL $k:$(($(now) - t0))"
 		return
 	fi
 	check_build "$k" || built=0
-	[ "$MODE" = bench ] || check_dkms "$k"
+	if [ "$MODE" = bench ]; then
+		:
+	elif [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ]; then
+		record "$k" dkms 0 0 1 0 "DKMS is tested on the stock kernels' header packages"
+	else
+		check_dkms "$k"
+	fi
 	for f in "$AUXSHIM_SRC"/tests/guest/*."$MODE".sh; do
 		[ -f "$f" ] || continue
 		if [ -n "$SUITES" ]; then
@@ -185,27 +213,33 @@ print_summary() {
 }
 
 main() {
-	local kernels=$AUXSHIM_KERNELS k
+	local kernels="" k stock=""
 	MODE=test SUITES= WALL= START=$(now)
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernels) kernels=$2; shift ;;
 		--bench) MODE=bench ;;
 		--suites) SUITES=$2; shift ;;
-		-h | --help) sed -n '4,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h | --help) sed -n '4,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument '$1' (see --help)" ;;
 		esac
 		shift
 	done
+	if [ -z "$kernels" ]; then
+		kernels=$AUXSHIM_KERNELS
+		[ "$MODE" = bench ] || kernels="$kernels $AUXSHIM_DEBUG_KERNEL"
+	fi
 	for k in $kernels; do
-		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS)"
+		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL)"
+		[ "$k" = "$AUXSHIM_DEBUG_KERNEL" ] || stock="$stock $k"
 	done
 	"$S/setup-host.sh" >&2
 	# The KTAP parser every count below comes from (kunit.py).
 	kunit_get || die "no KTAP parser: tools/testing/kunit from linux-source-6.1 (and python3) needed"
 	# Fetch everything first, in parallel; check_kernel reports a failure.
+	# (The debug kernel is built in its own turn, timed as its first case.)
 	# shellcheck disable=SC2086
-	"$S/kernels.sh" fetch $kernels >&2 || true
+	[ -z "$stock" ] || "$S/kernels.sh" fetch $stock >&2 || true
 	for k in $kernels; do check_kernel "$k"; done
 	if [ "$MODE" = test ]; then
 		if want_host package; then

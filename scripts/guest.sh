@@ -19,7 +19,8 @@
 #   --qemu ARGS       extra QEMU arguments (appended)
 #   --append ARGS     extra kernel command line
 #   --timeout S       kill the guest after S seconds (default 300, or the
-#                     scripts' "# auxshim-timeout:")
+#                     scripts' "# auxshim-timeout:"; on the debug kernel
+#                     times $AUXSHIM_DEBUG_TIMEOUT_SCALE, default 4)
 #   --allow ERE       kernel log lines matching ERE are expected (repeatable)
 #   --out DIR         run directory (default $AUXSHIM_CACHE/runs/K/SUITE)
 #   --shell           interactive: console on this terminal, a shell after
@@ -44,7 +45,17 @@ DEFAULT_DEVICES="-device intel-iommu,intremap=on,caching-mode=on -device edu"
 # of leaving a killed task's locks to hang the script until the timeout.
 BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 oops=panic slub_debug=FZPU loglevel=5 printk.time=1 no_timer_check"
 # Kernel log lines that fail a run.
+# The debug kernel's checkers (scripts/debug-kernel.sh) print more: lockdep
+# ("WARNING: possible circular locking dependency detected" and the like,
+# and lockdep switching itself off after a first report or at a limit,
+# "BUG: MAX_LOCKDEP_..."), might_sleep ("BUG: sleeping function called
+# from invalid context"), KASAN ("BUG: KASAN: ..."), kmemleak ("kmemleak: N
+# new suspected memory leaks"; or kmemleak disabling itself).
 BAD_RE='BUG:|BUG [a-z0-9_-]+ \(|kernel BUG|Oops|WARNING:|general protection|Kernel panic|Redzone|Poison overwritten|Object padding|={70,}|UBSAN:|KASAN:|INFO: task .* blocked|rcu_.*stall|watchdog: BUG|Unable to handle'
+BAD_RE="$BAD_RE|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|lockdep is turned off|turning off the locking correctness validator|sleeping function called from invalid context|kmemleak: .*(suspected memory leak|disabled|Cannot allocate)"
+# Guest timeouts on the debug kernel (KASAN, lockdep and kmemleak under TCG
+# are slow) are the scripts' own times this many times over.
+DEBUG_TIMEOUT_SCALE=${AUXSHIM_DEBUG_TIMEOUT_SCALE:-4}
 
 # The stock modules every guest loads (busybox insmod ignores softdeps, so
 # vfio_iommu_type1 is named explicitly).
@@ -269,8 +280,8 @@ parse_args() {
 		esac
 		shift
 	done
-	[ -n "$KERNEL" ] || die "--kernel K is required (one of: $AUXSHIM_KERNELS)"
-	kernel_known "$KERNEL" || die "unknown kernel '$KERNEL' (known: $AUXSHIM_KERNELS)"
+	[ -n "$KERNEL" ] || die "--kernel K is required (one of: $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL)"
+	kernel_known "$KERNEL" || die "unknown kernel '$KERNEL' (known: $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL)"
 	[ ${#SCRIPTS[@]} -gt 0 ] || [ -n "$SHELL_MODE" ] || die "no guest script given"
 }
 
@@ -313,6 +324,7 @@ main() {
 	mkdir -p "$PROG_DIR"
 	apply_headers
 	TIMEOUT=${TIMEOUT:-300}
+	[ "$KERNEL" != "$AUXSHIM_DEBUG_KERNEL" ] || TIMEOUT=$((TIMEOUT * DEBUG_TIMEOUT_SCALE))
 	SUITE=shell
 	if [ ${#SCRIPTS[@]} -gt 0 ]; then
 		SUITE=$(for s in "${SCRIPTS[@]}"; do s=${s##*/}; s=${s%.test.sh}; printf '%s+' "${s%.bench.sh}"; done)

@@ -22,6 +22,9 @@
 # K is a short name: 5.10, 6.1, 6.12 or 7.3.  The newest ABI in the archive
 # is resolved on first fetch and pinned in $AUXSHIM_CACHE/kernels/K/info;
 # later runs do no network work.  "rm -r $AUXSHIM_CACHE/kernels/K" re-resolves.
+# K may also be "debug", the kernel scripts/debug-kernel.sh builds (its info
+# has the same fields; every use checks that it is built for the current
+# config fragment, building it first if not).
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -187,7 +190,11 @@ do_fetch() {
 }
 
 fetch() {
-	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
+	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL)"
+	if [ "$1" = "$AUXSHIM_DEBUG_KERNEL" ]; then
+		"$AUXSHIM_SRC/scripts/debug-kernel.sh" ensure
+		return
+	fi
 	[ -f "$AUXSHIM_CACHE/kernels/$1/info" ] && return 0
 	with_lock "kernel-$1" do_fetch "$1"
 }
@@ -224,7 +231,7 @@ run_in() {
 	' run_in "$chroot" "$dir" "$@"
 }
 
-usage() { sed -n '4,29s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '4,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 main() {
 	[ $# -ge 1 ] || usage
@@ -269,7 +276,7 @@ main() {
 		(cd "$k" && papt_get download "$@")
 		;;
 	list)
-		for k in $AUXSHIM_KERNELS; do
+		for k in $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL; do
 			if [ -f "$AUXSHIM_CACHE/kernels/$k/info" ]; then
 				printf '%-5s %s\n' "$k" "$(sed -n 's/^release=//p' "$AUXSHIM_CACHE/kernels/$k/info")"
 			else

@@ -10,8 +10,11 @@ export AUXSHIM_CACHE
 # Repository root: the parent of this scripts/ directory.
 AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 
-# The kernels we build and test on, by short name.
+# The kernels we build and test on, by short name: Debian's stock kernels,
+# and "debug", built from linux-source-6.1 with KASAN, lockdep and kmemleak
+# (scripts/debug-kernel.sh; check.sh runs it as a tier of its own).
 AUXSHIM_KERNELS="5.10 6.1 6.12 7.3"
+AUXSHIM_DEBUG_KERNEL=debug
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
@@ -20,7 +23,7 @@ die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 # the suite of the chroot it builds in ("" = host) and the suites of that
 # chroot.
 kernel_known() {
-	case " $AUXSHIM_KERNELS " in *" $1 "*) return 0 ;; esac
+	case " $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL " in *" $1 "*) return 0 ;; esac
 	return 1
 }
 

@@ -46,6 +46,7 @@ dh-dkms:/usr/bin/dh_dkms
 lintian:/usr/bin/lintian
 clang-format:/usr/bin/clang-format
 mokutil:/usr/bin/mokutil
+linux-source-6.1:/usr/src/linux-source-6.1.tar.xz
 "
 
 missing() {

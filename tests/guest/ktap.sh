@@ -21,6 +21,8 @@
 #   # auxshim-timeout: 300                    seconds before the boot is killed
 #   # auxshim-allow: WARNING:.*auxshim_detach  kernel log lines (ERE) that are expected
 #   # auxshim-kernels: 6.12 7.3               run only on these (else the suite is skipped)
+#   # auxshim-debug-skip: REASON              not on the debug kernel (scripts/check.sh skips
+#                                             the suite there, printing REASON)
 #
 # Functions (names are test case names: keep them short, no '#'):
 #

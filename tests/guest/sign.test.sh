@@ -12,6 +12,7 @@
 # auxshim-modules: auxshim
 # auxshim-sign: yes
 # auxshim-lockdown: yes
+# auxshim-debug-skip: the debug kernel has no module signature checking or lockdown LSM (scripts/debug-kernel/debug.config)
 # auxshim-host-files: /usr/sbin/modinfo
 # auxshim-timeout: 180
 
