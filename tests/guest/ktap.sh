@@ -15,6 +15,7 @@
 #   # auxshim-host-files: /usr/bin/foo        host files (and the libraries of executables)
 #                                             copied into the guest at the same paths
 #   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
+#                                             (NAME?: only where the kernel has it)
 #                                             (vfio, vfio_iommu_type1, mdev... always are)
 #   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments
 #   # auxshim-append: foo.bar=1               extra kernel command line
