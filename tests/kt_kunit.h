@@ -34,10 +34,10 @@
 	KUNIT_ARRAY_PARAM(name, array, desc_fn)
 
 /* A suite: name (a string literal), fixture and the cases' array. */
-#define KT_SUITE(sname, sinit, sexit, scases)                         \
-	{                                                             \
-		.name = sname, .init = sinit, .exit = sexit,          \
-		.test_cases = scases,                                 \
+#define KT_SUITE(sname, sinit, sexit, scases)                \
+	{                                                    \
+		.name = sname, .init = sinit, .exit = sexit, \
+		.test_cases = scases,                        \
 	}
 
 /* The current run has failed a check. */
@@ -67,59 +67,64 @@ static inline __printf(4, 5) bool kt_check(struct kunit *t, bool ok, int line,
 #define kt_info(t, fmt, ...) kunit_info(t, fmt "\n", ##__VA_ARGS__)
 
 /* EXPECT: record a failure and go on.  Each evaluates to true if it held. */
-#define KT_EXPECT_TRUE_MSG(t, cond, fmt, ...)                      \
-	({                                                         \
-		bool __ok = !!(cond);                              \
+#define KT_EXPECT_TRUE_MSG(t, cond, fmt, ...)                       \
+	({                                                          \
+		bool __ok = !!(cond);                               \
 		KUNIT_EXPECT_TRUE_MSG(t, __ok, fmt, ##__VA_ARGS__); \
-		__ok;                                              \
+		__ok;                                               \
 	})
 #define KT_EXPECT_TRUE(t, cond) \
 	KT_EXPECT_TRUE_MSG(t, cond, "expected %s", #cond)
 #define KT_EXPECT_FALSE(t, cond) \
 	KT_EXPECT_TRUE_MSG(t, !(cond), "expected !(%s)", #cond)
-#define KT_EXPECT_EQ(t, a, b)                                             \
-	({                                                                \
-		long long __a = (long long)(a), __b = (long long)(b);     \
-		KUNIT_EXPECT_EQ_MSG(t, __a, __b, "%s == %lld, expected %s == %lld", \
-				    #a, __a, #b, __b);                    \
-		__a == __b;                                               \
+#define KT_EXPECT_EQ(t, a, b)                                              \
+	({                                                                 \
+		long long __a = (long long)(a), __b = (long long)(b);      \
+		KUNIT_EXPECT_EQ_MSG(t, __a, __b,                           \
+				    "%s == %lld, expected %s == %lld", #a, \
+				    __a, #b, __b);                         \
+		__a == __b;                                                \
 	})
-#define KT_EXPECT_NE(t, a, b)                                         \
-	({                                                            \
-		long long __a = (long long)(a), __b = (long long)(b); \
-		KUNIT_EXPECT_NE_MSG(t, __a, __b, "%s == %s == %lld",  \
-				    #a, #b, __a);                     \
-		__a != __b;                                           \
+#define KT_EXPECT_NE(t, a, b)                                                \
+	({                                                                   \
+		long long __a = (long long)(a), __b = (long long)(b);        \
+		KUNIT_EXPECT_NE_MSG(t, __a, __b, "%s == %s == %lld", #a, #b, \
+				    __a);                                    \
+		__a != __b;                                                  \
 	})
-#define KT_EXPECT_PTR_EQ(t, a, b)                                       \
-	({                                                              \
-		const void *__a = (a), *__b = (b);                      \
-		KUNIT_EXPECT_PTR_EQ_MSG(t, __a, __b, "%s == %p, expected %s == %p", \
-					#a, __a, #b, __b);              \
-		__a == __b;                                             \
+#define KT_EXPECT_PTR_EQ(t, a, b)                                          \
+	({                                                                 \
+		const void *__a = (a), *__b = (b);                         \
+		KUNIT_EXPECT_PTR_EQ_MSG(t, __a, __b,                       \
+					"%s == %p, expected %s == %p", #a, \
+					__a, #b, __b);                     \
+		__a == __b;                                                \
 	})
-#define KT_EXPECT_NOT_ERR_OR_NULL(t, p)                                   \
-	({                                                                \
-		const void *__p = (p);                                    \
-		KUNIT_EXPECT_NOT_ERR_OR_NULL_MSG(t, __p, "%s is %ld", #p, \
-						 IS_ERR(__p) ? PTR_ERR(__p) : 0L); \
-		!IS_ERR_OR_NULL(__p);                                     \
+#define KT_EXPECT_NOT_ERR_OR_NULL(t, p)                                       \
+	({                                                                    \
+		const void *__p = (p);                                        \
+		KUNIT_EXPECT_NOT_ERR_OR_NULL_MSG(t, __p, "%s is %ld", #p,     \
+						 IS_ERR(__p) ? PTR_ERR(__p) : \
+							       0L);           \
+		!IS_ERR_OR_NULL(__p);                                         \
 	})
 
 /* ASSERT: as EXPECT, and end the case at once if it failed. */
 #define KT_ASSERT_TRUE(t, cond) \
 	KUNIT_ASSERT_TRUE_MSG(t, cond, "expected %s", #cond)
-#define KT_ASSERT_EQ(t, a, b)                                             \
-	do {                                                              \
-		long long __a = (long long)(a), __b = (long long)(b);     \
-		KUNIT_ASSERT_EQ_MSG(t, __a, __b, "%s == %lld, expected %s == %lld", \
-				    #a, __a, #b, __b);                    \
+#define KT_ASSERT_EQ(t, a, b)                                              \
+	do {                                                               \
+		long long __a = (long long)(a), __b = (long long)(b);      \
+		KUNIT_ASSERT_EQ_MSG(t, __a, __b,                           \
+				    "%s == %lld, expected %s == %lld", #a, \
+				    __a, #b, __b);                         \
 	} while (0)
-#define KT_ASSERT_NOT_ERR_OR_NULL(t, p)                                   \
-	do {                                                              \
-		const void *__p = (p);                                    \
-		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(t, __p, "%s is %ld", #p, \
-						 IS_ERR(__p) ? PTR_ERR(__p) : 0L); \
+#define KT_ASSERT_NOT_ERR_OR_NULL(t, p)                                       \
+	do {                                                                  \
+		const void *__p = (p);                                        \
+		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(t, __p, "%s is %ld", #p,     \
+						 IS_ERR(__p) ? PTR_ERR(__p) : \
+							       0L);           \
 	} while (0)
 
 static inline unsigned int kt_count_suites(struct kunit_suite **suites)
