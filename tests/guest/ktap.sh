@@ -134,7 +134,7 @@ ktap_import_dmesg() {
 }
 
 ktap_uses_kunit() {
-	tr -c '[:print:]' '\n' <"$MODDIR/$1.ko" | grep -q -E '^depends=(.*,)?kunit(,|$)'
+	tr '\0' '\n' <"$MODDIR/$1.ko" | grep -q -E '^depends=(.*,)?kunit(,|$)'
 }
 
 ktap_import_kunit() {
