@@ -7,8 +7,9 @@
  * shim-attached domain maps.
  *
  * The suites run at load, as KUnit's do, and print one KTAP document (KUnit
- * layout, tests/ktap.h) to the kernel log.  One suite per unit of the shim;
- * a case that runs in both attach modes takes the mode as a parameter:
+ * layout) to the kernel log: through KUnit where the kernel has it (the
+ * debug kernel), else through tests/ktap.h (tests/kt.h chooses).  One
+ * suite per unit of the shim; a case that runs in both attach modes takes the mode as a parameter:
  *
  *   edu_rig             the rig itself: edu answers, the DMA API works
  *   auxshim_attach      attach: both views, DMA, unmapped IOVAs, -EBUSY, -EINVAL
@@ -302,7 +303,11 @@ static int edu_suite_init(struct kt_test *t)
 	struct tctx *c;
 	int ret;
 
-	lockdep_assert_held(&auxshim_test_lock);
+	/*
+	 * Held by the task running the suites; under KUnit each case is a
+	 * kthread of its own, so lockdep_assert_held() cannot see it.
+	 */
+	WARN_ON_ONCE(!mutex_is_locked(&auxshim_test_lock));
 	if (!auxshim_test_edu)
 		return -ENODEV;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
@@ -899,7 +904,7 @@ static void attach_fail_nth_rollback(struct kt_test *t)
 			auxshim_detach_group(c->dom, e->group);
 		EXPECT_EMPTY(t);
 		EXPECT_DEFAULT(t, e, c->dom);
-		if (t->failed)
+		if (kt_failed(t))
 			break;
 	}
 	auxshim_test_fail_nth(0);
@@ -926,12 +931,8 @@ static void final_state(struct kt_test *t)
 
 #define EDU_SUITE(sname, ...)						\
 	static struct kt_case sname##_cases[] = { __VA_ARGS__, {} };	\
-	static struct kt_suite sname##_suite = {			\
-		.name = #sname,						\
-		.init = edu_suite_init,					\
-		.exit = edu_suite_exit,					\
-		.cases = sname##_cases,					\
-	}
+	static struct kt_suite sname##_suite =				\
+		KT_SUITE(#sname, edu_suite_init, edu_suite_exit, sname##_cases)
 
 EDU_SUITE(edu_rig,
 	  KT_CASE(edu_alive),
@@ -981,6 +982,9 @@ EDU_SUITE(auxshim_bench,
 	  KT_CASE(bench_domain_lookup));
 
 static struct kt_suite *bench_suites[] = { &auxshim_bench_suite, NULL };
+
+/* What the module ran at load: edu_suites or bench_suites. */
+static struct kt_suite **ran_suites;
 
 /* ---- the held attachment (for the guest script) ---------------------------- */
 
@@ -1234,10 +1238,8 @@ static int __init auxshim_test_init(void)
 		return ret;
 	}
 	mutex_lock(&auxshim_test_lock);
-	if (bench_iters)
-		kt_run_suites(bench_suites);
-	else
-		kt_run_suites(edu_suites);
+	ran_suites = bench_iters ? bench_suites : edu_suites;
+	kt_run_suites(ran_suites);
 	mutex_unlock(&auxshim_test_lock);
 	flush_work(&lookup_probe.work);
 
@@ -1248,6 +1250,7 @@ static int __init auxshim_test_init(void)
 
 static void __exit auxshim_test_exit(void)
 {
+	kt_end_suites(ran_suites);
 	debugfs_remove_recursive(auxshim_test_dir);
 	mutex_lock(&auxshim_test_lock);
 	held_release();

@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 #include "src/sample/edu.h"
-#include "ktap.h"
+#include "kt.h"
 
 struct iommu_domain;
 struct iommu_group;

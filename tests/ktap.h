@@ -9,6 +9,8 @@
  *
  * Stock Debian kernels have no KUnit (CONFIG_KUNIT is off), hence this
  * header.  It is header-only so that each test module carries its own copy.
+ * tests/kt_kunit.h is the same interface on KUnit; tests/kt.h picks one of
+ * the two for auxshim_test.ko (the other test modules use this one).
  */
 #ifndef AUXSHIM_KTAP_H
 #define AUXSHIM_KTAP_H
@@ -83,6 +85,12 @@ static inline const void *kt_array_next(const void *array, size_t n,
 		return next;                                                \
 	}
 
+/* A suite: name (a string literal), fixture and the cases' array. */
+#define KT_SUITE(sname, sinit, sexit, scases)                                 \
+	{                                                                     \
+		.name = sname, .init = sinit, .exit = sexit, .cases = scases, \
+	}
+
 /**
  * struct kt_suite - a suite of cases sharing a fixture
  * @name: KTAP subtest name
@@ -113,6 +121,12 @@ static inline __printf(4, 5) bool kt_check(struct kt_test *t, bool ok, int line,
 	pr_info("        # %s: line %d: %pV\n", t->suite->name, line, &vaf);
 	va_end(ap);
 	return false;
+}
+
+/* The current run has failed a check. */
+static inline bool kt_failed(struct kt_test *t)
+{
+	return t->failed;
 }
 
 /* Mark the current run skipped, with its reason (a string literal). */
@@ -273,6 +287,11 @@ static inline unsigned int kt_run_suites(struct kt_suite **suites)
 	for (i = 0; i < n; i++)
 		failed += !!kt_run_suite(suites[i], i + 1);
 	return failed;
+}
+
+/* After kt_run_suites(), at module exit: nothing to undo here. */
+static inline void kt_end_suites(struct kt_suite **suites)
+{
 }
 
 #endif /* AUXSHIM_KTAP_H */

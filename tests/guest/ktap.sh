@@ -15,6 +15,7 @@
 #   # auxshim-host-files: /usr/bin/foo        host files (and the libraries of executables)
 #                                             copied into the guest at the same paths
 #   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
+#                                             (NAME?: only where the kernel has it)
 #                                             (vfio, vfio_iommu_type1, mdev... always are)
 #   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments
 #   # auxshim-append: foo.bar=1               extra kernel command line
@@ -37,6 +38,10 @@
 #                                    kernel log (its last one, lines "MOD: ...") into the
 #                                    boot's document as the subtest MOD, as KUnit nests
 #                                    suites; the host's parser (kunit.py) judges it
+#   ktap_import_kunit NAME MARK      the same for the KUnit run a module started (KUnit's
+#                                    lines carry no module prefix): the KTAP lines of the
+#                                    kernel log after its first MARK lines, under a plan
+#   ktap_uses_kunit MOD              0 if $MODDIR/MOD.ko was built for KUnit (needs kunit.ko)
 #   ktap_import_file NAME FILE       take the KTAP document in FILE (a program's output)
 #                                    into the boot's document as the subtest NAME
 #   ktap_allow ERE                   declare kernel log lines matching ERE expected
@@ -126,6 +131,28 @@ ktap_import_dmesg() {
 	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e "s/^$_k_mod: //p" |
 		awk '/^KTAP version 1$/ { n = 0 } { l[++n] = $0 } END { if (n && l[1] == "KTAP version 1") for (i = 1; i <= n; i++) print l[i] }' >"$_k_sub"
 	ktap__import "$_k_mod" "$_k_sub" "no KTAP from $_k_mod in the kernel log"
+}
+
+ktap_uses_kunit() {
+	tr '\0' '\n' <"$MODDIR/$1.ko" | grep -q -E '^depends=(.*,)?kunit(,|$)'
+}
+
+ktap_import_kunit() {
+	_k_sub=$KTAP_DIR/sub.$(wc -l <"$KTAP_DIR/results").$1
+	# KUnit prints each suite as an indented subtest and its result at the
+	# top level, without a header of its own when a module runs it.
+	dmesg | tail -n +"$(($2 + 1))" | sed -e 's/^\[ *[0-9.]*\] //' |
+		grep -E '^( {4})*(KTAP version 1$|# |1\.\.[0-9]+$|(not )?ok [0-9]+ )' >"$_k_sub.body"
+	if grep -q -E '^(not )?ok [0-9]+ ' "$_k_sub.body"; then
+		{
+			echo "KTAP version 1"
+			echo "1..$(grep -c -E '^(not )?ok [0-9]+ ' "$_k_sub.body")"
+			cat "$_k_sub.body"
+		} >"$_k_sub"
+	else
+		: >"$_k_sub"
+	fi
+	ktap__import "$1" "$_k_sub" "no KUnit results in the kernel log after $1 was loaded"
 }
 
 # Record the document in file $2 as the result $1 ($3: why, if it is empty).

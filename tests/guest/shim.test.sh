@@ -6,6 +6,9 @@
 # the debugfs view of a live attachment, the module pin and refused unload,
 # hot-unplug of an attached device, warn-once, and unloading.
 # auxshim-modules: auxshim auxshim_test auxshim_pintest
+# On a kernel with KUnit (the debug kernel) auxshim_test.ko runs its suites
+# through KUnit (tests/kt.h): kunit.ko is loaded at boot where it exists.
+# auxshim-kmods: kunit?
 # auxshim-timeout: 420
 
 T=/sys/kernel/debug/auxshim_test
@@ -79,16 +82,26 @@ kernel_log_clean() {
 }
 
 shim_suite() {
-	local bdf mode r0 l0 n
+	local bdf mode r0 l0 n kunit=
 
 	ktap_expect load-auxshim ktap_insmod auxshim || return
+	if ktap_uses_kunit auxshim_test; then
+		kunit=yes
+		ktap_diag "auxshim_test runs its suites through KUnit"
+		ktap_expect kunit-loaded [ -d /sys/module/kunit ] || return
+	fi
+	l0=$(dmesg | wc -l)
 	ktap_expect load-auxshim_test ktap_insmod auxshim_test || return
 	bdf=$(edu_bdf) || { ktap_not_ok edu-bound "auxshim_test did not bind edu"; return; }
 	ktap_ok edu-bound
 	ktap_diag "edu at $bdf, iommu group $(group_of "$bdf")"
 
 	# The module's own suites, run at load.
-	ktap_import_dmesg auxshim_test
+	if [ -n "$kunit" ]; then
+		ktap_import_kunit auxshim_test "$l0"
+	else
+		ktap_import_dmesg auxshim_test
+	fi
 
 	# It made four wrong-domain detaches and several NULL ones: one warning each.
 	n=$(dmesg | grep -c 'auxshim: detach of group .*not attached')
