@@ -11,16 +11,21 @@
  * attach.  The shim records the domain per group, so that
  * auxshim_get_domain_for_dev() answers for the group's devices.
  *
- * The header is self-contained: it needs only kernel headers.
+ * The header is self-contained: it needs only kernel headers.  Its lookup,
+ * auxshim_get_domain_for_dev(), is inline (the shim exports the same
+ * function too, for callers that take its address).
  */
 #ifndef AUXSHIM_H
 #define AUXSHIM_H
 
+#include <linux/compiler.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/hash.h>
+#include <linux/iommu.h>
+#include <linux/jump_label.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
-
-struct device;
-struct iommu_domain;
-struct iommu_group;
 
 /*
  * auxshim_lookup_t - map a device of a group to its backing device
@@ -111,19 +116,105 @@ int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 void auxshim_detach_group(struct iommu_domain *domain,
 			  struct iommu_group *group);
 
+/*
+ * Not part of the API: the shim's lookup table, here only so that
+ * auxshim_get_domain_for_dev() is inline and a hit costs no call.  An
+ * open-addressed table of pointer keys (linear probing): a recorded device
+ * (struct device *) or, after a whole-group attach, the group (struct
+ * iommu_group *).  Written only by the shim under its lock, read under
+ * RCU-sched: a slot's domain is set before its key is published and never
+ * changes while its key does, a removed key becomes AUXSHIM_LUT_GONE and a
+ * slot is never reused in place; growth, shrinking and sweeping replace the
+ * table whole.  auxshim_lut_used is off while the shim has never held
+ * anything (or nothing for a second), so that a lookup then costs the
+ * kernel's call alone.
+ */
+#define AUXSHIM_LUT_FREE	0UL
+#define AUXSHIM_LUT_GONE	1UL
+
+struct auxshim_lut_slot {
+	unsigned long key;
+	struct iommu_domain *domain;
+};
+
+struct auxshim_lut {
+	unsigned int bits;		/* log2 of the slots */
+	unsigned int nr_whole;		/* keys that are groups */
+	unsigned long mask;		/* slots - 1 */
+	unsigned long used, gone;	/* live and removed keys; the shim's */
+	struct rcu_head rcu;
+	struct auxshim_lut_slot slot[];
+};
+
+extern struct auxshim_lut __rcu *auxshim_lut;
+DECLARE_STATIC_KEY_FALSE(auxshim_lut_used);
+
+static __always_inline struct iommu_domain *
+auxshim_lut_probe(const struct auxshim_lut *lut, const void *key)
+{
+	unsigned long i = hash_ptr(key, lut->bits);
+	unsigned long k;
+
+	for (;;) {
+		k = READ_ONCE(lut->slot[i].key);
+		if (k == (unsigned long)key) {
+			smp_rmb();	/* the domain was set before the key */
+			return READ_ONCE(lut->slot[i].domain);
+		}
+		if (k == AUXSHIM_LUT_FREE)
+			return NULL;
+		i = (i + 1) & lut->mask;
+	}
+}
+
+/* The domain the shim attached to @dev, or NULL. */
+static __always_inline struct iommu_domain *auxshim_lut_domain(struct device *dev)
+{
+	const struct auxshim_lut *lut;
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+
+	rcu_read_lock_sched_notrace();
+	lut = rcu_dereference_sched(auxshim_lut);
+	domain = auxshim_lut_probe(lut, dev);
+	if (!domain && READ_ONCE(lut->nr_whole)) {
+		group = READ_ONCE(dev->iommu_group);
+		if (group)
+			domain = auxshim_lut_probe(lut, group);
+	}
+	rcu_read_unlock_sched_notrace();
+	return domain;
+}
+
+#ifndef AUXSHIM_BUILDING_SHIM
 /**
  * auxshim_get_domain_for_dev() - the domain a device's DMA goes through
  * @dev: any device
  *
- * Context: any context that may call iommu_get_domain_for_dev(); lock-free
- * when @dev's group was attached through the shim.
+ * Context: any context that may call iommu_get_domain_for_dev(); lock-free.
+ * Inline: a device the shim holds costs no call, one it does not hold one
+ * table probe and then the kernel's call (nothing while the shim holds
+ * nothing).  Once auxshim_detach_group() has returned, no call returns the
+ * domain it detached.
  *
  * Return: the domain the shim attached to @dev (a device of a group attached
  * with auxshim_attach_group() that is still there, see its Removal notes),
  * else what iommu_get_domain_for_dev() says (which may be NULL).  No reference is
  * taken: the caller must keep the attachment alive while using it.
  */
-struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
+static __always_inline struct iommu_domain *
+auxshim_get_domain_for_dev(struct device *dev)
+{
+	struct iommu_domain *domain;
+
+	if (static_branch_unlikely(&auxshim_lut_used) && !IS_ERR_OR_NULL(dev)) {
+		domain = auxshim_lut_domain(dev);
+		if (domain)
+			return domain;
+	}
+	return iommu_get_domain_for_dev(dev);
+}
+#endif
 
 /**
  * auxshim_get_pasid() - the PASID a device of an attached group uses

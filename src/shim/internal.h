@@ -12,8 +12,12 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
+/* auxshim.h then declares the exported lookup instead of its inline. */
+#define AUXSHIM_BUILDING_SHIM
 #include "auxshim.h"
 #include "compat.h"
+
+struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
 
 /*
  * One kernel-level attachment of @domain through @backing, shared by every
@@ -21,7 +25,8 @@
  * auxshim_aux_attach_device() (@ext_users).  It is undone when both reach 0.
  */
 struct auxshim_att {
-	struct list_head node;		/* in auxshim_atts */
+	struct hlist_node node;		/* in auxshim_atts, by @backing */
+	struct list_head recs;		/* of struct auxshim_rec, by anode */
 	struct device *backing;		/* reference held */
 	struct iommu_domain *domain;
 	enum auxshim_mode mode;		/* DIRECT or AUX */
@@ -30,29 +35,33 @@ struct auxshim_att {
 	unsigned int ext_users;
 };
 
-/* One device of an attached group; readers walk a group's records. */
+/*
+ * One device of an attached group.  Readers see only its key in the
+ * lookup table (auxshim_lut); the record itself is the writers'.
+ */
 struct auxshim_rec {
-	struct list_head node;		/* in auxshim_grp.recs, RCU */
+	struct list_head node;		/* in auxshim_grp.recs */
+	struct hlist_node dnode;	/* in auxshim_recs, by @dev */
+	struct list_head anode;		/* in @att->recs, if @att */
 	struct device *dev;		/* reference held */
+	struct auxshim_grp *grp;	/* the group entry it is in */
 	struct auxshim_att *att;	/* NULL in GROUP mode */
-	struct rcu_head rcu;
 };
 
 /*
- * A group attached through the shim, found under RCU by its iommu_group
+ * A group attached through the shim, found by writers by its iommu_group
  * pointer.  @group and @domain never change while it is in the table.  A
  * tombstone is what is left when the group's last device went away: no
  * records, no group reference, only the key that the owner's
- * auxshim_detach_group() names; readers skip it.
+ * auxshim_detach_group() names; it has no key in the lookup table.
  */
 struct auxshim_grp {
-	struct hlist_node hnode;	/* in the table, RCU */
+	struct hlist_node hnode;	/* in auxshim_grps */
 	struct iommu_group *group;	/* reference held unless @tombstone */
 	struct iommu_domain *domain;
 	bool whole;			/* attached with iommu_attach_group() */
 	bool tombstone;
-	struct list_head recs;		/* of struct auxshim_rec, RCU */
-	struct rcu_head rcu;
+	struct list_head recs;		/* of struct auxshim_rec */
 };
 
 /* A device with aux enabled through the shim. */
@@ -111,21 +120,7 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 			struct auxshim_snapshot *snap, bool whole);
 void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group);
 
-/* core.c: the read side and queries */
-extern unsigned int auxshim_nr_groups;
-struct iommu_domain *auxshim_core_domain_rcu(struct device *dev);
-
-/*
- * The domain the shim attached to @dev, or NULL.  Inline, so that while no
- * group is attached a lookup costs one load and no call.
- */
-static inline struct iommu_domain *auxshim_core_domain(struct device *dev)
-{
-	if (!READ_ONCE(auxshim_nr_groups))
-		return NULL;
-	return auxshim_core_domain_rcu(dev);
-}
-
+/* core.c: queries (the lock-free lookup is auxshim_lut_domain(), auxshim.h) */
 int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
 			  enum auxshim_mode *mode, u32 *pasid);
 
@@ -144,6 +139,7 @@ void auxshim_core_visit(struct auxshim_visitor *v);
 long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);
 void auxshim_core_exit(void);
+size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
 
 /*
  * Allocation failure injection: in a test build, test_hooks.c sets the

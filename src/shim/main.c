@@ -78,10 +78,13 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 {
 	struct iommu_domain *domain;
 
-	if (IS_ERR_OR_NULL(dev))
-		return NULL;
-	domain = auxshim_core_domain(dev);
-	return domain ? domain : iommu_get_domain_for_dev(dev);
+	/* The same as the inline in auxshim.h, for callers of the symbol. */
+	if (static_branch_unlikely(&auxshim_lut_used) && !IS_ERR_OR_NULL(dev)) {
+		domain = auxshim_lut_domain(dev);
+		if (domain)
+			return domain;
+	}
+	return iommu_get_domain_for_dev(dev);
 }
 EXPORT_SYMBOL_GPL(auxshim_get_domain_for_dev);
 
