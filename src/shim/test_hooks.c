@@ -6,6 +6,7 @@
 #include <linux/atomic.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -72,6 +73,25 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 	c->removals = auxshim_core_removals();
 }
 EXPORT_SYMBOL_GPL(auxshim_test_get_counts);
+
+static size_t auxshim_slab_size(size_t size)
+{
+	void *p = kmalloc(size, GFP_KERNEL);
+	size_t n = p ? ksize(p) : 0;
+
+	kfree(p);
+	return n;
+}
+
+void auxshim_test_get_sizes(struct auxshim_test_sizes *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->lut_bytes = auxshim_core_lut_bytes(&s->lut_keys, &s->lut_slots);
+	s->rec = auxshim_slab_size(sizeof(struct auxshim_rec));
+	s->grp = auxshim_slab_size(sizeof(struct auxshim_grp));
+	s->att = auxshim_slab_size(sizeof(struct auxshim_att));
+}
+EXPORT_SYMBOL_GPL(auxshim_test_get_sizes);
 
 static atomic_t auxshim_fail_countdown = ATOMIC_INIT(0);
 static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);

@@ -1103,6 +1103,229 @@ out:
 }
 
 /*
+ * No stale answer once auxshim_detach_group() has returned.  A reader on
+ * the other CPU looks the device up inside its own RCU-sched section and,
+ * when it got the domain, stays in that section a while and then reads
+ * the writer's state: attached (odd) or detached (even), bumped only after
+ * attach and detach returned.  A detach that returned while a lookup that
+ * found its domain had not finished is a stale answer: the shim's detach
+ * waits for a grace period, so the state cannot move under the reader.
+ */
+static atomic_t mt_stale_state;
+static atomic_long_t mt_stale_seen, mt_stale_hits;
+static struct device *mt_stale_dev;
+static struct iommu_domain *mt_stale_dom;
+static unsigned long mt_stale_end;
+
+static int mt_stale_reader(void *unused)
+{
+	unsigned long n = 0;
+
+	while (time_before(jiffies, mt_stale_end) && !kthread_should_stop()) {
+		int s0, s1;
+		struct iommu_domain *d;
+
+		rcu_read_lock_sched();
+		s0 = atomic_read(&mt_stale_state);
+		smp_rmb();	/* the state, then the lookup */
+		d = auxshim_get_domain_for_dev(mt_stale_dev);
+		if (d == mt_stale_dom) {
+			udelay(50);
+			s1 = atomic_read(&mt_stale_state);
+			atomic_long_inc(&mt_stale_hits);
+			if (s1 != s0)
+				atomic_long_inc(&mt_stale_seen);
+		}
+		rcu_read_unlock_sched();
+		if (!(++n % 16))
+			cond_resched();
+	}
+	return 0;
+}
+
+static int mt_no_stale_after_detach(struct kt_test *t)
+{
+	struct task_struct *th = NULL;
+	struct iommu_domain *d;
+	struct mt_snap base;
+	struct mt_grp g;
+	unsigned long loops = 0;
+	int ret = 0, err;
+
+	if (num_online_cpus() < 2) {
+		snprintf(mt_reason, sizeof(mt_reason),
+			 "needs 2 CPUs, has %u", num_online_cpus());
+		return -EOPNOTSUPP;
+	}
+	d = mt_domain();
+	if (mt_fail(t, &ret, d, "domain alloc"))
+		return ret;
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[3], 1), "making a group"))
+		goto out;
+	mt_snapshot(&base);
+	mt_stale_dev = g.subs[0];
+	mt_stale_dom = d;
+	atomic_set(&mt_stale_state, 0);
+	atomic_long_set(&mt_stale_seen, 0);
+	atomic_long_set(&mt_stale_hits, 0);
+	mt_stale_end = jiffies + 3 * HZ;
+	th = kthread_run(mt_stale_reader, NULL, "mt-stale");
+	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
+		th = NULL;
+		goto out;
+	}
+	get_task_struct(th);
+	while (time_before(jiffies, mt_stale_end)) {
+		err = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
+		if (mt_fail(t, &ret, !err, "attach: %d", err))
+			break;
+		atomic_inc(&mt_stale_state);	/* odd: attached */
+		udelay(100);
+		auxshim_detach_group(d, g.group);
+		atomic_inc(&mt_stale_state);	/* even: detach returned */
+		loops++;
+		cond_resched();
+	}
+	kthread_stop(th);
+	put_task_struct(th);
+	kt_info(t, "%lu attach/detach rounds, %ld lookups found the domain, %ld of them outlived their detach",
+		loops, atomic_long_read(&mt_stale_hits),
+		atomic_long_read(&mt_stale_seen));
+	if (mt_fail(t, &ret, !atomic_long_read(&mt_stale_seen),
+		    "%ld lookups returned a domain whose detach had returned",
+		    atomic_long_read(&mt_stale_seen)))
+		goto out;
+	if (mt_fail(t, &ret, atomic_long_read(&mt_stale_hits) > 0,
+		    "the reader never found the domain: the race did not run"))
+		goto out;
+	mt_fail_idle(t, &ret, &base);
+out:
+	mt_grp_free(&g);
+	mt_domain_free(d);
+	return ret;
+}
+
+/*
+ * Lookups while the table grows and shrinks: a steady group stays
+ * attached while a writer attaches and detaches up to MT_RS_GROUPS others,
+ * which replaces the table several times.  Every lookup of the steady
+ * device gets its domain, and of a device never attached NULL.
+ */
+#define MT_RS_GROUPS 96
+static struct mt_grp mt_rs[MT_RS_GROUPS];
+static bool mt_rs_on[MT_RS_GROUPS];
+static atomic_long_t mt_rs_bad, mt_rs_lookups;
+static struct device *mt_rs_dev, *mt_rs_none;
+static struct iommu_domain *mt_rs_dom;
+static bool mt_rs_stop;
+
+static int mt_rs_reader(void *unused)
+{
+	unsigned long n = 0;
+
+	while (!READ_ONCE(mt_rs_stop) && !kthread_should_stop()) {
+		if (auxshim_get_domain_for_dev(mt_rs_dev) != mt_rs_dom)
+			atomic_long_inc(&mt_rs_bad);
+		if (auxshim_get_domain_for_dev(mt_rs_none))
+			atomic_long_inc(&mt_rs_bad);
+		if (!(++n % 256))
+			cond_resched();
+	}
+	atomic_long_add(n, &mt_rs_lookups);
+	return 0;
+}
+
+static int mt_lookup_races_resize(struct kt_test *t)
+{
+	struct iommu_domain *steady = NULL, *other = NULL;
+	struct auxshim_test_sizes sz;
+	struct task_struct *th = NULL;
+	unsigned long slots_max = 0, slots_min = ULONG_MAX, swaps = 0, prev = 0;
+	struct mt_grp sg = {}, none = {};
+	struct mt_snap base;
+	int ret = 0, i, round, err;
+
+	memset(mt_rs, 0, sizeof(mt_rs));
+	memset(mt_rs_on, 0, sizeof(mt_rs_on));
+	steady = mt_domain();
+	other = mt_domain();
+	if (mt_fail(t, &ret, steady && other, "domain alloc"))
+		goto out;
+	if (mt_fail(t, &ret, !mt_grp_make(&sg, &mt_p[4], 1) &&
+		    !mt_grp_make(&none, &mt_p[4], 1), "making groups"))
+		goto out;
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		if (mt_fail(t, &ret, !mt_grp_make(&mt_rs[i], &mt_p[3], 1),
+			    "making group %d", i))
+			goto out;
+	mt_snapshot(&base);
+	err = auxshim_attach_group(steady, sg.group, auxshim_mock_sub_parent);
+	if (mt_fail(t, &ret, !err, "attach of the steady group: %d", err))
+		goto out;
+	mt_rs_dev = sg.subs[0];
+	mt_rs_none = none.subs[0];
+	mt_rs_dom = steady;
+	mt_rs_stop = false;
+	atomic_long_set(&mt_rs_bad, 0);
+	atomic_long_set(&mt_rs_lookups, 0);
+	th = kthread_run(mt_rs_reader, NULL, "mt-resize");
+	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
+		th = NULL;
+		goto out_steady;
+	}
+	get_task_struct(th);
+	for (round = 0; round < 4 && !ret; round++) {
+		for (i = 0; i < MT_RS_GROUPS * 2 && !ret; i++) {
+			int k = i < MT_RS_GROUPS ? i : 2 * MT_RS_GROUPS - 1 - i;
+
+			err = 0;
+			if (i < MT_RS_GROUPS)
+				err = auxshim_attach_group(other, mt_rs[k].group,
+							   auxshim_mock_sub_parent);
+			else
+				auxshim_detach_group(other, mt_rs[k].group);
+			if (mt_fail(t, &ret, !err, "attach %d: %d", k, err))
+				break;
+			mt_rs_on[k] = i < MT_RS_GROUPS;
+			auxshim_test_get_sizes(&sz);
+			slots_max = max(slots_max, sz.lut_slots);
+			slots_min = min(slots_min, sz.lut_slots);
+			if (sz.lut_slots != prev)
+				swaps++;
+			prev = sz.lut_slots;
+		}
+	}
+	WRITE_ONCE(mt_rs_stop, true);
+	kthread_stop(th);
+	put_task_struct(th);
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		if (mt_rs_on[i])
+			auxshim_detach_group(other, mt_rs[i].group);
+	kt_info(t, "%ld lookups; table between %lu and %lu slots, resized %lu times",
+		atomic_long_read(&mt_rs_lookups), slots_min, slots_max, swaps);
+	if (ret)
+		goto out_steady;
+	if (mt_fail(t, &ret, !atomic_long_read(&mt_rs_bad),
+		    "%ld wrong answers", atomic_long_read(&mt_rs_bad)))
+		goto out_steady;
+	mt_fail(t, &ret, swaps >= 4 && slots_max >= 4 * slots_min,
+		"the table was not resized (%lu to %lu slots, %lu times)",
+		slots_min, slots_max, swaps);
+out_steady:
+	auxshim_detach_group(steady, sg.group);
+	if (!ret)
+		mt_fail_idle(t, &ret, &base);
+out:
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		mt_grp_free(&mt_rs[i]);
+	mt_grp_free(&sg);
+	mt_grp_free(&none);
+	mt_domain_free(steady);
+	mt_domain_free(other);
+	return ret;
+}
+
+/*
  * Device removal: a sub-device leaves an attached group (device_unregister)
  * and a backing device goes away; their records go, the rest stays.
  */
@@ -1305,6 +1528,8 @@ MT_CASE(enable_aux_unsupported)
 MT_CASE(fail_nth)
 MT_CASE(concurrency_stress)
 MT_CASE(device_removal)
+MT_CASE(no_stale_after_detach)
+MT_CASE(lookup_races_resize)
 
 static int mt_devices_ret;	/* creating the mock devices failed: why */
 static char mt_no_route[96];	/* the skip reason without a mock IOMMU */
@@ -1344,7 +1569,9 @@ MT_SUITE(mock_pasid_suite, "auxshim_pasid",
 MT_SUITE(mock_rollback_suite, "auxshim_rollback",
 	 KT_CASE_PARAM(fail_nth, mt_fail_target_gen_params));
 MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
-	 KT_CASE(concurrency_stress));
+	 KT_CASE(concurrency_stress),
+	 KT_CASE(no_stale_after_detach),
+	 KT_CASE(lookup_races_resize));
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
 
