@@ -118,19 +118,27 @@ void auxshim_detach_group(struct iommu_domain *domain,
 
 /*
  * Not part of the API: the shim's lookup table, here only so that
- * auxshim_get_domain_for_dev() is inline and a hit costs no call.  An
- * open-addressed table of pointer keys (linear probing): a recorded device
- * (struct device *) or, after a whole-group attach, the group (struct
- * iommu_group *).  Written only by the shim under its lock, read under
+ * auxshim_get_domain_for_dev() is inline and a hit costs no call.
+ *
+ * An open-addressed table (linear probing) keyed by the recorded devices'
+ * struct device pointers.  A whole-group attach needs no key for devices
+ * that join the group later: the kernel's own call answers for them with
+ * the same domain.  Written only by the shim under its lock, read under
  * RCU-sched: a slot's domain is set before its key is published and never
  * changes while its key does, a removed key becomes AUXSHIM_LUT_GONE and a
  * slot is never reused in place; growth, shrinking and sweeping replace the
- * table whole.  auxshim_lut_used is off while the shim has never held
- * anything (or nothing for a second), so that a lookup then costs the
+ * table whole.
+ *
+ * In front of it, auxshim_lut_filter counts the keys per hash of the
+ * device: static, so read without RCU, and a device whose count is 0 (any
+ * device the shim does not hold, but for collisions) costs one load before
+ * the kernel's call.  auxshim_lut_used is off until the first attach and
+ * again a second after the table empties, so that a lookup then costs the
  * kernel's call alone.
  */
 #define AUXSHIM_LUT_FREE	0UL
 #define AUXSHIM_LUT_GONE	1UL
+#define AUXSHIM_LUT_FILTER_BITS	16
 
 struct auxshim_lut_slot {
 	unsigned long key;
@@ -139,7 +147,6 @@ struct auxshim_lut_slot {
 
 struct auxshim_lut {
 	unsigned int bits;		/* log2 of the slots */
-	unsigned int nr_whole;		/* keys that are groups */
 	unsigned long mask;		/* slots - 1 */
 	unsigned long used, gone;	/* live and removed keys; the shim's */
 	struct rcu_head rcu;
@@ -147,40 +154,29 @@ struct auxshim_lut {
 };
 
 extern struct auxshim_lut __rcu *auxshim_lut;
+extern u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
 DECLARE_STATIC_KEY_FALSE(auxshim_lut_used);
-
-static __always_inline struct iommu_domain *
-auxshim_lut_probe(const struct auxshim_lut *lut, const void *key)
-{
-	unsigned long i = hash_ptr(key, lut->bits);
-	unsigned long k;
-
-	for (;;) {
-		k = READ_ONCE(lut->slot[i].key);
-		if (k == (unsigned long)key) {
-			smp_rmb();	/* the domain was set before the key */
-			return READ_ONCE(lut->slot[i].domain);
-		}
-		if (k == AUXSHIM_LUT_FREE)
-			return NULL;
-		i = (i + 1) & lut->mask;
-	}
-}
 
 /* The domain the shim attached to @dev, or NULL. */
 static __always_inline struct iommu_domain *auxshim_lut_domain(struct device *dev)
 {
 	const struct auxshim_lut *lut;
-	struct iommu_domain *domain;
-	struct iommu_group *group;
+	struct iommu_domain *domain = NULL;
+	unsigned long i, k;
 
+	if (likely(!READ_ONCE(auxshim_lut_filter[hash_ptr(dev, AUXSHIM_LUT_FILTER_BITS)])))
+		return NULL;
 	rcu_read_lock_sched_notrace();
 	lut = rcu_dereference_sched(auxshim_lut);
-	domain = auxshim_lut_probe(lut, dev);
-	if (!domain && READ_ONCE(lut->nr_whole)) {
-		group = READ_ONCE(dev->iommu_group);
-		if (group)
-			domain = auxshim_lut_probe(lut, group);
+	for (i = hash_ptr(dev, lut->bits);; i = (i + 1) & lut->mask) {
+		k = READ_ONCE(lut->slot[i].key);
+		if (k == (unsigned long)dev) {
+			smp_rmb();	/* the domain was set before the key */
+			domain = READ_ONCE(lut->slot[i].domain);
+			break;
+		}
+		if (k == AUXSHIM_LUT_FREE)
+			break;
 	}
 	rcu_read_unlock_sched_notrace();
 	return domain;
@@ -207,7 +203,10 @@ auxshim_get_domain_for_dev(struct device *dev)
 {
 	struct iommu_domain *domain;
 
-	if (static_branch_unlikely(&auxshim_lut_used) && !IS_ERR_OR_NULL(dev)) {
+	/* NULL or an ERR_PTR, in one compare. */
+	if (unlikely((unsigned long)dev - 1 >= (unsigned long)-MAX_ERRNO - 1))
+		return NULL;
+	if (static_branch_unlikely(&auxshim_lut_used)) {
 		domain = auxshim_lut_domain(dev);
 		if (domain)
 			return domain;

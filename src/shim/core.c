@@ -52,6 +52,8 @@ struct auxshim_lut __rcu *auxshim_lut;
 EXPORT_SYMBOL_GPL(auxshim_lut);
 DEFINE_STATIC_KEY_FALSE(auxshim_lut_used);
 EXPORT_SYMBOL_GPL(auxshim_lut_used);
+u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
+EXPORT_SYMBOL_GPL(auxshim_lut_filter);
 
 /*
  * Attachments and live group entries.  While there are any the module pins
@@ -182,7 +184,6 @@ static int auxshim_lut_reserve(unsigned long n)
 	lut->bits = bits;
 	lut->mask = slots - 1;
 	if (old) {
-		lut->nr_whole = old->nr_whole;
 		for (i = 0; i <= old->mask; i++)
 			if (old->slot[i].key > AUXSHIM_LUT_GONE)
 				auxshim_lut_put_key(lut, old->slot[i].key,
@@ -194,15 +195,22 @@ static int auxshim_lut_reserve(unsigned long n)
 	return 0;
 }
 
+/* A count of 255 stays: it may stand for more keys than it can count. */
+static u8 *auxshim_lut_filter_of(const void *key)
+{
+	return &auxshim_lut_filter[hash_ptr(key, AUXSHIM_LUT_FILTER_BITS)];
+}
+
 /* Publish @key; room was made by auxshim_lut_reserve(). */
-static void auxshim_lut_add(const void *key, struct iommu_domain *domain,
-			    bool group)
+static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
 {
 	struct auxshim_lut *lut = auxshim_lut_cur();
+	u8 *f = auxshim_lut_filter_of(key);
 
 	lockdep_assert_held(&auxshim_lock);
-	if (group)
-		WRITE_ONCE(lut->nr_whole, lut->nr_whole + 1);
+	if (*f != U8_MAX)
+		WRITE_ONCE(*f, *f + 1);
+	smp_wmb();	/* a reader that finds the key passed the filter */
 	auxshim_lut_put_key(lut, (unsigned long)key, domain);
 	/* Nothing reads the table while the key is off: turn it on first. */
 	cancel_delayed_work(&auxshim_lut_off);
@@ -214,10 +222,11 @@ static void auxshim_lut_add(const void *key, struct iommu_domain *domain,
  * Unpublish @key.  A reader may still return its domain until a grace
  * period has passed: auxshim_core_detach() waits for one.
  */
-static void auxshim_lut_del(const void *key, bool group)
+static void auxshim_lut_del(const void *key)
 {
 	struct auxshim_lut *lut = auxshim_lut_cur();
 	unsigned long i = hash_ptr(key, lut->bits);
+	u8 *f = auxshim_lut_filter_of(key);
 
 	lockdep_assert_held(&auxshim_lock);
 	while (lut->slot[i].key != (unsigned long)key) {
@@ -226,10 +235,10 @@ static void auxshim_lut_del(const void *key, bool group)
 		i = (i + 1) & lut->mask;
 	}
 	WRITE_ONCE(lut->slot[i].key, AUXSHIM_LUT_GONE);
+	if (*f != U8_MAX)
+		WRITE_ONCE(*f, *f - 1);
 	lut->used--;
 	lut->gone++;
-	if (group)
-		WRITE_ONCE(lut->nr_whole, lut->nr_whole - 1);
 	if (!lut->used)
 		/* Not at once: a key flip costs far more than an attach. */
 		schedule_delayed_work(&auxshim_lut_off, HZ);
@@ -480,7 +489,7 @@ static void auxshim_rec_drop(struct auxshim_rec *rec, bool published)
 {
 	lockdep_assert_held(&auxshim_lock);
 	if (published)
-		auxshim_lut_del(rec->dev, false);
+		auxshim_lut_del(rec->dev);
 	list_del(&rec->node);
 	hash_del(&rec->dnode);
 	if (rec->att) {
@@ -555,10 +564,12 @@ static void auxshim_grp_publish(struct auxshim_grp *grp)
 	struct auxshim_rec *rec;
 
 	lockdep_assert_held(&auxshim_lock);
+	/*
+	 * A whole group needs no key of its own: for a device that joins it
+	 * later, the kernel's call answers with the same domain.
+	 */
 	list_for_each_entry(rec, &grp->recs, node)
-		auxshim_lut_add(rec->dev, grp->domain, false);
-	if (grp->whole)
-		auxshim_lut_add(grp->group, grp->domain, true);
+		auxshim_lut_add(rec->dev, grp->domain);
 	hash_add(auxshim_grps, &grp->hnode, (unsigned long)grp->group);
 	auxshim_live_get();
 }
@@ -571,8 +582,6 @@ static void auxshim_grp_unpublish(struct auxshim_grp *grp)
 {
 	lockdep_assert_held(&auxshim_lock);
 	hash_del(&grp->hnode);
-	if (grp->whole)
-		auxshim_lut_del(grp->group, true);
 	auxshim_grp_teardown(grp, true);
 	auxshim_live_put();
 	auxshim_free(grp);
@@ -785,7 +794,7 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 	}
 	iommu_group_ref_get(group);
 	/* Room for every key first: publishing cannot fail. */
-	ret = auxshim_lut_reserve(snap->n + whole);
+	ret = auxshim_lut_reserve(snap->n);
 	if (!ret)
 		ret = auxshim_grp_fill(grp, snap);
 	if (ret) {

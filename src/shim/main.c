@@ -79,7 +79,9 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 	struct iommu_domain *domain;
 
 	/* The same as the inline in auxshim.h, for callers of the symbol. */
-	if (static_branch_unlikely(&auxshim_lut_used) && !IS_ERR_OR_NULL(dev)) {
+	if (IS_ERR_OR_NULL(dev))
+		return NULL;
+	if (static_branch_unlikely(&auxshim_lut_used)) {
 		domain = auxshim_lut_domain(dev);
 		if (domain)
 			return domain;

@@ -1111,6 +1111,10 @@ out:
  * found its domain had not finished is a stale answer: the shim's detach
  * waits for a grace period, so the state cannot move under the reader.
  */
+/* In atomic context (inside the reader's section): a busy wait, in us. */
+#define MT_STALE_HOLD_US 50
+#define MT_STALE_ATTACHED_US 100
+
 static atomic_t mt_stale_state;
 static atomic_long_t mt_stale_seen, mt_stale_hits;
 static struct device *mt_stale_dev;
@@ -1130,7 +1134,7 @@ static int mt_stale_reader(void *unused)
 		smp_rmb();	/* the state, then the lookup */
 		d = auxshim_get_domain_for_dev(mt_stale_dev);
 		if (d == mt_stale_dom) {
-			udelay(50);
+			udelay(MT_STALE_HOLD_US);
 			s1 = atomic_read(&mt_stale_state);
 			atomic_long_inc(&mt_stale_hits);
 			if (s1 != s0)
@@ -1180,7 +1184,7 @@ static int mt_no_stale_after_detach(struct kt_test *t)
 		if (mt_fail(t, &ret, !err, "attach: %d", err))
 			break;
 		atomic_inc(&mt_stale_state);	/* odd: attached */
-		udelay(100);
+		udelay(MT_STALE_ATTACHED_US);
 		auxshim_detach_group(d, g.group);
 		atomic_inc(&mt_stale_state);	/* even: detach returned */
 		loops++;
