@@ -48,7 +48,7 @@ plot() {	# plot <png> <title> <ylabel> <op>...
 	done
 	[ -n "$lines" ] || return 0
 	gnuplot <<-EOF
-		set terminal png size 900,540
+		set terminal png size 900,540 noenhanced
 		set output '$png'
 		set title '$title'
 		set logscale x
