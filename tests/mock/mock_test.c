@@ -1110,6 +1110,9 @@ out:
  * attach and detach returned.  A detach that returned while a lookup that
  * found its domain had not finished is a stale answer: the shim's detach
  * waits for a grace period, so the state cannot move under the reader.
+ * Attaches alternate two domains, so that a domain found at state s (odd)
+ * while the reader then reads s + 1 or s + 2 can only be the key of the
+ * attach of s (the next attach of that domain publishes at s + 3).
  */
 /* In atomic context (inside the reader's section): a busy wait, in us. */
 #define MT_STALE_HOLD_US 50
@@ -1118,7 +1121,7 @@ out:
 static atomic_t mt_stale_state;
 static atomic_long_t mt_stale_seen, mt_stale_hits;
 static struct device *mt_stale_dev;
-static struct iommu_domain *mt_stale_dom;
+static struct iommu_domain *mt_stale_dom[2];
 static unsigned long mt_stale_end;
 
 static int mt_stale_reader(void *unused)
@@ -1133,11 +1136,11 @@ static int mt_stale_reader(void *unused)
 		s0 = atomic_read(&mt_stale_state);
 		smp_rmb();	/* the state, then the lookup */
 		d = auxshim_get_domain_for_dev(mt_stale_dev);
-		if (d == mt_stale_dom) {
+		if ((s0 & 1) && d == mt_stale_dom[(s0 / 2) & 1]) {
 			udelay(MT_STALE_HOLD_US);
 			s1 = atomic_read(&mt_stale_state);
 			atomic_long_inc(&mt_stale_hits);
-			if (s1 != s0)
+			if (s1 == s0 + 1 || s1 == s0 + 2)
 				atomic_long_inc(&mt_stale_seen);
 		}
 		rcu_read_unlock_sched();
@@ -1150,7 +1153,7 @@ static int mt_stale_reader(void *unused)
 static int mt_no_stale_after_detach(struct kt_test *t)
 {
 	struct task_struct *th = NULL;
-	struct iommu_domain *d;
+	struct iommu_domain *d, *d2 = NULL;
 	struct mt_snap base;
 	struct mt_grp g;
 	unsigned long loops = 0;
@@ -1166,9 +1169,13 @@ static int mt_no_stale_after_detach(struct kt_test *t)
 		return ret;
 	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[3], 1), "making a group"))
 		goto out;
+	d2 = mt_domain();
+	if (mt_fail(t, &ret, d2, "domain alloc"))
+		goto out;
 	mt_snapshot(&base);
 	mt_stale_dev = g.subs[0];
-	mt_stale_dom = d;
+	mt_stale_dom[0] = d;
+	mt_stale_dom[1] = d2;
 	atomic_set(&mt_stale_state, 0);
 	atomic_long_set(&mt_stale_seen, 0);
 	atomic_long_set(&mt_stale_hits, 0);
@@ -1180,12 +1187,14 @@ static int mt_no_stale_after_detach(struct kt_test *t)
 	}
 	get_task_struct(th);
 	while (time_before(jiffies, mt_stale_end)) {
-		err = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
+		struct iommu_domain *dd = mt_stale_dom[loops & 1];
+
+		err = auxshim_attach_group(dd, g.group, auxshim_mock_sub_parent);
 		if (mt_fail(t, &ret, !err, "attach: %d", err))
 			break;
 		atomic_inc(&mt_stale_state);	/* odd: attached */
 		udelay(MT_STALE_ATTACHED_US);
-		auxshim_detach_group(d, g.group);
+		auxshim_detach_group(dd, g.group);
 		atomic_inc(&mt_stale_state);	/* even: detach returned */
 		loops++;
 		cond_resched();
@@ -1206,6 +1215,7 @@ static int mt_no_stale_after_detach(struct kt_test *t)
 out:
 	mt_grp_free(&g);
 	mt_domain_free(d);
+	mt_domain_free(d2);
 	return ret;
 }
 
