@@ -832,12 +832,13 @@ void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
 	/*
 	 * A lookup that found a key before it was unpublished may still be
 	 * returning @domain: once this returns, none does.  (A tombstone's
-	 * keys went at the removal, and that returned long ago.)  Expedited:
-	 * a normal grace period is several ticks, and tearing down thousands
-	 * of groups would take minutes.
+	 * keys went at the removal, and that returned long ago.)  Not the
+	 * expedited flavour: on 5.10 and 6.1 the no_stale_after_detach case
+	 * saw it return while a reader's preempt-disabled section that had
+	 * found the key was still running.
 	 */
 	if (unpublished)
-		synchronize_rcu_expedited();
+		synchronize_rcu();
 }
 
 /* ---- queries ------------------------------------------------------------- */
