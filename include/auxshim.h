@@ -190,8 +190,16 @@ static __always_inline struct iommu_domain *auxshim_lut_domain(struct device *de
  * Context: any context that may call iommu_get_domain_for_dev(); lock-free.
  * Inline: a device the shim holds costs no call, one it does not hold one
  * table probe and then the kernel's call (nothing while the shim holds
- * nothing).  Once auxshim_detach_group() has returned, no call returns the
- * domain it detached.
+ * nothing).
+ *
+ * Against a detach: a call that starts after auxshim_detach_group() has
+ * returned never returns the domain it detached.  A call racing the detach
+ * may return either answer, as the kernel's own call racing
+ * iommu_detach_group() does; detach does not wait for such calls, so that
+ * it costs what the kernel's detach costs.  A caller that uses the domain
+ * inside rcu_read_lock() (or with preemption off) and must know that no
+ * such user is left before it frees the domain calls synchronize_rcu()
+ * after auxshim_detach_group(), as after any RCU unpublish.
  *
  * Return: the domain the shim attached to @dev (a device of a group attached
  * with auxshim_attach_group() that is still there, see its Removal notes),

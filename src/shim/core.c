@@ -219,8 +219,10 @@ static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
 }
 
 /*
- * Unpublish @key.  A reader may still return its domain until a grace
- * period has passed: auxshim_core_detach() waits for one.
+ * Unpublish @key: a lookup that starts after this returned misses it (the
+ * key is overwritten in place, and a table that replaces this one is built
+ * from live keys only).  A lookup already past the key may still return
+ * its domain; auxshim.h says what a caller does about that.
  */
 static void auxshim_lut_del(const void *key)
 {
@@ -575,8 +577,8 @@ static void auxshim_grp_publish(struct auxshim_grp *grp)
 }
 
 /*
- * Take a live @grp out of the table and undo it; lock-free readers may
- * return its domain until a grace period has passed.
+ * Take a live @grp out of the table and undo it; a lookup racing this may
+ * still return its domain, none that starts after it.
  */
 static void auxshim_grp_unpublish(struct auxshim_grp *grp)
 {
@@ -814,7 +816,6 @@ err_unlock:
 void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
 {
 	struct auxshim_grp *grp;
-	bool unpublished = false;
 
 	mutex_lock(&auxshim_lock);
 	grp = auxshim_grp_find(group);
@@ -822,23 +823,12 @@ void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
 		auxshim_grp_reap(grp);
 	} else if (grp && grp->domain == domain) {
 		auxshim_grp_unpublish(grp);
-		unpublished = true;
 	} else {
 		/* %p, not the id: the caller's @group may be stale. */
 		pr_warn_once("detach of group %p from a domain it is not attached to through auxshim; ignored\n",
 			     group);
 	}
 	mutex_unlock(&auxshim_lock);
-	/*
-	 * A lookup that found a key before it was unpublished may still be
-	 * returning @domain: once this returns, none does.  (A tombstone's
-	 * keys went at the removal, and that returned long ago.)  Not the
-	 * expedited flavour: on 5.10 and 6.1 the no_stale_after_detach case
-	 * saw it return while a reader's preempt-disabled section that had
-	 * found the key was still running.
-	 */
-	if (unpublished)
-		synchronize_rcu();
 }
 
 /* ---- queries ------------------------------------------------------------- */

@@ -67,7 +67,7 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	auxshim_core_visit(&counter.v);
-	/* Groups and records are freed after a grace period: wait for those. */
+	/* Replaced lookup tables are freed after a grace period: wait for them. */
 	rcu_barrier();
 	c->allocs = auxshim_core_allocs();
 	c->removals = auxshim_core_removals();

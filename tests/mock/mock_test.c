@@ -1103,45 +1103,69 @@ out:
 }
 
 /*
- * No stale answer once auxshim_detach_group() has returned.  A reader on
- * the other CPU looks the device up inside its own RCU-sched section and,
- * when it got the domain, stays in that section a while and then reads
- * the writer's state: attached (odd) or detached (even), bumped only after
- * attach and detach returned.  A detach that returned while a lookup that
- * found its domain had not finished is a stale answer: the shim's detach
- * waits for a grace period, so the state cannot move under the reader.
- * Attaches alternate two domains, so that a domain found at state s (odd)
- * while the reader then reads s + 1 or s + 2 can only be the key of the
- * attach of s (the next attach of that domain publishes at s + 3).
+ * No stale answer once auxshim_detach_group() has returned.  A writer
+ * thread attaches and detaches one group in a loop, alternating two
+ * domains, and bumps a state after each attach (odd) and each detach
+ * (even) has returned; a reader thread on the other CPU reads the state,
+ * looks the device up and reads the state again.  The two threads are
+ * bound to different CPUs, so that the reader runs while the writer does.
+ *
+ * In the plain case a lookup that started at state 2i + 2 (the detach of
+ * attach i, domain dom[i & 1], had returned) and ended before 2i + 4 (the
+ * next attach of that domain) must not return dom[i & 1]: detach does not
+ * wait for lookups, so the case proves only that none starts stale.  In
+ * the RCU case the writer calls synchronize_rcu() after each detach, as
+ * auxshim.h tells a caller that uses the domain under rcu_read_lock() to
+ * do, and the reader keeps the domain it got inside its own RCU-sched
+ * section a while: no detach-and-synchronize may return meanwhile.
  */
 /* In atomic context (inside the reader's section): a busy wait, in us. */
 #define MT_STALE_HOLD_US 50
 #define MT_STALE_ATTACHED_US 100
 
-static atomic_t mt_stale_state;
-static atomic_long_t mt_stale_seen, mt_stale_hits;
-static struct device *mt_stale_dev;
-static struct iommu_domain *mt_stale_dom[2];
-static unsigned long mt_stale_end;
+struct mt_stale {
+	atomic_t state;
+	atomic_long_t hits;	/* lookups that found the attached domain */
+	atomic_long_t checks;	/* lookups that started after a detach */
+	atomic_long_t seen;	/* stale answers */
+	struct device *dev;
+	struct iommu_group *group;
+	struct iommu_domain *dom[2];
+	unsigned long end, loops;
+	bool rcu;
+	int err;
+};
 
-static int mt_stale_reader(void *unused)
+static int mt_stale_reader(void *data)
 {
+	struct mt_stale *st = data;
 	unsigned long n = 0;
 
-	while (time_before(jiffies, mt_stale_end) && !kthread_should_stop()) {
-		int s0, s1;
+	while (time_before(jiffies, st->end) && !kthread_should_stop()) {
 		struct iommu_domain *d;
+		int s0, s1;
 
 		rcu_read_lock_sched();
-		s0 = atomic_read(&mt_stale_state);
-		smp_rmb();	/* the state, then the lookup */
-		d = auxshim_get_domain_for_dev(mt_stale_dev);
-		if ((s0 & 1) && d == mt_stale_dom[(s0 / 2) & 1]) {
-			udelay(MT_STALE_HOLD_US);
-			s1 = atomic_read(&mt_stale_state);
-			atomic_long_inc(&mt_stale_hits);
-			if (s1 == s0 + 1 || s1 == s0 + 2)
-				atomic_long_inc(&mt_stale_seen);
+		s0 = atomic_read_acquire(&st->state);
+		d = auxshim_get_domain_for_dev(st->dev);
+		if ((s0 & 1) && d == st->dom[(s0 / 2) & 1]) {
+			/* Found attach s0 / 2's domain, while it was attached. */
+			atomic_long_inc(&st->hits);
+			if (st->rcu) {
+				udelay(MT_STALE_HOLD_US);
+				s1 = atomic_read(&st->state);
+				if (s1 == s0 + 1 || s1 == s0 + 2)
+					atomic_long_inc(&st->seen);
+			}
+		} else if (!st->rcu && s0 && !(s0 & 1)) {
+			/* Started after the detach of attach s0 / 2 - 1. */
+			smp_rmb();	/* the lookup, then the state */
+			s1 = atomic_read(&st->state);
+			if (s1 < s0 + 2) {
+				atomic_long_inc(&st->checks);
+				if (d == st->dom[(s0 / 2 - 1) & 1])
+					atomic_long_inc(&st->seen);
+			}
 		}
 		rcu_read_unlock_sched();
 		if (!(++n % 16))
@@ -1150,73 +1174,125 @@ static int mt_stale_reader(void *unused)
 	return 0;
 }
 
-static int mt_no_stale_after_detach(struct kt_test *t)
+static int mt_stale_writer(void *data)
 {
-	struct task_struct *th = NULL;
-	struct iommu_domain *d, *d2 = NULL;
+	struct mt_stale *st = data;
+
+	while (time_before(jiffies, st->end) && !kthread_should_stop()) {
+		struct iommu_domain *dd = st->dom[st->loops & 1];
+
+		st->err = auxshim_attach_group(dd, st->group,
+					       auxshim_mock_sub_parent);
+		if (st->err)
+			break;
+		smp_mb__before_atomic();
+		atomic_inc(&st->state);	/* odd: attached */
+		udelay(MT_STALE_ATTACHED_US);
+		auxshim_detach_group(dd, st->group);
+		if (st->rcu)
+			synchronize_rcu();
+		smp_mb__before_atomic();
+		atomic_inc(&st->state);	/* even: detach returned */
+		st->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Start @fn bound to @cpu; NULL (and @t failed) if it could not be. */
+static struct task_struct *mt_stale_thread(struct kt_test *t, int *ret,
+					   int (*fn)(void *), struct mt_stale *st,
+					   unsigned int cpu, const char *name)
+{
+	struct task_struct *th = kthread_create(fn, st, "%s/%u", name, cpu);
+
+	if (mt_fail(t, ret, !IS_ERR(th), "thread %s: %ld", name, PTR_ERR(th)))
+		return NULL;
+	kthread_bind(th, cpu);
+	get_task_struct(th);
+	wake_up_process(th);
+	return th;
+}
+
+static int mt_stale_run(struct kt_test *t, bool rcu)
+{
+	struct task_struct *rd = NULL, *wr = NULL;
+	struct mt_stale *st;
+	unsigned int c0, c1;
 	struct mt_snap base;
 	struct mt_grp g;
-	unsigned long loops = 0;
-	int ret = 0, err;
+	int ret = 0;
 
 	if (num_online_cpus() < 2) {
 		snprintf(mt_reason, sizeof(mt_reason),
 			 "needs 2 CPUs, has %u", num_online_cpus());
 		return -EOPNOTSUPP;
 	}
-	d = mt_domain();
-	if (mt_fail(t, &ret, d, "domain alloc"))
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (mt_fail(t, &ret, st, "no memory"))
 		return ret;
+	st->dom[0] = mt_domain();
+	st->dom[1] = mt_domain();
+	if (mt_fail(t, &ret, st->dom[0] && st->dom[1], "domain alloc"))
+		goto out_dom;
 	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[3], 1), "making a group"))
-		goto out;
-	d2 = mt_domain();
-	if (mt_fail(t, &ret, d2, "domain alloc"))
-		goto out;
+		goto out_dom;
 	mt_snapshot(&base);
-	mt_stale_dev = g.subs[0];
-	mt_stale_dom[0] = d;
-	mt_stale_dom[1] = d2;
-	atomic_set(&mt_stale_state, 0);
-	atomic_long_set(&mt_stale_seen, 0);
-	atomic_long_set(&mt_stale_hits, 0);
-	mt_stale_end = jiffies + 3 * HZ;
-	th = kthread_run(mt_stale_reader, NULL, "mt-stale");
-	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
-		th = NULL;
-		goto out;
+	st->dev = g.subs[0];
+	st->group = g.group;
+	st->rcu = rcu;
+	st->end = jiffies + 3 * HZ;
+	c0 = cpumask_first(cpu_online_mask);
+	c1 = cpumask_next(c0, cpu_online_mask);
+	rd = mt_stale_thread(t, &ret, mt_stale_reader, st, c1, "mt-stale-rd");
+	if (rd)
+		wr = mt_stale_thread(t, &ret, mt_stale_writer, st, c0,
+				     "mt-stale-wr");
+	while (wr && time_before(jiffies, st->end + HZ / 10))
+		msleep(20);
+	if (wr) {
+		kthread_stop(wr);
+		put_task_struct(wr);
 	}
-	get_task_struct(th);
-	while (time_before(jiffies, mt_stale_end)) {
-		struct iommu_domain *dd = mt_stale_dom[loops & 1];
-
-		err = auxshim_attach_group(dd, g.group, auxshim_mock_sub_parent);
-		if (mt_fail(t, &ret, !err, "attach: %d", err))
-			break;
-		atomic_inc(&mt_stale_state);	/* odd: attached */
-		udelay(MT_STALE_ATTACHED_US);
-		auxshim_detach_group(dd, g.group);
-		atomic_inc(&mt_stale_state);	/* even: detach returned */
-		loops++;
-		cond_resched();
+	if (rd) {
+		kthread_stop(rd);
+		put_task_struct(rd);
 	}
-	kthread_stop(th);
-	put_task_struct(th);
-	kt_info(t, "%lu attach/detach rounds, %ld lookups found the domain, %ld of them outlived their detach",
-		loops, atomic_long_read(&mt_stale_hits),
-		atomic_long_read(&mt_stale_seen));
-	if (mt_fail(t, &ret, !atomic_long_read(&mt_stale_seen),
-		    "%ld lookups returned a domain whose detach had returned",
-		    atomic_long_read(&mt_stale_seen)))
+	if (!wr)
 		goto out;
-	if (mt_fail(t, &ret, atomic_long_read(&mt_stale_hits) > 0,
-		    "the reader never found the domain: the race did not run"))
+	kt_info(t, "%lu attach/detach rounds; %ld lookups found the attached domain, %ld started after a detach; %ld stale",
+		st->loops, atomic_long_read(&st->hits),
+		atomic_long_read(&st->checks), atomic_long_read(&st->seen));
+	if (mt_fail(t, &ret, !st->err, "attach: %d", st->err))
+		goto out;
+	if (mt_fail(t, &ret, !atomic_long_read(&st->seen),
+		    rcu ? "%ld lookups' domains outlived detach and synchronize_rcu()"
+			: "%ld lookups that started after a detach returned its domain",
+		    atomic_long_read(&st->seen)))
+		goto out;
+	if (mt_fail(t, &ret, atomic_long_read(&st->hits) > 0 &&
+			     (rcu || atomic_long_read(&st->checks) > 0),
+		    "the race did not run (%ld hits, %ld checks)",
+		    atomic_long_read(&st->hits), atomic_long_read(&st->checks)))
 		goto out;
 	mt_fail_idle(t, &ret, &base);
 out:
 	mt_grp_free(&g);
-	mt_domain_free(d);
-	mt_domain_free(d2);
+out_dom:
+	mt_domain_free(st->dom[0]);
+	mt_domain_free(st->dom[1]);
+	kfree(st);
 	return ret;
+}
+
+static int mt_no_stale_after_detach(struct kt_test *t)
+{
+	return mt_stale_run(t, false);
+}
+
+static int mt_no_rcu_user_after_detach_sync(struct kt_test *t)
+{
+	return mt_stale_run(t, true);
 }
 
 /*
@@ -1543,6 +1619,7 @@ MT_CASE(fail_nth)
 MT_CASE(concurrency_stress)
 MT_CASE(device_removal)
 MT_CASE(no_stale_after_detach)
+MT_CASE(no_rcu_user_after_detach_sync)
 MT_CASE(lookup_races_resize)
 
 static int mt_devices_ret;	/* creating the mock devices failed: why */
@@ -1585,6 +1662,7 @@ MT_SUITE(mock_rollback_suite, "auxshim_rollback",
 MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
 	 KT_CASE(concurrency_stress),
 	 KT_CASE(no_stale_after_detach),
+	 KT_CASE(no_rcu_user_after_detach_sync),
 	 KT_CASE(lookup_races_resize));
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
