@@ -14,18 +14,19 @@
  */
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 #include "auxshim.h"
 #include "auxshim_test.h"
+#include "bench.h"
 #include "src/shim/test_hooks.h"
 
-/* Results are printed in hundredths: no floating point in the kernel. */
-#define FIX	100
+#define FIX BENCH_FIX
 
 static const unsigned int bench_sizes[] = { 1, 100, 1000, 10000 };
 #define BENCH_MAX_GROUPS 10000
@@ -78,27 +79,6 @@ static noinline u64 bench_kernel(struct device *dev, unsigned long iters,
 	return t0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static u64 median(u64 *v, unsigned int n)
-{
-	sort(v, n, sizeof(*v), cmp_u64, NULL);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void print_row(const char *op, unsigned int size, u64 shim, u64 kern,
-		      u64 ratio)
-{
-	pr_info("        # bench row: %s %u %llu.%02llu %llu.%02llu %llu.%02llux\n",
-		op, size, shim / FIX, shim % FIX, kern / FIX, kern % FIX,
-		ratio / FIX, ratio % FIX);
-}
-
 /*
  * @rounds rounds of both loops on @dev, alternating which goes first; the
  * medians of ns/op and of the per-round ratios.  @kexpect is what the
@@ -128,9 +108,9 @@ static void bench_lookup_row(struct kt_test *t, const char *op,
 	KT_EXPECT_TRUE_MSG(t, !bad[0] && !bad[1],
 			   "%s at %u: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev",
 			   op, size, bad[0], bad[1]);
-	print_row(op, size, div64_u64(median(shim, rounds) * FIX, iters),
-		  div64_u64(median(kern, rounds) * FIX, iters),
-		  median(ratio, rounds));
+	bench_print_row(op, size, div64_u64(bench_median(shim, rounds) * FIX, iters),
+		  div64_u64(bench_median(kern, rounds) * FIX, iters),
+		  bench_median(ratio, rounds));
 }
 
 static void bench_fill_free(struct bench_fill *f, struct iommu_domain *dom)
@@ -169,6 +149,123 @@ static int bench_fill_make(struct bench_fill *f, unsigned int i)
 	return iommu_group_add_device(f->group, f->dev);
 }
 
+#define BENCH_REMOVALS 9
+
+/*
+ * What removing one device costs the shim (the removal watchers' work, as
+ * auxshim_test_forget() does it) with the table at its current size: a
+ * group of its own is attached, its device forgotten (timed), and the
+ * tombstone reaped by the owner's detach.  The median of BENCH_REMOVALS, ns.
+ */
+static u64 bench_removal(struct kt_test *t, struct iommu_domain *dom)
+{
+	u64 v[BENCH_REMOVALS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < BENCH_REMOVALS; i++) {
+		struct bench_fill f = { };
+		u64 t0;
+		int ret;
+
+		ret = bench_fill_make(&f, BENCH_MAX_GROUPS + 1);
+		if (!ret)
+			ret = auxshim_attach_group(dom, f.group, bench_lookup);
+		if (!KT_EXPECT_TRUE_MSG(t, !ret, "removal group: %d", ret)) {
+			bench_fill_free(&f, dom);
+			break;
+		}
+		t0 = ktime_get_ns();
+		auxshim_test_forget(f.dev);
+		v[n++] = ktime_get_ns() - t0;
+		KT_EXPECT_TRUE_MSG(t, auxshim_get_domain_for_dev(f.dev) != dom,
+				   "a forgotten device still has the domain");
+		f.attached = true;	/* the owner's detach reaps the tombstone */
+		bench_fill_free(&f, dom);
+	}
+	return n ? bench_median(v, n) : 0;
+}
+
+/* The writer of the contended lookups: another group, on and off. */
+struct bench_churn {
+	struct iommu_domain *dom;
+	struct bench_fill f;
+	unsigned long rounds;
+	int err;
+};
+
+static int bench_churn_fn(void *data)
+{
+	struct bench_churn *c = data;
+
+	while (!kthread_should_stop()) {
+		c->err = auxshim_attach_group(c->dom, c->f.group, bench_lookup);
+		if (c->err)
+			break;
+		auxshim_detach_group(c->dom, c->f.group);
+		c->rounds++;
+		cond_resched();
+	}
+	while (!kthread_should_stop())
+		msleep(1);
+	return 0;
+}
+
+/*
+ * The lookup of edu (held) while another CPU attaches and detaches a
+ * group in a loop, against the same lookup quiet; answers are checked.
+ * The guests have 2 vCPUs: one looks up, the other churns.
+ */
+static void bench_contended(struct kt_test *t, struct device *edu,
+			    struct iommu_domain *dom, unsigned long iters,
+			    unsigned int rounds, u64 *ns)
+{
+	u64 *busy = ns + 3 * rounds, *quiet = busy + rounds, *ratio = quiet + rounds;
+	unsigned int c0 = cpumask_first(cpu_online_mask), c1, r;
+	struct bench_churn *c;
+	struct task_struct *th;
+	unsigned long bad = 0;
+
+	c1 = cpumask_next(c0, cpu_online_mask);
+	if (c1 >= nr_cpu_ids) {
+		pr_info("        # bench: no contended run: one CPU\n");
+		return;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!KT_EXPECT_TRUE_MSG(t, c && !bench_fill_make(&c->f, BENCH_MAX_GROUPS + 2),
+				"the churn group"))
+		goto out;
+	c->dom = dom;
+	set_cpus_allowed_ptr(current, cpumask_of(c0));
+	for (r = 0; r < rounds; r++)
+		quiet[r] = bench_shim(edu, iters, dom, &bad);
+	th = kthread_create(bench_churn_fn, c, "auxshim-churn");
+	if (!KT_EXPECT_TRUE_MSG(t, !IS_ERR(th), "churn thread: %ld", PTR_ERR(th)))
+		goto out_cpus;
+	kthread_bind(th, c1);
+	wake_up_process(th);
+	msleep(20);
+	for (r = 0; r < rounds; r++) {
+		busy[r] = bench_shim(edu, iters, dom, &bad);
+		ratio[r] = div64_u64(busy[r] * FIX, quiet[r] ?: 1);
+	}
+	kthread_stop(th);
+	KT_EXPECT_TRUE_MSG(t, !bad && !c->err && c->rounds,
+			   "%lu wrong answers under contention; churn: %lu rounds, error %d",
+			   bad, c->rounds, c->err);
+	pr_info("        # bench: contended: %lu attach/detach rounds on CPU %u meanwhile\n",
+		c->rounds, c1);
+	bench_print_row("lookup-contended", BENCH_MAX_GROUPS,
+			div64_u64(bench_median(busy, rounds) * FIX, iters),
+			div64_u64(bench_median(quiet, rounds) * FIX, iters),
+			bench_median(ratio, rounds));
+out_cpus:
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+out:
+	if (c)
+		bench_fill_free(&c->f, dom);
+	kfree(c);
+}
+
 /**
  * auxshim_test_bench() - the benchmarks (the case of the bench suite)
  * @t: the case run; a wrong answer or a setup error fails it
@@ -186,7 +283,8 @@ void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 	struct bench_fill *fill, spare = { };
 	struct iommu_domain *dom;
 	unsigned int n = 0, s, i;
-	u64 *ns, first_attach = 0;
+	u64 *ns, first_attach[16], attach1 = 0, removal1 = 0;
+	unsigned int nfirst = 0;
 	int ret;
 
 	lockdep_assert_held(&auxshim_test_lock);
@@ -195,7 +293,7 @@ void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 	if (!KT_EXPECT_TRUE_MSG(t, !IS_ERR(dom), "auxshim_domain_alloc failed: %ld",
 				PTR_ERR(dom)))
 		return;
-	ns = kcalloc(3 * rounds, sizeof(u64), GFP_KERNEL);
+	ns = kcalloc(6 * rounds, sizeof(u64), GFP_KERNEL);
 	fill = vzalloc(array_size(BENCH_MAX_GROUPS, sizeof(*fill)));
 	if (!KT_EXPECT_TRUE_MSG(t, ns && fill, "no memory for the benchmark"))
 		goto out;
@@ -230,20 +328,32 @@ void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 						n, ret))
 				goto out;
 			fill[n].attached = true;
-			if (!n)
-				first_attach = t0;
+			/* Not the very first: it also turns the static key on. */
+			if (n && nfirst < ARRAY_SIZE(first_attach))
+				first_attach[nfirst++] = t0;
 			if (bench_sizes[s] - n <= ARRAY_SIZE(att))
 				att[na++] = t0;
 			if (!(n % 64))
 				cond_resched();
 		}
-		/* Attach of the last groups against the very first attach. */
+		/* Attach of the last groups against the first ones'. */
 		if (s) {
-			u64 m = median(att, na);
+			u64 m = bench_median(att, na);
 
-			print_row("attach-at-size", bench_sizes[s],
-				  m * FIX / 1000, first_attach * FIX / 1000,
-				  div64_u64(m * FIX, first_attach));
+			if (s == 1)
+				attach1 = bench_median(first_attach, nfirst);
+			bench_print_row("attach-at-size", bench_sizes[s],
+					m * FIX / 1000, attach1 * FIX / 1000,
+					div64_u64(m * FIX, attach1 ?: 1));
+		}
+		{
+			u64 rm = bench_removal(t, dom);
+
+			if (!s)
+				removal1 = rm;
+			bench_print_row("removal-at-size", bench_sizes[s],
+					rm * FIX / 1000, removal1 * FIX / 1000,
+					div64_u64(rm * FIX, removal1 ?: 1));
 		}
 		bench_lookup_row(t, "lookup-held-oldest", bench_sizes[s], edu,
 				 dom, dom, iters, rounds, ns);
@@ -261,10 +371,11 @@ void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 		pr_info("        # bench mem: %u groups: record %zu B, group %zu B, attachment %zu B (ksize); table %zu B for %lu keys in %lu slots\n",
 			bench_sizes[s], sz.rec, sz.grp, sz.att, sz.lut_bytes,
 			sz.lut_keys, sz.lut_slots);
-		print_row("mem-per-record", bench_sizes[s],
+		bench_print_row("mem-per-record", bench_sizes[s],
 			  (sz.rec + div64_u64(sz.lut_bytes, sz.lut_keys ?: 1)) * FIX,
 			  0, 0);
 	}
+	bench_contended(t, edu, dom, iters, rounds, ns);
 	pr_info("        # bench mem-slab: record %zu group %zu\n", sz.rec, sz.grp);
 	KT_EXPECT_TRUE_MSG(t, sz.rec <= 128 && sz.grp <= 128,
 			   "a record takes %zu B, a group %zu B", sz.rec, sz.grp);

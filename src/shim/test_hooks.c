@@ -135,3 +135,37 @@ const char *auxshim_test_aux_backend(void)
 	return AUXSHIM_AUX_BACKEND;
 }
 EXPORT_SYMBOL_GPL(auxshim_test_aux_backend);
+
+/*
+ * The kernel calls an attach makes for one backing device, without the
+ * shim's bookkeeping: the benchmarks' yardstick.  Aux where aux is enabled
+ * on @backing through the shim, a whole-device attach otherwise, as
+ * auxshim_attach_group() chooses.
+ */
+int auxshim_test_raw_attach(struct iommu_domain *domain, struct device *backing,
+			    u32 *pasid)
+{
+	if (auxshim_core_aux_enabled(backing))
+		return auxshim_compat_aux_attach(domain, backing, pasid);
+	*pasid = 0;
+	return iommu_attach_device(domain, backing);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_raw_attach);
+
+void auxshim_test_raw_detach(struct iommu_domain *domain,
+			     struct device *backing, u32 pasid)
+{
+	if (auxshim_core_aux_enabled(backing))
+		auxshim_compat_aux_detach(domain, backing, pasid);
+	else
+		iommu_detach_device(domain, backing);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_raw_detach);
+
+/* What the removal watchers do for a device going away, both calls. */
+void auxshim_test_forget(struct device *dev)
+{
+	auxshim_forget_device(dev, false);
+	auxshim_forget_device(dev, true);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_forget);

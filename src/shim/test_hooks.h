@@ -70,4 +70,20 @@ bool auxshim_test_fail_fired(void);
  */
 const char *auxshim_test_aux_backend(void);
 
+struct device;
+struct iommu_domain;
+
+/*
+ * The kernel calls auxshim_attach_group() makes for one backing device (aux
+ * where aux is enabled on it, else whole-device), and their undoing: the
+ * attach benchmarks' yardstick.
+ */
+int auxshim_test_raw_attach(struct iommu_domain *domain, struct device *backing,
+			    u32 *pasid);
+void auxshim_test_raw_detach(struct iommu_domain *domain,
+			     struct device *backing, u32 pasid);
+
+/* The removal watchers' work for @dev (as if it were deleted and unbound). */
+void auxshim_test_forget(struct device *dev);
+
 #endif /* AUXSHIM_TESTHOOKS_H */

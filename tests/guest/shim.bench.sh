@@ -9,7 +9,7 @@
 # Each "bench row" diagnostic is one CSV row for scripts/bench-report.sh.
 # auxshim-modules: auxshim auxshim_test
 # auxshim-timeout: 1500
-# auxshim-append: log_buf_len=16M
+# auxshim-append: log_buf_len=16M slub_debug=-
 
 BENCH_ITERS=1000000
 BENCH_ROUNDS=7

@@ -33,8 +33,14 @@
 
 #include "auxshim.h"
 #include "src/shim/test_hooks.h"
+#include "tests/bench.h"
 #include "mock_iommu.h"
 #include "mock_suites.h"
+
+static int bench_rounds;
+module_param(bench_rounds, int, 0444);
+MODULE_PARM_DESC(bench_rounds,
+		 "run only the attach benchmark, with this many rounds (make bench)");
 
 static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
@@ -1667,6 +1673,131 @@ MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
 
+/*
+ * The attach benchmark ("make bench" only): auxshim_attach_group() and
+ * auxshim_detach_group() of a group of 1, 8 and 64 devices, each backed by
+ * a mock device of its own (aux-enabled where the shim has aux), against
+ * the kernel calls the shim makes underneath for those backing devices
+ * (auxshim_test_raw_attach/_detach), in alternating order, per device.
+ */
+#define MT_BENCH_MAX 64
+static const unsigned int mt_bench_sizes[] = { 1, 8, MT_BENCH_MAX };
+
+static u64 mt_bench_shim(struct iommu_domain *d, struct iommu_group *group,
+			 int *err)
+{
+	u64 t0 = ktime_get_ns();
+
+	*err = auxshim_attach_group(d, group, auxshim_mock_sub_parent);
+	if (!*err)
+		auxshim_detach_group(d, group);
+	return ktime_get_ns() - t0;
+}
+
+static u64 mt_bench_raw(struct iommu_domain *d, struct device **phys,
+			unsigned int n, u32 *pasid, int *err)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		*err = auxshim_test_raw_attach(d, phys[i], &pasid[i]);
+		if (*err)
+			break;
+	}
+	for (k = 0; k < i; k++)
+		auxshim_test_raw_detach(d, phys[k], pasid[k]);
+	return ktime_get_ns() - t0;
+}
+
+static int mt_attach_bench(struct kt_test *t)
+{
+	unsigned int rounds = clamp(bench_rounds, 1, 1001), n, s, r, i;
+	struct device *phys[MT_BENCH_MAX] = { }, *subs[MT_BENCH_MAX];
+	u32 pasid[MT_BENCH_MAX];
+	struct iommu_group *group;
+	struct iommu_domain *d;
+	u64 *v;
+	int ret = 0, err = 0;
+	char name[32];
+
+	d = mt_domain();
+	v = kcalloc(3 * rounds, sizeof(*v), GFP_KERNEL);
+	if (mt_fail(t, &ret, d && v, "domain and memory"))
+		goto out;
+	for (i = 0; i < MT_BENCH_MAX; i++) {
+		snprintf(name, sizeof(name), "auxshim-mock-b%u", i);
+		phys[i] = auxshim_mock_phys_add(name, true, 0);
+		if (mt_fail(t, &ret, !IS_ERR(phys[i]), "%s: %ld", name,
+			    PTR_ERR(phys[i]))) {
+			phys[i] = NULL;
+			goto out;
+		}
+		if (mt_aux && mt_fail(t, &ret, !auxshim_dev_enable_aux(phys[i]),
+				      "aux on %s", name))
+			goto out;
+	}
+	pr_info("        # bench: attach-detach mode %s\n",
+		mt_aux ? auxshim_test_aux_backend() : "direct");
+	for (s = 0; s < ARRAY_SIZE(mt_bench_sizes) && !ret; s++) {
+		u64 *shim = v, *raw = v + rounds, *ratio = v + 2 * rounds;
+
+		n = mt_bench_sizes[s];
+		group = iommu_group_alloc();
+		if (mt_fail(t, &ret, !IS_ERR(group), "group: %ld", PTR_ERR(group)))
+			break;
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "mt-sub%d",
+				 atomic_inc_return(&mt_seq));
+			subs[i] = auxshim_mock_sub_add(name, phys[i], group);
+			if (IS_ERR(subs[i]))
+				break;
+		}
+		if (!mt_fail(t, &ret, i == n, "sub device %u", i)) {
+			for (r = 0; r < rounds && !err; r++) {
+				if (r % 2) {
+					raw[r] = mt_bench_raw(d, phys, n, pasid, &err);
+					shim[r] = mt_bench_shim(d, group, &err);
+				} else {
+					shim[r] = mt_bench_shim(d, group, &err);
+					raw[r] = mt_bench_raw(d, phys, n, pasid, &err);
+				}
+				ratio[r] = div64_u64(shim[r] * BENCH_FIX, raw[r] ?: 1);
+				cond_resched();
+			}
+			if (!mt_fail(t, &ret, !err, "attach at %u devices: %d", n, err))
+				bench_print_row("attach-detach", n,
+						div64_u64(bench_median(shim, rounds) * BENCH_FIX, n),
+						div64_u64(bench_median(raw, rounds) * BENCH_FIX, n),
+						bench_median(ratio, rounds));
+		}
+		while (i-- > 0)
+			auxshim_mock_sub_remove(subs[i]);
+		iommu_group_put(group);
+	}
+out:
+	for (i = 0; i < MT_BENCH_MAX; i++) {
+		if (!phys[i])
+			continue;
+		if (mt_aux)
+			auxshim_dev_disable_aux(phys[i]);
+		auxshim_mock_phys_remove(phys[i]);
+	}
+	kfree(v);
+	mt_domain_free(d);
+	return ret;
+}
+
+MT_CASE(attach_bench)
+
+MT_SUITE(mock_bench_suite, "auxshim_attach_bench",
+	 KT_CASE(attach_bench));
+
+static struct kt_suite *mt_bench_suites[] = {
+	&mock_bench_suite,
+	NULL
+};
+
 /* In run order.  Suites of other files are declared in mock_suites.h. */
 static struct kt_suite *mt_suites[] = {
 	&mock_rig_suite,
@@ -1723,7 +1854,7 @@ static int __init mocktest_init(void)
 	mt_aux = strcmp(auxshim_test_aux_backend(), "none") != 0;
 	if (route)
 		mt_devices_ret = mt_add_devices();
-	kt_run_suites(mt_suites);
+	kt_run_suites(bench_rounds ? mt_bench_suites : mt_suites);
 	if (mt_devices_ret) {
 		mt_remove_devices();
 		return mt_devices_ret;
