@@ -26,11 +26,14 @@ trap 'rm -rf "$TMP"' EXIT
 
 echo "kernel,op,size,shim,kernel_call,ratio" >"$CSV"
 for k in $KERNELS; do
-	log_f=$AUXSHIM_CACHE/runs/$k/shim.bench/ktap.log
-	[ -f "$log_f" ] || { log "no bench run for $k ($log_f)"; continue; }
-	sed -n "s/^# $k bench row: \([^ ]*\) \([0-9]*\) \([0-9.]*\) \([0-9.]*\) \([0-9.]*\)x.*/$k,\1,\2,\3,\4,\5/p" \
-		"$log_f" >>"$CSV"
-	sed -n "s/^# $k bench mem: 10000 groups: //p" "$log_f" >"$TMP/mem-$k"
+	: >"$TMP/mem-$k"
+	for log_f in "$AUXSHIM_CACHE/runs/$k/shim.bench/ktap.log" "$AUXSHIM_CACHE/runs/$k/mock.bench/ktap.log"; do
+		[ -f "$log_f" ] || { log "no bench run for $k ($log_f)"; continue; }
+		sed -n "s/^# $k bench row: \([^ ]*\) \([0-9]*\) \([0-9.]*\) \([0-9.]*\) \([0-9.]*\)x.*/$k,\1,\2,\3,\4,\5/p" \
+			"$log_f" >>"$CSV"
+		sed -n "s/^# $k bench mem: 10000 groups: //p" "$log_f" >>"$TMP/mem-$k"
+		sed -n "s/^# $k bench: //p" "$log_f" >>"$TMP/notes-$k"
+	done
 done
 
 # One data file per kernel and op: size ratio.
