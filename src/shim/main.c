@@ -25,15 +25,23 @@
 /* Removals of the group's devices and their backing devices must reach us. */
 static int auxshim_watch_snapshot(struct auxshim_snapshot *snap)
 {
-	unsigned int i;
+	const struct bus_type *last = NULL;
+	struct device *devs[2];
+	unsigned int i, j;
 	int ret;
 
 	for (i = 0; i < snap->n; i++) {
-		ret = auxshim_watch(snap->slots[i].dev);
-		if (!ret)
-			ret = auxshim_watch(snap->slots[i].backing);
-		if (ret)
-			return ret;
+		devs[0] = snap->slots[i].dev;
+		devs[1] = snap->slots[i].backing;
+		for (j = 0; j < ARRAY_SIZE(devs); j++) {
+			/* A group's devices mostly share one or two buses. */
+			if (devs[j]->bus && devs[j]->bus == last)
+				continue;
+			ret = auxshim_watch(devs[j]);
+			if (ret)
+				return ret;
+			last = devs[j]->bus;
+		}
 	}
 	return 0;
 }
