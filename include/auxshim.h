@@ -136,9 +136,9 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * again a second after the table empties, so that a lookup then costs the
  * kernel's call alone.
  */
-#define AUXSHIM_LUT_FREE	0UL
-#define AUXSHIM_LUT_GONE	1UL
-#define AUXSHIM_LUT_FILTER_BITS	16
+#define AUXSHIM_LUT_FREE 0UL
+#define AUXSHIM_LUT_GONE 1UL
+#define AUXSHIM_LUT_FILTER_BITS 16
 
 struct auxshim_lut_slot {
 	unsigned long key;
@@ -146,9 +146,9 @@ struct auxshim_lut_slot {
 };
 
 struct auxshim_lut {
-	unsigned int bits;		/* log2 of the slots */
-	unsigned long mask;		/* slots - 1 */
-	unsigned long used, gone;	/* live and removed keys; the shim's */
+	unsigned int bits; /* log2 of the slots */
+	unsigned long mask; /* slots - 1 */
+	unsigned long used, gone; /* live and removed keys; the shim's */
 	struct rcu_head rcu;
 	struct auxshim_lut_slot slot[];
 };
@@ -157,29 +157,69 @@ extern struct auxshim_lut __rcu *auxshim_lut;
 extern u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
 DECLARE_STATIC_KEY_FALSE(auxshim_lut_used);
 
-/* The domain the shim attached to @dev, or NULL. */
-static __always_inline struct iommu_domain *auxshim_lut_domain(struct device *dev)
+/* A key's hash; the filter and the table each take its top bits. */
+static __always_inline unsigned long auxshim_lut_hash(const void *key)
 {
+	return (unsigned long)key * GOLDEN_RATIO_64;
+}
+
+static __always_inline unsigned long auxshim_lut_index(unsigned long h,
+						       unsigned int bits)
+{
+	return h >> (BITS_PER_LONG - bits);
+}
+
+/*
+ * The domain the shim attached to @dev, or NULL.  @h is its
+ * auxshim_lut_hash(), shared by the filter and the table (each takes its top
+ * bits); the first slot is probed outside the loop, so that a hit takes no
+ * jump back.
+ */
+static __always_inline struct iommu_domain *
+auxshim_lut_domain(struct device *dev, unsigned long h)
+{
+	const struct auxshim_lut_slot *slot;
 	const struct auxshim_lut *lut;
 	struct iommu_domain *domain = NULL;
 	unsigned long i, k;
 
-	if (likely(!READ_ONCE(auxshim_lut_filter[hash_ptr(dev, AUXSHIM_LUT_FILTER_BITS)])))
-		return NULL;
 	rcu_read_lock_sched_notrace();
 	lut = rcu_dereference_sched(auxshim_lut);
-	for (i = hash_ptr(dev, lut->bits);; i = (i + 1) & lut->mask) {
-		k = READ_ONCE(lut->slot[i].key);
-		if (k == (unsigned long)dev) {
-			smp_rmb();	/* the domain was set before the key */
-			domain = READ_ONCE(lut->slot[i].domain);
-			break;
-		}
+	i = auxshim_lut_index(h, lut->bits);
+	slot = &lut->slot[i];
+	k = READ_ONCE(slot->key);
+	while (unlikely(k != (unsigned long)dev)) {
 		if (k == AUXSHIM_LUT_FREE)
-			break;
+			goto out;
+		i = (i + 1) & lut->mask;
+		slot = &lut->slot[i];
+		k = READ_ONCE(slot->key);
 	}
+	smp_rmb(); /* the domain was set before the key */
+	domain = READ_ONCE(slot->domain);
+out:
 	rcu_read_unlock_sched_notrace();
 	return domain;
+}
+
+/* auxshim_get_domain_for_dev(), inline here and exported by the shim. */
+static __always_inline struct iommu_domain *
+__auxshim_get_domain_for_dev(struct device *dev)
+{
+	unsigned long h = auxshim_lut_hash(dev);
+	unsigned long f = auxshim_lut_index(h, AUXSHIM_LUT_FILTER_BITS);
+
+	/* NULL or an ERR_PTR, in one compare. */
+	if (unlikely((unsigned long)dev - 1 >= (unsigned long)-MAX_ERRNO - 1))
+		return NULL;
+	if (static_branch_unlikely(&auxshim_lut_used) &&
+	    READ_ONCE(auxshim_lut_filter[f])) {
+		struct iommu_domain *domain = auxshim_lut_domain(dev, h);
+
+		if (domain)
+			return domain;
+	}
+	return iommu_get_domain_for_dev(dev);
 }
 
 #ifndef AUXSHIM_BUILDING_SHIM
@@ -209,17 +249,7 @@ static __always_inline struct iommu_domain *auxshim_lut_domain(struct device *de
 static __always_inline struct iommu_domain *
 auxshim_get_domain_for_dev(struct device *dev)
 {
-	struct iommu_domain *domain;
-
-	/* NULL or an ERR_PTR, in one compare. */
-	if (unlikely((unsigned long)dev - 1 >= (unsigned long)-MAX_ERRNO - 1))
-		return NULL;
-	if (static_branch_unlikely(&auxshim_lut_used)) {
-		domain = auxshim_lut_domain(dev);
-		if (domain)
-			return domain;
-	}
-	return iommu_get_domain_for_dev(dev);
+	return __auxshim_get_domain_for_dev(dev);
 }
 #endif
 

@@ -108,9 +108,10 @@ static void bench_lookup_row(struct kt_test *t, const char *op,
 	KT_EXPECT_TRUE_MSG(t, !bad[0] && !bad[1],
 			   "%s at %u: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev",
 			   op, size, bad[0], bad[1]);
-	bench_print_row(op, size, div64_u64(bench_median(shim, rounds) * FIX, iters),
-		  div64_u64(bench_median(kern, rounds) * FIX, iters),
-		  bench_median(ratio, rounds));
+	bench_print_row(op, size,
+			div64_u64(bench_median(shim, rounds) * FIX, iters),
+			div64_u64(bench_median(kern, rounds) * FIX, iters),
+			bench_median(ratio, rounds));
 }
 
 static void bench_fill_free(struct bench_fill *f, struct iommu_domain *dom)
@@ -206,7 +207,7 @@ static int bench_churn_fn(void *data)
 		cond_resched();
 	}
 	while (!kthread_should_stop())
-		msleep(1);
+		msleep(20);
 	return 0;
 }
 
@@ -372,8 +373,8 @@ void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 			bench_sizes[s], sz.rec, sz.grp, sz.att, sz.lut_bytes,
 			sz.lut_keys, sz.lut_slots);
 		bench_print_row("mem-per-record", bench_sizes[s],
-			  (sz.rec + div64_u64(sz.lut_bytes, sz.lut_keys ?: 1)) * FIX,
-			  0, 0);
+				(sz.rec + div64_u64(sz.lut_bytes, sz.lut_keys ?: 1)) * FIX,
+				0, 0);
 	}
 	bench_contended(t, edu, dom, iters, rounds, ns);
 	pr_info("        # bench mem-slab: record %zu group %zu\n", sz.rec, sz.grp);

@@ -142,12 +142,13 @@ static struct auxshim_lut *auxshim_lut_cur(void)
 static void auxshim_lut_put_key(struct auxshim_lut *lut, unsigned long key,
 				struct iommu_domain *domain)
 {
-	unsigned long i = hash_ptr((void *)key, lut->bits);
+	unsigned long i =
+		auxshim_lut_index(auxshim_lut_hash((void *)key), lut->bits);
 
 	while (lut->slot[i].key != AUXSHIM_LUT_FREE)
 		i = (i + 1) & lut->mask;
 	WRITE_ONCE(lut->slot[i].domain, domain);
-	smp_wmb();	/* readers that see the key see the domain */
+	smp_wmb(); /* readers that see the key see the domain */
 	WRITE_ONCE(lut->slot[i].key, key);
 	lut->used++;
 }
@@ -198,7 +199,8 @@ static int auxshim_lut_reserve(unsigned long n)
 /* A count of 255 stays: it may stand for more keys than it can count. */
 static u8 *auxshim_lut_filter_of(const void *key)
 {
-	return &auxshim_lut_filter[hash_ptr(key, AUXSHIM_LUT_FILTER_BITS)];
+	return &auxshim_lut_filter[auxshim_lut_index(auxshim_lut_hash(key),
+						     AUXSHIM_LUT_FILTER_BITS)];
 }
 
 /* Publish @key; room was made by auxshim_lut_reserve(). */
@@ -210,7 +212,7 @@ static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
 	lockdep_assert_held(&auxshim_lock);
 	if (*f != U8_MAX)
 		WRITE_ONCE(*f, *f + 1);
-	smp_wmb();	/* a reader that finds the key passed the filter */
+	smp_wmb(); /* a reader that finds the key passed the filter */
 	auxshim_lut_put_key(lut, (unsigned long)key, domain);
 	/* Nothing reads the table while the key is off: turn it on first. */
 	cancel_delayed_work(&auxshim_lut_off);
@@ -227,7 +229,7 @@ static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
 static void auxshim_lut_del(const void *key)
 {
 	struct auxshim_lut *lut = auxshim_lut_cur();
-	unsigned long i = hash_ptr(key, lut->bits);
+	unsigned long i = auxshim_lut_index(auxshim_lut_hash(key), lut->bits);
 	u8 *f = auxshim_lut_filter_of(key);
 
 	lockdep_assert_held(&auxshim_lock);
@@ -245,7 +247,7 @@ static void auxshim_lut_del(const void *key)
 		/* Not at once: a key flip costs far more than an attach. */
 		schedule_delayed_work(&auxshim_lut_off, HZ);
 	else if (lut->used * 8 < lut->mask + 1)
-		auxshim_lut_reserve(0);	/* shrink; on failure keep this one */
+		auxshim_lut_reserve(0); /* shrink; on failure keep this one */
 }
 
 static void auxshim_lut_off_fn(struct work_struct *work)
@@ -302,7 +304,8 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 					   struct device *backing)
 {
 	enum auxshim_mode mode = auxshim_auxdev_find(backing) ?
-				 AUXSHIM_MODE_AUX : AUXSHIM_MODE_DIRECT;
+					 AUXSHIM_MODE_AUX :
+					 AUXSHIM_MODE_DIRECT;
 	struct auxshim_att *att;
 	int ret;
 
@@ -310,7 +313,8 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 	att = auxshim_att_find(mode == AUXSHIM_MODE_AUX ? domain : NULL,
 			       backing, mode);
 	if (att && att->domain != domain) {
-		dev_err(backing, "already attached to another domain through auxshim\n");
+		dev_err(backing,
+			"already attached to another domain through auxshim\n");
 		return ERR_PTR(-EBUSY);
 	}
 	if (att)
@@ -347,7 +351,8 @@ static void auxshim_att_put(struct auxshim_att *att)
 		return;
 
 	if (att->mode == AUXSHIM_MODE_AUX)
-		auxshim_compat_aux_detach(att->domain, att->backing, att->pasid);
+		auxshim_compat_aux_detach(att->domain, att->backing,
+					  att->pasid);
 	else
 		iommu_detach_device(att->domain, att->backing);
 	hash_del(&att->node);
@@ -414,7 +419,8 @@ int auxshim_core_disable_aux(struct device *dev)
 	mutex_lock(&auxshim_lock);
 	ad = auxshim_auxdev_find(dev);
 	if (ad && auxshim_att_find(NULL, dev, AUXSHIM_MODE_AUX)) {
-		dev_err(dev, "cannot disable aux domains while aux attachments exist\n");
+		dev_err(dev,
+			"cannot disable aux domains while aux attachments exist\n");
 		ret = -EBUSY;
 	} else if (ad) {
 		auxshim_auxdev_drop(ad);
@@ -440,7 +446,8 @@ int auxshim_core_aux_attach(struct iommu_domain *domain, struct device *dev)
 
 	mutex_lock(&auxshim_lock);
 	if (!auxshim_auxdev_find(dev)) {
-		dev_err(dev, "aux attach refused: aux domains are not enabled\n");
+		dev_err(dev,
+			"aux attach refused: aux domains are not enabled\n");
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -630,7 +637,7 @@ static int auxshim_snapshot_one(struct device *dev, void *data)
 	struct auxshim_snapshot *snap = data;
 
 	if (snap->n == snap->max) {
-		snap->err = -EAGAIN;	/* the group grew under us */
+		snap->err = -EAGAIN; /* the group grew under us */
 		return snap->err;
 	}
 	snap->slots[snap->n++].dev = get_device(dev);
@@ -671,7 +678,7 @@ int auxshim_snapshot_take(struct iommu_group *group,
 	memset(snap, 0, sizeof(*snap));
 	INIT_LIST_HEAD(&snap->node);
 	atomic_inc(&auxshim_inflight);
-	smp_mb__after_atomic();	/* removals after this see us in flight */
+	smp_mb__after_atomic(); /* removals after this see us in flight */
 	for (tries = 0; tries < 3; tries++) {
 		gen = READ_ONCE(auxshim_removal_gen);
 		count = 0;
@@ -714,7 +721,8 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 		slot = &snap->slots[i];
 		backing = lookup ? lookup(slot->dev) : slot->dev;
 		if (IS_ERR(backing)) {
-			dev_err(slot->dev, "lookup of its backing device failed: %ld\n",
+			dev_err(slot->dev,
+				"lookup of its backing device failed: %ld\n",
 				PTR_ERR(backing));
 			return PTR_ERR(backing);
 		}
@@ -723,7 +731,7 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 			return -ENODEV;
 		}
 		get_device(backing);
-		mutex_lock(&auxshim_lock);	/* removals read it */
+		mutex_lock(&auxshim_lock); /* removals read it */
 		slot->backing = backing;
 		mutex_unlock(&auxshim_lock);
 	}
@@ -781,8 +789,9 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 	old = auxshim_grp_find(group);
 	if (old) {
 		pr_err("group %d already %s through auxshim; detach it first\n",
-		       iommu_group_id(group), old->tombstone ?
-		       "was attached (its devices went away)" : "has a domain");
+		       iommu_group_id(group),
+		       old->tombstone ? "was attached (its devices went away)" :
+					"has a domain");
 		ret = -EBUSY;
 		goto err_unlock;
 	}
@@ -809,7 +818,7 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 
 err_unlock:
 	mutex_unlock(&auxshim_lock);
-	auxshim_free(grp);	/* never published: no reader saw it */
+	auxshim_free(grp); /* never published: no reader saw it */
 	return ret;
 }
 
@@ -825,8 +834,11 @@ void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
 		auxshim_grp_unpublish(grp);
 	} else {
 		/* %p, not the id: the caller's @group may be stale. */
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
 		pr_warn_once("detach of group %p from a domain it is not attached to through auxshim; ignored\n",
 			     group);
+		/* clang-format on */
 	}
 	mutex_unlock(&auxshim_lock);
 }
@@ -946,8 +958,8 @@ void auxshim_forget_device(struct device *dev, bool unbound)
 	/* @dev itself: its IOMMU attachment is its own in GROUP mode. */
 	hash_for_each_possible_safe(auxshim_recs, rec, n, dnode,
 				    (unsigned long)dev)
-		if (rec->dev == dev && (!rec->att || unbound ||
-					rec->att->backing == dev))
+		if (rec->dev == dev &&
+		    (!rec->att || unbound || rec->att->backing == dev))
 			auxshim_forget_rec(rec, &last);
 
 	/* What goes through @dev; a user reference keeps @att meanwhile. */
@@ -958,9 +970,12 @@ void auxshim_forget_device(struct device *dev, bool unbound)
 		att->users++;
 		list_for_each_entry_safe(rec, nrec, &att->recs, anode)
 			auxshim_forget_rec(rec, &last);
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
 		if (att->ext_users)
 			dev_warn(dev, "removed with %u aux attachment reference(s) held; detached\n",
 				 att->ext_users);
+		/* clang-format on */
 		att->ext_users = 0;
 		att->users--;
 		auxshim_att_put(att);

@@ -25,12 +25,12 @@ struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
  * auxshim_aux_attach_device() (@ext_users).  It is undone when both reach 0.
  */
 struct auxshim_att {
-	struct hlist_node node;		/* in auxshim_atts, by @backing */
-	struct list_head recs;		/* of struct auxshim_rec, by anode */
-	struct device *backing;		/* reference held */
+	struct hlist_node node; /* in auxshim_atts, by @backing */
+	struct list_head recs; /* of struct auxshim_rec, by anode */
+	struct device *backing; /* reference held */
 	struct iommu_domain *domain;
-	enum auxshim_mode mode;		/* DIRECT or AUX */
-	u32 pasid;			/* AUX only */
+	enum auxshim_mode mode; /* DIRECT or AUX */
+	u32 pasid; /* AUX only */
 	unsigned int users;
 	unsigned int ext_users;
 };
@@ -40,12 +40,12 @@ struct auxshim_att {
  * lookup table (auxshim_lut); the record itself is the writers'.
  */
 struct auxshim_rec {
-	struct list_head node;		/* in auxshim_grp.recs */
-	struct hlist_node dnode;	/* in auxshim_recs, by @dev */
-	struct list_head anode;		/* in @att->recs, if @att */
-	struct device *dev;		/* reference held */
-	struct auxshim_grp *grp;	/* the group entry it is in */
-	struct auxshim_att *att;	/* NULL in GROUP mode */
+	struct list_head node; /* in auxshim_grp.recs */
+	struct hlist_node dnode; /* in auxshim_recs, by @dev */
+	struct list_head anode; /* in @att->recs, if @att */
+	struct device *dev; /* reference held */
+	struct auxshim_grp *grp; /* the group entry it is in */
+	struct auxshim_att *att; /* NULL in GROUP mode */
 };
 
 /*
@@ -56,18 +56,18 @@ struct auxshim_rec {
  * auxshim_detach_group() names; it has no key in the lookup table.
  */
 struct auxshim_grp {
-	struct hlist_node hnode;	/* in auxshim_grps */
-	struct iommu_group *group;	/* reference held unless @tombstone */
+	struct hlist_node hnode; /* in auxshim_grps */
+	struct iommu_group *group; /* reference held unless @tombstone */
 	struct iommu_domain *domain;
-	bool whole;			/* attached with iommu_attach_group() */
+	bool whole; /* attached with iommu_attach_group() */
 	bool tombstone;
-	struct list_head recs;		/* of struct auxshim_rec */
+	struct list_head recs; /* of struct auxshim_rec */
 };
 
 /* A device with aux enabled through the shim. */
 struct auxshim_auxdev {
-	struct list_head node;		/* in auxshim_auxdevs */
-	struct device *dev;		/* reference held */
+	struct list_head node; /* in auxshim_auxdevs */
+	struct device *dev; /* reference held */
 };
 
 /*
@@ -75,14 +75,14 @@ struct auxshim_auxdev {
  * auxshim_lock: the lookup may sleep and take locks of its own.
  */
 struct auxshim_slot {
-	struct device *dev;		/* reference held */
-	struct device *backing;		/* reference held; NULL until looked up */
-	bool gone;			/* removed meanwhile; auxshim_lock */
+	struct device *dev; /* reference held */
+	struct device *backing; /* reference held; NULL until looked up */
+	bool gone; /* removed meanwhile; auxshim_lock */
 };
 
 /* An attach in flight: removals mark its slots (see auxshim_forget_device). */
 struct auxshim_snapshot {
-	struct list_head node;		/* in auxshim_pending, auxshim_lock */
+	struct list_head node; /* in auxshim_pending, auxshim_lock */
 	struct auxshim_slot *slots;
 	unsigned int n, max;
 	int err;
@@ -94,7 +94,8 @@ struct auxshim_visitor {
 	void (*rec)(struct auxshim_visitor *v, const struct auxshim_grp *grp,
 		    const struct auxshim_rec *rec);
 	void (*att)(struct auxshim_visitor *v, const struct auxshim_att *att);
-	void (*auxdev)(struct auxshim_visitor *v, const struct auxshim_auxdev *ad);
+	void (*auxdev)(struct auxshim_visitor *v,
+		       const struct auxshim_auxdev *ad);
 };
 
 static inline const char *auxshim_mode_name(enum auxshim_mode mode)
@@ -118,7 +119,8 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 void auxshim_snapshot_release(struct auxshim_snapshot *snap);
 int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 			struct auxshim_snapshot *snap, bool whole);
-void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group);
+void auxshim_core_detach(struct iommu_domain *domain,
+			 struct iommu_group *group);
 
 /* core.c: queries (the lock-free lookup is auxshim_lut_domain(), auxshim.h) */
 int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,

@@ -82,19 +82,10 @@ void auxshim_detach_group(struct iommu_domain *domain,
 }
 EXPORT_SYMBOL_GPL(auxshim_detach_group);
 
+/* For callers that take its address: the inline in auxshim.h. */
 struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 {
-	struct iommu_domain *domain;
-
-	/* The same as the inline in auxshim.h, for callers of the symbol. */
-	if (IS_ERR_OR_NULL(dev))
-		return NULL;
-	if (static_branch_unlikely(&auxshim_lut_used)) {
-		domain = auxshim_lut_domain(dev);
-		if (domain)
-			return domain;
-	}
-	return iommu_get_domain_for_dev(dev);
+	return __auxshim_get_domain_for_dev(dev);
 }
 EXPORT_SYMBOL_GPL(auxshim_get_domain_for_dev);
 

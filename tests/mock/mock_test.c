@@ -1191,13 +1191,13 @@ static int mt_stale_writer(void *data)
 					       auxshim_mock_sub_parent);
 		if (st->err)
 			break;
-		smp_mb__before_atomic();
+		smp_mb__before_atomic(); /* the reader sees the state after the attach */
 		atomic_inc(&st->state);	/* odd: attached */
 		udelay(MT_STALE_ATTACHED_US);
 		auxshim_detach_group(dd, st->group);
 		if (st->rcu)
 			synchronize_rcu();
-		smp_mb__before_atomic();
+		smp_mb__before_atomic(); /* the reader sees the state after the detach */
 		atomic_inc(&st->state);	/* even: detach returned */
 		st->loops++;
 		cond_resched();
@@ -1276,8 +1276,9 @@ static int mt_stale_run(struct kt_test *t, bool rcu)
 			: "%ld lookups that started after a detach returned its domain",
 		    atomic_long_read(&st->seen)))
 		goto out;
-	if (mt_fail(t, &ret, atomic_long_read(&st->hits) > 0 &&
-			     (rcu || atomic_long_read(&st->checks) > 0),
+	if (mt_fail(t, &ret,
+		    atomic_long_read(&st->hits) > 0 &&
+		    (rcu || atomic_long_read(&st->checks) > 0),
 		    "the race did not run (%ld hits, %ld checks)",
 		    atomic_long_read(&st->hits), atomic_long_read(&st->checks)))
 		goto out;
@@ -1767,8 +1768,10 @@ static int mt_attach_bench(struct kt_test *t)
 			}
 			if (!mt_fail(t, &ret, !err, "attach at %u devices: %d", n, err))
 				bench_print_row("attach-detach", n,
-						div64_u64(bench_median(shim, rounds) * BENCH_FIX, n),
-						div64_u64(bench_median(raw, rounds) * BENCH_FIX, n),
+						div64_u64(bench_median(shim, rounds) *
+							  BENCH_FIX, n),
+						div64_u64(bench_median(raw, rounds) *
+							  BENCH_FIX, n),
 						bench_median(ratio, rounds));
 		}
 		while (i-- > 0)
