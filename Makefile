@@ -99,6 +99,7 @@ demo:
 
 bench:
 	$(PWD_)/scripts/check.sh --bench $(if $(KERNELS),--kernels "$(KERNELS)")
+	$(PWD_)/scripts/bench-report.sh
 
 lint:
 	$(PWD_)/scripts/lint.sh

@@ -11,16 +11,21 @@
  * attach.  The shim records the domain per group, so that
  * auxshim_get_domain_for_dev() answers for the group's devices.
  *
- * The header is self-contained: it needs only kernel headers.
+ * The header is self-contained: it needs only kernel headers.  Its lookup,
+ * auxshim_get_domain_for_dev(), is inline (the shim exports the same
+ * function too, for callers that take its address).
  */
 #ifndef AUXSHIM_H
 #define AUXSHIM_H
 
+#include <linux/compiler.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/hash.h>
+#include <linux/iommu.h>
+#include <linux/jump_label.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
-
-struct device;
-struct iommu_domain;
-struct iommu_group;
 
 /*
  * auxshim_lookup_t - map a device of a group to its backing device
@@ -111,19 +116,142 @@ int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 void auxshim_detach_group(struct iommu_domain *domain,
 			  struct iommu_group *group);
 
+/*
+ * Not part of the API: the shim's lookup table, here only so that
+ * auxshim_get_domain_for_dev() is inline and a hit costs no call.
+ *
+ * An open-addressed table (linear probing) keyed by the recorded devices'
+ * struct device pointers.  A whole-group attach needs no key for devices
+ * that join the group later: the kernel's own call answers for them with
+ * the same domain.  Written only by the shim under its lock, read under
+ * RCU-sched: a slot's domain is set before its key is published and never
+ * changes while its key does, a removed key becomes AUXSHIM_LUT_GONE and a
+ * slot is never reused in place; growth, shrinking and sweeping replace the
+ * table whole.
+ *
+ * In front of it, auxshim_lut_filter counts the keys per hash of the
+ * device: static, so read without RCU, and a device whose count is 0 (any
+ * device the shim does not hold, but for collisions) costs one load before
+ * the kernel's call.  auxshim_lut_used is off until the first attach and
+ * again a second after the table empties, so that a lookup then costs the
+ * kernel's call alone.
+ */
+#define AUXSHIM_LUT_FREE 0UL
+#define AUXSHIM_LUT_GONE 1UL
+#define AUXSHIM_LUT_FILTER_BITS 16
+
+struct auxshim_lut_slot {
+	unsigned long key;
+	struct iommu_domain *domain;
+};
+
+struct auxshim_lut {
+	unsigned int bits; /* log2 of the slots */
+	unsigned long mask; /* slots - 1 */
+	unsigned long used, gone; /* live and removed keys; the shim's */
+	struct rcu_head rcu;
+	struct auxshim_lut_slot slot[];
+};
+
+extern struct auxshim_lut __rcu *auxshim_lut;
+extern u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
+DECLARE_STATIC_KEY_FALSE(auxshim_lut_used);
+
+/* A key's hash; the filter and the table each take its top bits. */
+static __always_inline unsigned long auxshim_lut_hash(const void *key)
+{
+	return (unsigned long)key * GOLDEN_RATIO_64;
+}
+
+static __always_inline unsigned long auxshim_lut_index(unsigned long h,
+						       unsigned int bits)
+{
+	return h >> (BITS_PER_LONG - bits);
+}
+
+/*
+ * The domain the shim attached to @dev, or NULL.  @h is its
+ * auxshim_lut_hash(), shared by the filter and the table (each takes its top
+ * bits); the first slot is probed outside the loop, so that a hit takes no
+ * jump back.
+ */
+static __always_inline struct iommu_domain *
+auxshim_lut_domain(struct device *dev, unsigned long h)
+{
+	const struct auxshim_lut_slot *slot;
+	const struct auxshim_lut *lut;
+	struct iommu_domain *domain = NULL;
+	unsigned long i, k;
+
+	rcu_read_lock_sched_notrace();
+	lut = rcu_dereference_sched(auxshim_lut);
+	i = auxshim_lut_index(h, lut->bits);
+	slot = &lut->slot[i];
+	k = READ_ONCE(slot->key);
+	while (unlikely(k != (unsigned long)dev)) {
+		if (k == AUXSHIM_LUT_FREE)
+			goto out;
+		i = (i + 1) & lut->mask;
+		slot = &lut->slot[i];
+		k = READ_ONCE(slot->key);
+	}
+	smp_rmb(); /* the domain was set before the key */
+	domain = READ_ONCE(slot->domain);
+out:
+	rcu_read_unlock_sched_notrace();
+	return domain;
+}
+
+/* auxshim_get_domain_for_dev(), inline here and exported by the shim. */
+static __always_inline struct iommu_domain *
+__auxshim_get_domain_for_dev(struct device *dev)
+{
+	unsigned long h = auxshim_lut_hash(dev);
+	unsigned long f = auxshim_lut_index(h, AUXSHIM_LUT_FILTER_BITS);
+
+	/* NULL or an ERR_PTR, in one compare. */
+	if (unlikely((unsigned long)dev - 1 >= (unsigned long)-MAX_ERRNO - 1))
+		return NULL;
+	if (static_branch_unlikely(&auxshim_lut_used) &&
+	    READ_ONCE(auxshim_lut_filter[f])) {
+		struct iommu_domain *domain = auxshim_lut_domain(dev, h);
+
+		if (domain)
+			return domain;
+	}
+	return iommu_get_domain_for_dev(dev);
+}
+
+#ifndef AUXSHIM_BUILDING_SHIM
 /**
  * auxshim_get_domain_for_dev() - the domain a device's DMA goes through
  * @dev: any device
  *
- * Context: any context that may call iommu_get_domain_for_dev(); lock-free
- * when @dev's group was attached through the shim.
+ * Context: any context that may call iommu_get_domain_for_dev(); lock-free.
+ * Inline: a device the shim holds costs no call, one it does not hold one
+ * table probe and then the kernel's call (nothing while the shim holds
+ * nothing).
+ *
+ * Against a detach: a call that starts after auxshim_detach_group() has
+ * returned never returns the domain it detached.  A call racing the detach
+ * may return either answer, as the kernel's own call racing
+ * iommu_detach_group() does; detach does not wait for such calls, so that
+ * it costs what the kernel's detach costs.  A caller that uses the domain
+ * inside rcu_read_lock() (or with preemption off) and must know that no
+ * such user is left before it frees the domain calls synchronize_rcu()
+ * after auxshim_detach_group(), as after any RCU unpublish.
  *
  * Return: the domain the shim attached to @dev (a device of a group attached
  * with auxshim_attach_group() that is still there, see its Removal notes),
  * else what iommu_get_domain_for_dev() says (which may be NULL).  No reference is
  * taken: the caller must keep the attachment alive while using it.
  */
-struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
+static __always_inline struct iommu_domain *
+auxshim_get_domain_for_dev(struct device *dev)
+{
+	return __auxshim_get_domain_for_dev(dev);
+}
+#endif
 
 /**
  * auxshim_get_pasid() - the PASID a device of an attached group uses

@@ -124,8 +124,6 @@ run_shell_syntax() {
 # in "(" (OPEN_ENDED_LINE), which is where clang-format would break it, so
 # such a line is fenced with /* clang-format off */ ... /* clang-format on */.
 CF_EXCEPT="
-src/shim/core.c	being changed on another branch: formatted when it lands
-src/shim/internal.h	the core's interface, changed with core.c: formatted with it
 tests/pin_test.c	clang-format 14 misparses function-pointer locals set from symbol_get() and writes 'struct device * dev' (checkpatch POINTER_LOCATION)
 tests/auxshim_test.c	KTAP diagnostics over 80 columns on most cases: fencing each would hide more than it formats (OPEN_ENDED_LINE)
 tests/auxshim_test_bench.c	the same: benchmark diagnostics over 80 columns

@@ -1,21 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * What auxshim_get_domain_for_dev() costs next to the kernel's own
- * iommu_get_domain_for_dev(), on edu, with edu's group attached through the
- * shim and not attached.  The two loops are interleaved and repeated, and
- * the ratio is what to read: absolute times under TCG are noise.
+ * iommu_get_domain_for_dev(), on edu under VT-d, with the shim's table
+ * filled to 1, 100, 1,000 and 10,000 groups, for a device the shim holds
+ * and for one it does not; what attaching a group costs at each size; and
+ * what a record, a group and the lookup table take in memory.  The two
+ * loops of a figure are interleaved and repeated, and the ratio is what to
+ * read: absolute times under TCG are noise.
+ *
+ * Each figure is one line "# bench row: <op> <size> <shim ns> <kernel ns>
+ * <ratio>", which scripts/bench-report.sh turns into CSV, plots and
+ * docs/benchmarks.md.
  */
+#include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
+#include <linux/vmalloc.h>
 
 #include "auxshim.h"
 #include "auxshim_test.h"
+#include "bench.h"
+#include "src/shim/test_hooks.h"
 
-/* Results are printed in hundredths: no floating point in the kernel. */
-#define FIX	100
+#define FIX BENCH_FIX
+
+static const unsigned int bench_sizes[] = { 1, 100, 1000, 10000 };
+#define BENCH_MAX_GROUPS 10000
+
+/* A filler group: one root device in a group of its own. */
+struct bench_fill {
+	struct device *dev;
+	struct iommu_group *group;	/* reference held */
+	bool attached;
+};
+
+static struct device *bench_backing;
+
+/* Every device is backed by edu: one shared whole-device attachment. */
+static struct device *bench_lookup(struct device *dev)
+{
+	return bench_backing;
+}
 
 /*
  * One timed loop per function, each calling it directly (an indirect call
@@ -50,115 +79,322 @@ static noinline u64 bench_kernel(struct device *dev, unsigned long iters,
 	return t0;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/*
+ * @rounds rounds of both loops on @dev, alternating which goes first; the
+ * medians of ns/op and of the per-round ratios.  @kexpect is what the
+ * kernel's call says, @expect what the shim's must.
+ */
+static void bench_lookup_row(struct kt_test *t, const char *op,
+			     unsigned int size, struct device *dev,
+			     struct iommu_domain *expect,
+			     struct iommu_domain *kexpect, unsigned long iters,
+			     unsigned int rounds, u64 *ns)
 {
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+	u64 *shim = ns, *kern = ns + rounds, *ratio = ns + 2 * rounds;
+	unsigned long bad[2] = { };
+	unsigned int r;
 
-	return x < y ? -1 : x > y;
+	for (r = 0; r < rounds; r++) {
+		if (r % 2) {
+			kern[r] = bench_kernel(dev, iters, kexpect, &bad[1]);
+			shim[r] = bench_shim(dev, iters, expect, &bad[0]);
+		} else {
+			shim[r] = bench_shim(dev, iters, expect, &bad[0]);
+			kern[r] = bench_kernel(dev, iters, kexpect, &bad[1]);
+		}
+		ratio[r] = kern[r] ? div64_u64(shim[r] * FIX, kern[r]) : 0;
+		cond_resched();
+	}
+	KT_EXPECT_TRUE_MSG(t, !bad[0] && !bad[1],
+			   "%s at %u: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev",
+			   op, size, bad[0], bad[1]);
+	bench_print_row(op, size,
+			div64_u64(bench_median(shim, rounds) * FIX, iters),
+			div64_u64(bench_median(kern, rounds) * FIX, iters),
+			bench_median(ratio, rounds));
 }
 
-static u64 median(u64 *v, unsigned int n)
+static void bench_fill_free(struct bench_fill *f, struct iommu_domain *dom)
 {
-	sort(v, n, sizeof(*v), cmp_u64, NULL);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	if (f->attached)
+		auxshim_detach_group(dom, f->group);
+	f->attached = false;
+	if (f->dev) {
+		iommu_group_remove_device(f->dev);
+		root_device_unregister(f->dev);
+	}
+	f->dev = NULL;
+	if (f->group)
+		iommu_group_put(f->group);
+	f->group = NULL;
 }
 
-/* Per state: [0] shim, [1] kernel, [2] ratio*FIX; per round. */
-struct bench_series {
-	u64 *ns[3];
+static int bench_fill_make(struct bench_fill *f, unsigned int i)
+{
+	char name[32];
+	int ret;
+
+	snprintf(name, sizeof(name), "auxshim-bench%u", i);
+	f->group = iommu_group_alloc();
+	if (IS_ERR(f->group)) {
+		ret = PTR_ERR(f->group);
+		f->group = NULL;
+		return ret;
+	}
+	f->dev = root_device_register(name);
+	if (IS_ERR(f->dev)) {
+		ret = PTR_ERR(f->dev);
+		f->dev = NULL;
+		return ret;
+	}
+	return iommu_group_add_device(f->group, f->dev);
+}
+
+#define BENCH_REMOVALS 9
+
+/*
+ * What removing one device costs the shim (the removal watchers' work, as
+ * auxshim_test_forget() does it) with the table at its current size: a
+ * group of its own is attached, its device forgotten (timed), and the
+ * tombstone reaped by the owner's detach.  The median of BENCH_REMOVALS, ns.
+ */
+static u64 bench_removal(struct kt_test *t, struct iommu_domain *dom)
+{
+	u64 v[BENCH_REMOVALS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < BENCH_REMOVALS; i++) {
+		struct bench_fill f = { };
+		u64 t0;
+		int ret;
+
+		ret = bench_fill_make(&f, BENCH_MAX_GROUPS + 1);
+		if (!ret)
+			ret = auxshim_attach_group(dom, f.group, bench_lookup);
+		if (!KT_EXPECT_TRUE_MSG(t, !ret, "removal group: %d", ret)) {
+			bench_fill_free(&f, dom);
+			break;
+		}
+		t0 = ktime_get_ns();
+		auxshim_test_forget(f.dev);
+		v[n++] = ktime_get_ns() - t0;
+		KT_EXPECT_TRUE_MSG(t, auxshim_get_domain_for_dev(f.dev) != dom,
+				   "a forgotten device still has the domain");
+		f.attached = true;	/* the owner's detach reaps the tombstone */
+		bench_fill_free(&f, dom);
+	}
+	return n ? bench_median(v, n) : 0;
+}
+
+/* The writer of the contended lookups: another group, on and off. */
+struct bench_churn {
+	struct iommu_domain *dom;
+	struct bench_fill f;
+	unsigned long rounds;
+	int err;
 };
 
-static void print_series(const char *state, struct bench_series *s,
-			 unsigned long iters, unsigned int rounds)
+static int bench_churn_fn(void *data)
 {
-	u64 shim = median(s->ns[0], rounds), kern = median(s->ns[1], rounds);
-	u64 rmed = median(s->ns[2], rounds);
+	struct bench_churn *c = data;
 
-	/* ns/op in hundredths: total_ns * FIX / iters */
-	shim = div64_u64(shim * FIX, iters);
-	kern = div64_u64(kern * FIX, iters);
-	pr_info("        # bench %s: auxshim_get_domain_for_dev %llu.%02llu ns/op, iommu_get_domain_for_dev %llu.%02llu ns/op (medians of %u rounds of %lu)\n",
-		state, shim / FIX, shim % FIX, kern / FIX, kern % FIX, rounds,
-		iters);
-	pr_info("        # bench %s: ratio auxshim/kernel median %llu.%02llu, min %llu.%02llu, max %llu.%02llu\n",
-		state, rmed / FIX, rmed % FIX,
-		s->ns[2][0] / FIX, s->ns[2][0] % FIX,
-		s->ns[2][rounds - 1] / FIX, s->ns[2][rounds - 1] % FIX);
+	while (!kthread_should_stop()) {
+		c->err = auxshim_attach_group(c->dom, c->f.group, bench_lookup);
+		if (c->err)
+			break;
+		auxshim_detach_group(c->dom, c->f.group);
+		c->rounds++;
+		cond_resched();
+	}
+	while (!kthread_should_stop())
+		msleep(20);
+	return 0;
+}
+
+/*
+ * The lookup of edu (held) while another CPU attaches and detaches a
+ * group in a loop, against the same lookup quiet; answers are checked.
+ * The guests have 2 vCPUs: one looks up, the other churns.
+ */
+static void bench_contended(struct kt_test *t, struct device *edu,
+			    struct iommu_domain *dom, unsigned long iters,
+			    unsigned int rounds, u64 *ns)
+{
+	u64 *busy = ns + 3 * rounds, *quiet = busy + rounds, *ratio = quiet + rounds;
+	unsigned int c0 = cpumask_first(cpu_online_mask), c1, r;
+	struct bench_churn *c;
+	struct task_struct *th;
+	unsigned long bad = 0;
+
+	c1 = cpumask_next(c0, cpu_online_mask);
+	if (c1 >= nr_cpu_ids) {
+		pr_info("        # bench: no contended run: one CPU\n");
+		return;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!KT_EXPECT_TRUE_MSG(t, c && !bench_fill_make(&c->f, BENCH_MAX_GROUPS + 2),
+				"the churn group"))
+		goto out;
+	c->dom = dom;
+	set_cpus_allowed_ptr(current, cpumask_of(c0));
+	for (r = 0; r < rounds; r++)
+		quiet[r] = bench_shim(edu, iters, dom, &bad);
+	th = kthread_create(bench_churn_fn, c, "auxshim-churn");
+	if (!KT_EXPECT_TRUE_MSG(t, !IS_ERR(th), "churn thread: %ld", PTR_ERR(th)))
+		goto out_cpus;
+	kthread_bind(th, c1);
+	wake_up_process(th);
+	msleep(20);
+	for (r = 0; r < rounds; r++) {
+		busy[r] = bench_shim(edu, iters, dom, &bad);
+		ratio[r] = div64_u64(busy[r] * FIX, quiet[r] ?: 1);
+	}
+	kthread_stop(th);
+	KT_EXPECT_TRUE_MSG(t, !bad && !c->err && c->rounds,
+			   "%lu wrong answers under contention; churn: %lu rounds, error %d",
+			   bad, c->rounds, c->err);
+	pr_info("        # bench: contended: %lu attach/detach rounds on CPU %u meanwhile\n",
+		c->rounds, c1);
+	bench_print_row("lookup-contended", BENCH_MAX_GROUPS,
+			div64_u64(bench_median(busy, rounds) * FIX, iters),
+			div64_u64(bench_median(quiet, rounds) * FIX, iters),
+			bench_median(ratio, rounds));
+out_cpus:
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+out:
+	if (c)
+		bench_fill_free(&c->f, dom);
+	kfree(c);
 }
 
 /**
- * auxshim_test_bench() - time the domain lookups (a case of the bench suite)
+ * auxshim_test_bench() - the benchmarks (the case of the bench suite)
  * @t: the case run; a wrong answer or a setup error fails it
  * @e: the edu device
  * @iters: calls per timed loop
- * @rounds: rounds, each timing both functions attached and not attached
+ * @rounds: rounds of each figure
  *
  * Context: process context, auxshim_test_lock held; sleeps.
  */
 void auxshim_test_bench(struct kt_test *t, struct edu *e, unsigned long iters,
 			unsigned int rounds)
 {
-	struct device *dev = &e->pdev->dev;
-	struct bench_series s[2] = { };	/* [0] not attached, [1] attached */
-	unsigned long bad[2][2] = { };
+	struct device *edu = &e->pdev->dev;
+	struct auxshim_test_sizes sz;
+	struct bench_fill *fill, spare = { };
 	struct iommu_domain *dom;
-	unsigned int r, st, i;
-	int ret = 0;
+	unsigned int n = 0, s, i;
+	u64 *ns, first_attach[16], attach1 = 0, removal1 = 0;
+	unsigned int nfirst = 0;
+	int ret;
 
 	lockdep_assert_held(&auxshim_test_lock);
-	dom = auxshim_domain_alloc(dev);
+	bench_backing = edu;
+	dom = auxshim_domain_alloc(edu);
 	if (!KT_EXPECT_TRUE_MSG(t, !IS_ERR(dom), "auxshim_domain_alloc failed: %ld",
 				PTR_ERR(dom)))
 		return;
-	for (st = 0; st < 2; st++)
-		for (i = 0; i < 3; i++) {
-			s[st].ns[i] = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
-			if (!s[st].ns[i])
-				ret = -ENOMEM;
-		}
-	if (!KT_EXPECT_TRUE_MSG(t, !ret, "no memory for %u rounds", rounds))
+	ns = kcalloc(6 * rounds, sizeof(u64), GFP_KERNEL);
+	fill = vzalloc(array_size(BENCH_MAX_GROUPS, sizeof(*fill)));
+	if (!KT_EXPECT_TRUE_MSG(t, ns && fill, "no memory for the benchmark"))
+		goto out;
+	ret = bench_fill_make(&spare, BENCH_MAX_GROUPS);
+	if (!KT_EXPECT_TRUE_MSG(t, !ret, "a device of a group of its own: %d", ret))
 		goto out;
 
-	for (r = 0; r < rounds; r++) {
-		for (st = 0; st < 2; st++) {
-			struct iommu_domain *expect = e->def_domain;
+	/* Nothing held: the shim costs the kernel's call and nothing more. */
+	bench_lookup_row(t, "lookup-empty", 0, edu, e->def_domain,
+			 e->def_domain, iters, rounds, ns);
 
-			if (st) {
-				ret = auxshim_attach_group(dom, e->group, NULL);
-				if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach failed: %d", ret))
+	for (s = 0; s < ARRAY_SIZE(bench_sizes); s++) {
+		u64 att[16];
+		unsigned int na = 0;
+
+		/* edu's group first: the oldest entry, measured at every size. */
+		for (; n < bench_sizes[s]; n++) {
+			struct iommu_group *g;
+			u64 t0;
+
+			if (n) {
+				ret = bench_fill_make(&fill[n], n);
+				if (!KT_EXPECT_TRUE_MSG(t, !ret, "filler group %u: %d",
+							n, ret))
 					goto out;
-				expect = dom;
 			}
-			/* Alternate which goes first, to cancel drift. */
-			if (r % 2) {
-				s[st].ns[1][r] = bench_kernel(dev, iters, expect, &bad[st][1]);
-				s[st].ns[0][r] = bench_shim(dev, iters, expect, &bad[st][0]);
-			} else {
-				s[st].ns[0][r] = bench_shim(dev, iters, expect, &bad[st][0]);
-				s[st].ns[1][r] = bench_kernel(dev, iters, expect, &bad[st][1]);
-			}
-			if (st)
+			g = n ? fill[n].group : e->group;
+			t0 = ktime_get_ns();
+			ret = auxshim_attach_group(dom, g, bench_lookup);
+			t0 = ktime_get_ns() - t0;
+			if (!KT_EXPECT_TRUE_MSG(t, !ret, "attach of group %u: %d",
+						n, ret))
+				goto out;
+			fill[n].attached = true;
+			/* Not the very first: it also turns the static key on. */
+			if (n && nfirst < ARRAY_SIZE(first_attach))
+				first_attach[nfirst++] = t0;
+			if (bench_sizes[s] - n <= ARRAY_SIZE(att))
+				att[na++] = t0;
+			if (!(n % 64))
+				cond_resched();
+		}
+		/* Attach of the last groups against the first ones'. */
+		if (s) {
+			u64 m = bench_median(att, na);
+
+			if (s == 1)
+				attach1 = bench_median(first_attach, nfirst);
+			bench_print_row("attach-at-size", bench_sizes[s],
+					m * FIX / 1000, attach1 * FIX / 1000,
+					div64_u64(m * FIX, attach1 ?: 1));
+		}
+		{
+			u64 rm = bench_removal(t, dom);
+
+			if (!s)
+				removal1 = rm;
+			bench_print_row("removal-at-size", bench_sizes[s],
+					rm * FIX / 1000, removal1 * FIX / 1000,
+					div64_u64(rm * FIX, removal1 ?: 1));
+		}
+		bench_lookup_row(t, "lookup-held-oldest", bench_sizes[s], edu,
+				 dom, dom, iters, rounds, ns);
+		if (n > 1)
+			/* The kernel knows no domain for a group without an IOMMU. */
+			bench_lookup_row(t, "lookup-held-newest", bench_sizes[s],
+					 fill[n - 1].dev, dom,
+					 iommu_get_domain_for_dev(fill[n - 1].dev),
+					 iters, rounds, ns);
+		bench_lookup_row(t, "lookup-not-held", bench_sizes[s], spare.dev,
+				 iommu_get_domain_for_dev(spare.dev),
+				 iommu_get_domain_for_dev(spare.dev), iters,
+				 rounds, ns);
+		auxshim_test_get_sizes(&sz);
+		pr_info("        # bench mem: %u groups: record %zu B, group %zu B, attachment %zu B (ksize); table %zu B for %lu keys in %lu slots\n",
+			bench_sizes[s], sz.rec, sz.grp, sz.att, sz.lut_bytes,
+			sz.lut_keys, sz.lut_slots);
+		bench_print_row("mem-per-record", bench_sizes[s],
+				(sz.rec + div64_u64(sz.lut_bytes, sz.lut_keys ?: 1)) * FIX,
+				0, 0);
+	}
+	bench_contended(t, edu, dom, iters, rounds, ns);
+	pr_info("        # bench mem-slab: record %zu group %zu\n", sz.rec, sz.grp);
+	KT_EXPECT_TRUE_MSG(t, sz.rec <= 128 && sz.grp <= 128,
+			   "a record takes %zu B, a group %zu B", sz.rec, sz.grp);
+out:
+	if (fill) {
+		for (i = n; i-- > 0;) {
+			if (i) {
+				bench_fill_free(&fill[i], dom);
+			} else if (fill[0].attached) {
 				auxshim_detach_group(dom, e->group);
-			s[st].ns[2][r] = s[st].ns[1][r] ?
-				div64_u64(s[st].ns[0][r] * FIX, s[st].ns[1][r]) : 0;
-			cond_resched();
+				fill[0].attached = false;
+			}
+			if (!(i % 64))
+				cond_resched();
 		}
 	}
-	print_series("not-attached", &s[0], iters, rounds);
-	print_series("attached", &s[1], iters, rounds);
-
-	for (st = 0; st < 2; st++) {
-		KT_EXPECT_TRUE_MSG(t, !bad[st][0] && !bad[st][1],
-				   "%s: %lu wrong answers from auxshim_get_domain_for_dev, %lu from iommu_get_domain_for_dev",
-				   st ? "attached" : "not-attached", bad[st][0], bad[st][1]);
-		/* The medians were sorted in place; index 0 is the minimum. */
-		KT_EXPECT_TRUE_MSG(t, s[st].ns[0][0] && s[st].ns[1][0],
-				   "%s: a timed loop took no time",
-				   st ? "attached" : "not-attached");
-	}
-out:
-	for (st = 0; st < 2; st++)
-		for (i = 0; i < 3; i++)
-			kfree(s[st].ns[i]);
+	bench_fill_free(&spare, dom);
+	vfree(fill);
+	kfree(ns);
 	iommu_domain_free(dom);
 }

@@ -12,30 +12,48 @@
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/iommu.h>
+#include <linux/jump_label.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
 /* ---- state ---------------------------------------------------------------- */
 
 /*
- * auxshim_lock serializes every writer and protects the table (whose
- * readers use RCU), auxshim_atts, auxshim_auxdevs, auxshim_pending and all
+ * auxshim_lock serializes every writer and protects the lookup table
+ * (whose readers use RCU-sched), the writers' indexes auxshim_grps,
+ * auxshim_recs and auxshim_atts, auxshim_auxdevs, auxshim_pending and all
  * the objects and counts hanging off them.  Lock order: auxshim_lock, then
  * the IOMMU core's group locks.  Never held across a lookup callback or a
  * bus notifier (un)registration.
+ *
+ * The indexes are the writers' own, keyed by pointer, so that an attach,
+ * a detach and a removal touch only what concerns them: groups by group,
+ * records by device, attachments by backing device.
  */
 static DEFINE_MUTEX(auxshim_lock);
-#define AUXSHIM_HASH_BITS 7
-static DEFINE_HASHTABLE(auxshim_table, AUXSHIM_HASH_BITS);
-static LIST_HEAD(auxshim_atts);
+#define AUXSHIM_INDEX_BITS 10
+static DEFINE_HASHTABLE(auxshim_grps, AUXSHIM_INDEX_BITS);
+static DEFINE_HASHTABLE(auxshim_recs, AUXSHIM_INDEX_BITS);
+static DEFINE_HASHTABLE(auxshim_atts, AUXSHIM_INDEX_BITS);
 static LIST_HEAD(auxshim_auxdevs);
 static LIST_HEAD(auxshim_pending);
 
-/* Live groups in the table (not tombstones): see auxshim_core_domain(). */
-unsigned int auxshim_nr_groups;
+/*
+ * The readers' table (auxshim.h): allocated at the first attach and kept
+ * to the end; auxshim_lut_used is on while it may hold keys.
+ */
+struct auxshim_lut __rcu *auxshim_lut;
+EXPORT_SYMBOL_GPL(auxshim_lut);
+DEFINE_STATIC_KEY_FALSE(auxshim_lut_used);
+EXPORT_SYMBOL_GPL(auxshim_lut_used);
+u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
+EXPORT_SYMBOL_GPL(auxshim_lut_filter);
 
 /*
  * Attachments and live group entries.  While there are any the module pins
@@ -107,6 +125,158 @@ static void auxshim_live_put(void)
 		module_put(THIS_MODULE);
 }
 
+/* ---- the lookup table ----------------------------------------------------- */
+
+#define AUXSHIM_LUT_MIN_BITS 4
+
+static void auxshim_lut_off_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(auxshim_lut_off, auxshim_lut_off_fn);
+
+static struct auxshim_lut *auxshim_lut_cur(void)
+{
+	return rcu_dereference_protected(auxshim_lut,
+					 lockdep_is_held(&auxshim_lock));
+}
+
+/* Into a table no reader sees yet, or into a free slot of a live one. */
+static void auxshim_lut_put_key(struct auxshim_lut *lut, unsigned long key,
+				struct iommu_domain *domain)
+{
+	unsigned long i =
+		auxshim_lut_index(auxshim_lut_hash((void *)key), lut->bits);
+
+	while (lut->slot[i].key != AUXSHIM_LUT_FREE)
+		i = (i + 1) & lut->mask;
+	WRITE_ONCE(lut->slot[i].domain, domain);
+	smp_wmb(); /* readers that see the key see the domain */
+	WRITE_ONCE(lut->slot[i].key, key);
+	lut->used++;
+}
+
+static void auxshim_lut_free_rcu(struct rcu_head *head)
+{
+	kvfree(container_of(head, struct auxshim_lut, rcu));
+}
+
+/*
+ * Make room for @n more keys: replace the table by one of the right size
+ * without the removed keys when live and removed keys with @n would fill
+ * more than three quarters of it, or when live keys fill less than an
+ * eighth.  Readers of the old table finish on it; it is freed after a
+ * grace period.
+ */
+static int auxshim_lut_reserve(unsigned long n)
+{
+	struct auxshim_lut *old = auxshim_lut_cur(), *lut;
+	unsigned long want, i, slots;
+	unsigned int bits;
+
+	lockdep_assert_held(&auxshim_lock);
+	want = (old ? old->used : 0) + n;
+	if (old && (old->used + old->gone + n) * 4 <= (old->mask + 1) * 3 &&
+	    (old->bits == AUXSHIM_LUT_MIN_BITS || want * 8 >= old->mask + 1))
+		return 0;
+	bits = max_t(unsigned int, AUXSHIM_LUT_MIN_BITS,
+		     order_base_2(want * 2 + 1));
+	slots = 1UL << bits;
+	lut = kvzalloc(struct_size(lut, slot, slots), GFP_KERNEL);
+	if (!lut)
+		return -ENOMEM;
+	lut->bits = bits;
+	lut->mask = slots - 1;
+	if (old) {
+		for (i = 0; i <= old->mask; i++)
+			if (old->slot[i].key > AUXSHIM_LUT_GONE)
+				auxshim_lut_put_key(lut, old->slot[i].key,
+						    old->slot[i].domain);
+	}
+	rcu_assign_pointer(auxshim_lut, lut);
+	if (old)
+		call_rcu(&old->rcu, auxshim_lut_free_rcu);
+	return 0;
+}
+
+/* A count of 255 stays: it may stand for more keys than it can count. */
+static u8 *auxshim_lut_filter_of(const void *key)
+{
+	return &auxshim_lut_filter[auxshim_lut_index(auxshim_lut_hash(key),
+						     AUXSHIM_LUT_FILTER_BITS)];
+}
+
+/* Publish @key; room was made by auxshim_lut_reserve(). */
+static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
+{
+	struct auxshim_lut *lut = auxshim_lut_cur();
+	u8 *f = auxshim_lut_filter_of(key);
+
+	lockdep_assert_held(&auxshim_lock);
+	if (*f != U8_MAX)
+		WRITE_ONCE(*f, *f + 1);
+	smp_wmb(); /* a reader that finds the key passed the filter */
+	auxshim_lut_put_key(lut, (unsigned long)key, domain);
+	/* Nothing reads the table while the key is off: turn it on first. */
+	cancel_delayed_work(&auxshim_lut_off);
+	if (!static_key_enabled(&auxshim_lut_used))
+		static_branch_enable(&auxshim_lut_used);
+}
+
+/*
+ * Unpublish @key: a lookup that starts after this returned misses it (the
+ * key is overwritten in place, and a table that replaces this one is built
+ * from live keys only).  A lookup already past the key may still return
+ * its domain; auxshim.h says what a caller does about that.
+ */
+static void auxshim_lut_del(const void *key)
+{
+	struct auxshim_lut *lut = auxshim_lut_cur();
+	unsigned long i = auxshim_lut_index(auxshim_lut_hash(key), lut->bits);
+	u8 *f = auxshim_lut_filter_of(key);
+
+	lockdep_assert_held(&auxshim_lock);
+	while (lut->slot[i].key != (unsigned long)key) {
+		if (WARN_ON_ONCE(lut->slot[i].key == AUXSHIM_LUT_FREE))
+			return;
+		i = (i + 1) & lut->mask;
+	}
+	WRITE_ONCE(lut->slot[i].key, AUXSHIM_LUT_GONE);
+	if (*f != U8_MAX)
+		WRITE_ONCE(*f, *f - 1);
+	lut->used--;
+	lut->gone++;
+	if (!lut->used)
+		/* Not at once: a key flip costs far more than an attach. */
+		schedule_delayed_work(&auxshim_lut_off, HZ);
+	else if (lut->used * 8 < lut->mask + 1)
+		auxshim_lut_reserve(0); /* shrink; on failure keep this one */
+}
+
+static void auxshim_lut_off_fn(struct work_struct *work)
+{
+	struct auxshim_lut *lut;
+
+	mutex_lock(&auxshim_lock);
+	lut = auxshim_lut_cur();
+	if (lut && !lut->used && static_key_enabled(&auxshim_lut_used))
+		static_branch_disable(&auxshim_lut_used);
+	mutex_unlock(&auxshim_lock);
+}
+
+/* The table's bytes and live keys, for the benchmarks. */
+size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots)
+{
+	struct auxshim_lut *lut;
+	size_t bytes = 0;
+
+	mutex_lock(&auxshim_lock);
+	lut = auxshim_lut_cur();
+	*keys = lut ? lut->used : 0;
+	*slots = lut ? lut->mask + 1 : 0;
+	if (lut)
+		bytes = struct_size(lut, slot, lut->mask + 1);
+	mutex_unlock(&auxshim_lock);
+	return bytes;
+}
+
 /* ---- attachments: find, get, put ------------------------------------------ */
 
 static struct auxshim_att *auxshim_att_find(struct iommu_domain *domain,
@@ -116,7 +286,7 @@ static struct auxshim_att *auxshim_att_find(struct iommu_domain *domain,
 	struct auxshim_att *att;
 
 	lockdep_assert_held(&auxshim_lock);
-	list_for_each_entry(att, &auxshim_atts, node)
+	hash_for_each_possible(auxshim_atts, att, node, (unsigned long)backing)
 		if (att->backing == backing && att->mode == mode &&
 		    (!domain || att->domain == domain))
 			return att;
@@ -134,7 +304,8 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 					   struct device *backing)
 {
 	enum auxshim_mode mode = auxshim_auxdev_find(backing) ?
-				 AUXSHIM_MODE_AUX : AUXSHIM_MODE_DIRECT;
+					 AUXSHIM_MODE_AUX :
+					 AUXSHIM_MODE_DIRECT;
 	struct auxshim_att *att;
 	int ret;
 
@@ -142,7 +313,8 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 	att = auxshim_att_find(mode == AUXSHIM_MODE_AUX ? domain : NULL,
 			       backing, mode);
 	if (att && att->domain != domain) {
-		dev_err(backing, "already attached to another domain through auxshim\n");
+		dev_err(backing,
+			"already attached to another domain through auxshim\n");
 		return ERR_PTR(-EBUSY);
 	}
 	if (att)
@@ -151,6 +323,7 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 	att = auxshim_zalloc(sizeof(*att));
 	if (!att)
 		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&att->recs);
 	att->backing = backing;
 	att->domain = domain;
 	att->mode = mode;
@@ -165,7 +338,7 @@ static struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
 		return ERR_PTR(ret);
 	}
 	get_device(backing);
-	list_add(&att->node, &auxshim_atts);
+	hash_add(auxshim_atts, &att->node, (unsigned long)backing);
 	auxshim_live_get();
 	return att;
 }
@@ -178,10 +351,11 @@ static void auxshim_att_put(struct auxshim_att *att)
 		return;
 
 	if (att->mode == AUXSHIM_MODE_AUX)
-		auxshim_compat_aux_detach(att->domain, att->backing, att->pasid);
+		auxshim_compat_aux_detach(att->domain, att->backing,
+					  att->pasid);
 	else
 		iommu_detach_device(att->domain, att->backing);
-	list_del(&att->node);
+	hash_del(&att->node);
 	put_device(att->backing);
 	auxshim_free(att);
 	auxshim_live_put();
@@ -245,7 +419,8 @@ int auxshim_core_disable_aux(struct device *dev)
 	mutex_lock(&auxshim_lock);
 	ad = auxshim_auxdev_find(dev);
 	if (ad && auxshim_att_find(NULL, dev, AUXSHIM_MODE_AUX)) {
-		dev_err(dev, "cannot disable aux domains while aux attachments exist\n");
+		dev_err(dev,
+			"cannot disable aux domains while aux attachments exist\n");
 		ret = -EBUSY;
 	} else if (ad) {
 		auxshim_auxdev_drop(ad);
@@ -271,7 +446,8 @@ int auxshim_core_aux_attach(struct iommu_domain *domain, struct device *dev)
 
 	mutex_lock(&auxshim_lock);
 	if (!auxshim_auxdev_find(dev)) {
-		dev_err(dev, "aux attach refused: aux domains are not enabled\n");
+		dev_err(dev,
+			"aux attach refused: aux domains are not enabled\n");
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -317,21 +493,21 @@ int auxshim_core_aux_get_pasid(struct iommu_domain *domain, struct device *dev)
 
 /* ---- records: add, drop --------------------------------------------------- */
 
-static void auxshim_rec_free_rcu(struct rcu_head *head)
-{
-	auxshim_free(container_of(head, struct auxshim_rec, rcu));
-}
-
-static void auxshim_rec_drop(struct auxshim_rec *rec)
+/* @published: @rec's key is in the lookup table. */
+static void auxshim_rec_drop(struct auxshim_rec *rec, bool published)
 {
 	lockdep_assert_held(&auxshim_lock);
-	list_del_rcu(&rec->node);
+	if (published)
+		auxshim_lut_del(rec->dev);
+	list_del(&rec->node);
+	hash_del(&rec->dnode);
 	if (rec->att) {
+		list_del(&rec->anode);
 		rec->att->users--;
 		auxshim_att_put(rec->att);
 	}
 	put_device(rec->dev);
-	call_rcu(&rec->rcu, auxshim_rec_free_rcu);
+	auxshim_free(rec);
 }
 
 /* ---- group entries: find, fill, publish, unpublish, tombstone ------------- */
@@ -341,25 +517,20 @@ static struct auxshim_grp *auxshim_grp_find(struct iommu_group *group)
 	struct auxshim_grp *grp;
 
 	lockdep_assert_held(&auxshim_lock);
-	hash_for_each_possible(auxshim_table, grp, hnode, (unsigned long)group)
+	hash_for_each_possible(auxshim_grps, grp, hnode, (unsigned long)group)
 		if (grp->group == group)
 			return grp;
 	return NULL;
 }
 
-static void auxshim_grp_free_rcu(struct rcu_head *head)
-{
-	auxshim_free(container_of(head, struct auxshim_grp, rcu));
-}
-
 /* Undo a group entry's records, then its attach and group reference. */
-static void auxshim_grp_teardown(struct auxshim_grp *grp)
+static void auxshim_grp_teardown(struct auxshim_grp *grp, bool published)
 {
 	struct auxshim_rec *rec, *n;
 
 	lockdep_assert_held(&auxshim_lock);
 	list_for_each_entry_safe_reverse(rec, n, &grp->recs, node)
-		auxshim_rec_drop(rec);
+		auxshim_rec_drop(rec, published);
 	if (grp->whole)
 		iommu_detach_group(grp->domain, grp->group);
 	iommu_group_put(grp->group);
@@ -386,22 +557,43 @@ static int auxshim_grp_fill(struct auxshim_grp *grp,
 			}
 			att->users++;
 			rec->att = att;
+			list_add_tail(&rec->anode, &att->recs);
 		}
 		rec->dev = get_device(slot->dev);
-		list_add_tail_rcu(&rec->node, &grp->recs);
+		rec->grp = grp;
+		list_add_tail(&rec->node, &grp->recs);
+		hash_add(auxshim_recs, &rec->dnode, (unsigned long)rec->dev);
 	}
 	return 0;
 }
 
-/* Take a live @grp out of the table and undo it; readers may still see it. */
+/* Put a filled @grp's keys in the lookup table (room was reserved). */
+static void auxshim_grp_publish(struct auxshim_grp *grp)
+{
+	struct auxshim_rec *rec;
+
+	lockdep_assert_held(&auxshim_lock);
+	/*
+	 * A whole group needs no key of its own: for a device that joins it
+	 * later, the kernel's call answers with the same domain.
+	 */
+	list_for_each_entry(rec, &grp->recs, node)
+		auxshim_lut_add(rec->dev, grp->domain);
+	hash_add(auxshim_grps, &grp->hnode, (unsigned long)grp->group);
+	auxshim_live_get();
+}
+
+/*
+ * Take a live @grp out of the table and undo it; a lookup racing this may
+ * still return its domain, none that starts after it.
+ */
 static void auxshim_grp_unpublish(struct auxshim_grp *grp)
 {
 	lockdep_assert_held(&auxshim_lock);
-	hash_del_rcu(&grp->hnode);
-	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups - 1);
-	auxshim_grp_teardown(grp);
+	hash_del(&grp->hnode);
+	auxshim_grp_teardown(grp, true);
 	auxshim_live_put();
-	call_rcu(&grp->rcu, auxshim_grp_free_rcu);
+	auxshim_free(grp);
 }
 
 /*
@@ -428,14 +620,14 @@ static void auxshim_grp_tombstone(struct auxshim_grp *grp)
 	auxshim_grp_unpublish(grp);
 	if (!tomb)
 		return;
-	hash_add_rcu(auxshim_table, &tomb->hnode, (unsigned long)tomb->group);
+	hash_add(auxshim_grps, &tomb->hnode, (unsigned long)tomb->group);
 }
 
 static void auxshim_grp_reap(struct auxshim_grp *tomb)
 {
 	lockdep_assert_held(&auxshim_lock);
-	hash_del_rcu(&tomb->hnode);
-	call_rcu(&tomb->rcu, auxshim_grp_free_rcu);
+	hash_del(&tomb->hnode);
+	auxshim_free(tomb);
 }
 
 /* ---- attach and detach ---------------------------------------------------- */
@@ -445,7 +637,7 @@ static int auxshim_snapshot_one(struct device *dev, void *data)
 	struct auxshim_snapshot *snap = data;
 
 	if (snap->n == snap->max) {
-		snap->err = -EAGAIN;	/* the group grew under us */
+		snap->err = -EAGAIN; /* the group grew under us */
 		return snap->err;
 	}
 	snap->slots[snap->n++].dev = get_device(dev);
@@ -486,7 +678,7 @@ int auxshim_snapshot_take(struct iommu_group *group,
 	memset(snap, 0, sizeof(*snap));
 	INIT_LIST_HEAD(&snap->node);
 	atomic_inc(&auxshim_inflight);
-	smp_mb__after_atomic();	/* removals after this see us in flight */
+	smp_mb__after_atomic(); /* removals after this see us in flight */
 	for (tries = 0; tries < 3; tries++) {
 		gen = READ_ONCE(auxshim_removal_gen);
 		count = 0;
@@ -529,7 +721,8 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 		slot = &snap->slots[i];
 		backing = lookup ? lookup(slot->dev) : slot->dev;
 		if (IS_ERR(backing)) {
-			dev_err(slot->dev, "lookup of its backing device failed: %ld\n",
+			dev_err(slot->dev,
+				"lookup of its backing device failed: %ld\n",
 				PTR_ERR(backing));
 			return PTR_ERR(backing);
 		}
@@ -538,7 +731,7 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 			return -ENODEV;
 		}
 		get_device(backing);
-		mutex_lock(&auxshim_lock);	/* removals read it */
+		mutex_lock(&auxshim_lock); /* removals read it */
 		slot->backing = backing;
 		mutex_unlock(&auxshim_lock);
 	}
@@ -596,8 +789,9 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 	old = auxshim_grp_find(group);
 	if (old) {
 		pr_err("group %d already %s through auxshim; detach it first\n",
-		       iommu_group_id(group), old->tombstone ?
-		       "was attached (its devices went away)" : "has a domain");
+		       iommu_group_id(group),
+		       old->tombstone ? "was attached (its devices went away)" :
+					"has a domain");
 		ret = -EBUSY;
 		goto err_unlock;
 	}
@@ -610,20 +804,21 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 		}
 	}
 	iommu_group_ref_get(group);
-	ret = auxshim_grp_fill(grp, snap);
+	/* Room for every key first: publishing cannot fail. */
+	ret = auxshim_lut_reserve(snap->n);
+	if (!ret)
+		ret = auxshim_grp_fill(grp, snap);
 	if (ret) {
-		auxshim_grp_teardown(grp);
+		auxshim_grp_teardown(grp, false);
 		goto err_unlock;
 	}
-	hash_add_rcu(auxshim_table, &grp->hnode, (unsigned long)group);
-	WRITE_ONCE(auxshim_nr_groups, auxshim_nr_groups + 1);
-	auxshim_live_get();
+	auxshim_grp_publish(grp);
 	mutex_unlock(&auxshim_lock);
 	return 0;
 
 err_unlock:
 	mutex_unlock(&auxshim_lock);
-	auxshim_free(grp);	/* never published: no reader saw it */
+	auxshim_free(grp); /* never published: no reader saw it */
 	return ret;
 }
 
@@ -633,58 +828,22 @@ void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group)
 
 	mutex_lock(&auxshim_lock);
 	grp = auxshim_grp_find(group);
-	if (grp && grp->domain == domain && grp->tombstone)
+	if (grp && grp->domain == domain && grp->tombstone) {
 		auxshim_grp_reap(grp);
-	else if (grp && grp->domain == domain)
+	} else if (grp && grp->domain == domain) {
 		auxshim_grp_unpublish(grp);
-	else
+	} else {
 		/* %p, not the id: the caller's @group may be stale. */
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
 		pr_warn_once("detach of group %p from a domain it is not attached to through auxshim; ignored\n",
 			     group);
+		/* clang-format on */
+	}
 	mutex_unlock(&auxshim_lock);
 }
 
-/* ---- the read side and queries -------------------------------------------- */
-
-/*
- * The domain the shim attached to @dev, or NULL.  A whole-group attach
- * covers every device of the group (the IOMMU core attaches newcomers);
- * any other covers only the devices it recorded, so a device that joined
- * the group later, or one whose record went, is not reported.
- */
-struct iommu_domain *auxshim_core_domain_rcu(struct device *dev)
-{
-	struct iommu_domain *domain = NULL;
-	struct iommu_group *group;
-	struct auxshim_grp *grp;
-	struct auxshim_rec *rec;
-
-	group = READ_ONCE(dev->iommu_group);
-	if (!group)
-		return NULL;
-	/*
-	 * The sched flavour is inline (rcu_read_lock() is a call under
-	 * PREEMPT_RCU) and, since RCU flavours were consolidated in v5.0,
-	 * call_rcu() waits for these readers too.
-	 */
-	rcu_read_lock_sched();
-	hash_for_each_possible_rcu(auxshim_table, grp, hnode, (unsigned long)group) {
-		if (grp->group != group || grp->tombstone)
-			continue;
-		if (grp->whole) {
-			domain = grp->domain;
-			break;
-		}
-		list_for_each_entry_rcu(rec, &grp->recs, node)
-			if (rec->dev == dev) {
-				domain = grp->domain;
-				break;
-			}
-		break;
-	}
-	rcu_read_unlock_sched();
-	return domain;
-}
+/* ---- queries ------------------------------------------------------------- */
 
 /*
  * Find @dev's record by the device itself, not by dev->iommu_group: a
@@ -694,17 +853,14 @@ struct iommu_domain *auxshim_core_domain_rcu(struct device *dev)
 static struct auxshim_rec *auxshim_rec_find(struct device *dev,
 					    struct auxshim_grp **grpp)
 {
-	struct auxshim_grp *grp;
 	struct auxshim_rec *rec;
-	int bkt;
 
 	lockdep_assert_held(&auxshim_lock);
-	hash_for_each(auxshim_table, bkt, grp, hnode)
-		list_for_each_entry(rec, &grp->recs, node)
-			if (rec->dev == dev) {
-				*grpp = grp;
-				return rec;
-			}
+	hash_for_each_possible(auxshim_recs, rec, dnode, (unsigned long)dev)
+		if (rec->dev == dev) {
+			*grpp = rec->grp;
+			return rec;
+		}
 	return NULL;
 }
 
@@ -765,45 +921,65 @@ static void auxshim_pending_mark(struct device *dev)
  * (@unbound true) the rest goes: @dev as a device attached through another
  * backing device (an mdev), whose owner's remove() has now run.
  */
+static void auxshim_forget_rec(struct auxshim_rec *rec,
+			       struct auxshim_grp **last)
+{
+	struct auxshim_grp *grp = rec->grp;
+	struct device *dev = rec->dev;
+
+	lockdep_assert_held(&auxshim_lock);
+	auxshim_rec_drop(rec, true);
+	if (grp != *last)
+		dev_info(dev, "removed while attached to group %d; detached\n",
+			 iommu_group_id(grp->group));
+	*last = grp;
+	if (list_empty(&grp->recs)) {
+		auxshim_grp_tombstone(grp);
+		*last = NULL;
+	}
+}
+
+/*
+ * The work is proportional to what refers to @dev: its own records (by
+ * auxshim_recs), and the attachments through it (by auxshim_atts) with
+ * their records.
+ */
 void auxshim_forget_device(struct device *dev, bool unbound)
 {
-	struct auxshim_att *att, *natt;
+	struct auxshim_grp *last = NULL;
 	struct auxshim_rec *rec, *nrec;
 	struct auxshim_auxdev *ad;
-	struct auxshim_grp *grp;
-	struct hlist_node *ngrp;
-	int bkt;
+	struct auxshim_att *att;
+	struct hlist_node *n;
 
 	mutex_lock(&auxshim_lock);
 	auxshim_removals++;
 	auxshim_pending_mark(dev);
-	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode) {
-		bool hit = false;
+	/* @dev itself: its IOMMU attachment is its own in GROUP mode. */
+	hash_for_each_possible_safe(auxshim_recs, rec, n, dnode,
+				    (unsigned long)dev)
+		if (rec->dev == dev &&
+		    (!rec->att || unbound || rec->att->backing == dev))
+			auxshim_forget_rec(rec, &last);
 
-		list_for_each_entry_safe(rec, nrec, &grp->recs, node) {
-			struct device *backing = rec->att ? rec->att->backing :
-							    rec->dev;
-
-			if (backing == dev || (unbound && rec->dev == dev)) {
-				auxshim_rec_drop(rec);
-				hit = true;
-			}
-		}
-		if (!hit)
+	/* What goes through @dev; a user reference keeps @att meanwhile. */
+	hash_for_each_possible_safe(auxshim_atts, att, n, node,
+				    (unsigned long)dev) {
+		if (att->backing != dev)
 			continue;
-		dev_info(dev, "removed while attached to group %d; detached\n",
-			 iommu_group_id(grp->group));
-		if (list_empty(&grp->recs))
-			auxshim_grp_tombstone(grp);
-	}
-
-	list_for_each_entry_safe(att, natt, &auxshim_atts, node)
-		if (att->backing == dev) {
+		att->users++;
+		list_for_each_entry_safe(rec, nrec, &att->recs, anode)
+			auxshim_forget_rec(rec, &last);
+		/* A whole message, over 80 columns: see scripts/lint.sh. */
+		/* clang-format off */
+		if (att->ext_users)
 			dev_warn(dev, "removed with %u aux attachment reference(s) held; detached\n",
 				 att->ext_users);
-			att->ext_users = 0;
-			auxshim_att_put(att);
-		}
+		/* clang-format on */
+		att->ext_users = 0;
+		att->users--;
+		auxshim_att_put(att);
+	}
 
 	ad = auxshim_auxdev_find(dev);
 	if (ad)
@@ -822,7 +998,7 @@ void auxshim_core_visit(struct auxshim_visitor *v)
 	int bkt;
 
 	mutex_lock(&auxshim_lock);
-	hash_for_each(auxshim_table, bkt, grp, hnode) {
+	hash_for_each(auxshim_grps, bkt, grp, hnode) {
 		if (v->grp)
 			v->grp(v, grp);
 		if (v->rec)
@@ -830,7 +1006,7 @@ void auxshim_core_visit(struct auxshim_visitor *v)
 				v->rec(v, grp, rec);
 	}
 	if (v->att)
-		list_for_each_entry(att, &auxshim_atts, node)
+		hash_for_each(auxshim_atts, bkt, att, node)
 			v->att(v, att);
 	if (v->auxdev)
 		list_for_each_entry(ad, &auxshim_auxdevs, node)
@@ -849,14 +1025,17 @@ void auxshim_core_exit(void)
 	struct hlist_node *ngrp;
 	int bkt;
 
+	cancel_delayed_work_sync(&auxshim_lut_off);
 	mutex_lock(&auxshim_lock);
 	list_for_each_entry_safe(ad, n, &auxshim_auxdevs, node)
 		auxshim_auxdev_drop(ad);
-	hash_for_each_safe(auxshim_table, bkt, ngrp, grp, hnode)
+	hash_for_each_safe(auxshim_grps, bkt, ngrp, grp, hnode)
 		if (!WARN_ON(!grp->tombstone))
 			auxshim_grp_reap(grp);
 	mutex_unlock(&auxshim_lock);
 	rcu_barrier();
+	/* No reader is left: every user of the lookup is unloaded. */
+	kvfree(rcu_dereference_protected(auxshim_lut, true));
 	WARN(auxshim_core_allocs(), "auxshim: %ld objects leaked\n",
 	     auxshim_core_allocs());
 }

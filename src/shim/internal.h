@@ -12,8 +12,12 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
+/* auxshim.h then declares the exported lookup instead of its inline. */
+#define AUXSHIM_BUILDING_SHIM
 #include "auxshim.h"
 #include "compat.h"
+
+struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev);
 
 /*
  * One kernel-level attachment of @domain through @backing, shared by every
@@ -21,44 +25,49 @@
  * auxshim_aux_attach_device() (@ext_users).  It is undone when both reach 0.
  */
 struct auxshim_att {
-	struct list_head node;		/* in auxshim_atts */
-	struct device *backing;		/* reference held */
+	struct hlist_node node; /* in auxshim_atts, by @backing */
+	struct list_head recs; /* of struct auxshim_rec, by anode */
+	struct device *backing; /* reference held */
 	struct iommu_domain *domain;
-	enum auxshim_mode mode;		/* DIRECT or AUX */
-	u32 pasid;			/* AUX only */
+	enum auxshim_mode mode; /* DIRECT or AUX */
+	u32 pasid; /* AUX only */
 	unsigned int users;
 	unsigned int ext_users;
 };
 
-/* One device of an attached group; readers walk a group's records. */
+/*
+ * One device of an attached group.  Readers see only its key in the
+ * lookup table (auxshim_lut); the record itself is the writers'.
+ */
 struct auxshim_rec {
-	struct list_head node;		/* in auxshim_grp.recs, RCU */
-	struct device *dev;		/* reference held */
-	struct auxshim_att *att;	/* NULL in GROUP mode */
-	struct rcu_head rcu;
+	struct list_head node; /* in auxshim_grp.recs */
+	struct hlist_node dnode; /* in auxshim_recs, by @dev */
+	struct list_head anode; /* in @att->recs, if @att */
+	struct device *dev; /* reference held */
+	struct auxshim_grp *grp; /* the group entry it is in */
+	struct auxshim_att *att; /* NULL in GROUP mode */
 };
 
 /*
- * A group attached through the shim, found under RCU by its iommu_group
+ * A group attached through the shim, found by writers by its iommu_group
  * pointer.  @group and @domain never change while it is in the table.  A
  * tombstone is what is left when the group's last device went away: no
  * records, no group reference, only the key that the owner's
- * auxshim_detach_group() names; readers skip it.
+ * auxshim_detach_group() names; it has no key in the lookup table.
  */
 struct auxshim_grp {
-	struct hlist_node hnode;	/* in the table, RCU */
-	struct iommu_group *group;	/* reference held unless @tombstone */
+	struct hlist_node hnode; /* in auxshim_grps */
+	struct iommu_group *group; /* reference held unless @tombstone */
 	struct iommu_domain *domain;
-	bool whole;			/* attached with iommu_attach_group() */
+	bool whole; /* attached with iommu_attach_group() */
 	bool tombstone;
-	struct list_head recs;		/* of struct auxshim_rec, RCU */
-	struct rcu_head rcu;
+	struct list_head recs; /* of struct auxshim_rec */
 };
 
 /* A device with aux enabled through the shim. */
 struct auxshim_auxdev {
-	struct list_head node;		/* in auxshim_auxdevs */
-	struct device *dev;		/* reference held */
+	struct list_head node; /* in auxshim_auxdevs */
+	struct device *dev; /* reference held */
 };
 
 /*
@@ -66,14 +75,14 @@ struct auxshim_auxdev {
  * auxshim_lock: the lookup may sleep and take locks of its own.
  */
 struct auxshim_slot {
-	struct device *dev;		/* reference held */
-	struct device *backing;		/* reference held; NULL until looked up */
-	bool gone;			/* removed meanwhile; auxshim_lock */
+	struct device *dev; /* reference held */
+	struct device *backing; /* reference held; NULL until looked up */
+	bool gone; /* removed meanwhile; auxshim_lock */
 };
 
 /* An attach in flight: removals mark its slots (see auxshim_forget_device). */
 struct auxshim_snapshot {
-	struct list_head node;		/* in auxshim_pending, auxshim_lock */
+	struct list_head node; /* in auxshim_pending, auxshim_lock */
 	struct auxshim_slot *slots;
 	unsigned int n, max;
 	int err;
@@ -85,7 +94,8 @@ struct auxshim_visitor {
 	void (*rec)(struct auxshim_visitor *v, const struct auxshim_grp *grp,
 		    const struct auxshim_rec *rec);
 	void (*att)(struct auxshim_visitor *v, const struct auxshim_att *att);
-	void (*auxdev)(struct auxshim_visitor *v, const struct auxshim_auxdev *ad);
+	void (*auxdev)(struct auxshim_visitor *v,
+		       const struct auxshim_auxdev *ad);
 };
 
 static inline const char *auxshim_mode_name(enum auxshim_mode mode)
@@ -109,23 +119,10 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 void auxshim_snapshot_release(struct auxshim_snapshot *snap);
 int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 			struct auxshim_snapshot *snap, bool whole);
-void auxshim_core_detach(struct iommu_domain *domain, struct iommu_group *group);
+void auxshim_core_detach(struct iommu_domain *domain,
+			 struct iommu_group *group);
 
-/* core.c: the read side and queries */
-extern unsigned int auxshim_nr_groups;
-struct iommu_domain *auxshim_core_domain_rcu(struct device *dev);
-
-/*
- * The domain the shim attached to @dev, or NULL.  Inline, so that while no
- * group is attached a lookup costs one load and no call.
- */
-static inline struct iommu_domain *auxshim_core_domain(struct device *dev)
-{
-	if (!READ_ONCE(auxshim_nr_groups))
-		return NULL;
-	return auxshim_core_domain_rcu(dev);
-}
-
+/* core.c: queries (the lock-free lookup is auxshim_lut_domain(), auxshim.h) */
 int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
 			  enum auxshim_mode *mode, u32 *pasid);
 
@@ -144,6 +141,7 @@ void auxshim_core_visit(struct auxshim_visitor *v);
 long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);
 void auxshim_core_exit(void);
+size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
 
 /*
  * Allocation failure injection: in a test build, test_hooks.c sets the

@@ -25,15 +25,23 @@
 /* Removals of the group's devices and their backing devices must reach us. */
 static int auxshim_watch_snapshot(struct auxshim_snapshot *snap)
 {
-	unsigned int i;
+	const struct bus_type *last = NULL;
+	struct device *devs[2];
+	unsigned int i, j;
 	int ret;
 
 	for (i = 0; i < snap->n; i++) {
-		ret = auxshim_watch(snap->slots[i].dev);
-		if (!ret)
-			ret = auxshim_watch(snap->slots[i].backing);
-		if (ret)
-			return ret;
+		devs[0] = snap->slots[i].dev;
+		devs[1] = snap->slots[i].backing;
+		for (j = 0; j < ARRAY_SIZE(devs); j++) {
+			/* A group's devices mostly share one or two buses. */
+			if (devs[j]->bus && devs[j]->bus == last)
+				continue;
+			ret = auxshim_watch(devs[j]);
+			if (ret)
+				return ret;
+			last = devs[j]->bus;
+		}
 	}
 	return 0;
 }
@@ -74,14 +82,10 @@ void auxshim_detach_group(struct iommu_domain *domain,
 }
 EXPORT_SYMBOL_GPL(auxshim_detach_group);
 
+/* For callers that take its address: the inline in auxshim.h. */
 struct iommu_domain *auxshim_get_domain_for_dev(struct device *dev)
 {
-	struct iommu_domain *domain;
-
-	if (IS_ERR_OR_NULL(dev))
-		return NULL;
-	domain = auxshim_core_domain(dev);
-	return domain ? domain : iommu_get_domain_for_dev(dev);
+	return __auxshim_get_domain_for_dev(dev);
 }
 EXPORT_SYMBOL_GPL(auxshim_get_domain_for_dev);
 

@@ -6,6 +6,7 @@
 #include <linux/atomic.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -66,12 +67,31 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c)
 
 	memset(c, 0, sizeof(*c));
 	auxshim_core_visit(&counter.v);
-	/* Groups and records are freed after a grace period: wait for those. */
+	/* Replaced lookup tables are freed after a grace period: wait for them. */
 	rcu_barrier();
 	c->allocs = auxshim_core_allocs();
 	c->removals = auxshim_core_removals();
 }
 EXPORT_SYMBOL_GPL(auxshim_test_get_counts);
+
+static size_t auxshim_slab_size(size_t size)
+{
+	void *p = kmalloc(size, GFP_KERNEL);
+	size_t n = p ? ksize(p) : 0;
+
+	kfree(p);
+	return n;
+}
+
+void auxshim_test_get_sizes(struct auxshim_test_sizes *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->lut_bytes = auxshim_core_lut_bytes(&s->lut_keys, &s->lut_slots);
+	s->rec = auxshim_slab_size(sizeof(struct auxshim_rec));
+	s->grp = auxshim_slab_size(sizeof(struct auxshim_grp));
+	s->att = auxshim_slab_size(sizeof(struct auxshim_att));
+}
+EXPORT_SYMBOL_GPL(auxshim_test_get_sizes);
 
 static atomic_t auxshim_fail_countdown = ATOMIC_INIT(0);
 static atomic_t auxshim_fail_fired = ATOMIC_INIT(0);
@@ -115,3 +135,37 @@ const char *auxshim_test_aux_backend(void)
 	return AUXSHIM_AUX_BACKEND;
 }
 EXPORT_SYMBOL_GPL(auxshim_test_aux_backend);
+
+/*
+ * The kernel calls an attach makes for one backing device, without the
+ * shim's bookkeeping: the benchmarks' yardstick.  Aux where aux is enabled
+ * on @backing through the shim, a whole-device attach otherwise, as
+ * auxshim_attach_group() chooses.
+ */
+int auxshim_test_raw_attach(struct iommu_domain *domain, struct device *backing,
+			    u32 *pasid)
+{
+	if (auxshim_core_aux_enabled(backing))
+		return auxshim_compat_aux_attach(domain, backing, pasid);
+	*pasid = 0;
+	return iommu_attach_device(domain, backing);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_raw_attach);
+
+void auxshim_test_raw_detach(struct iommu_domain *domain,
+			     struct device *backing, u32 pasid)
+{
+	if (auxshim_core_aux_enabled(backing))
+		auxshim_compat_aux_detach(domain, backing, pasid);
+	else
+		iommu_detach_device(domain, backing);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_raw_detach);
+
+/* What the removal watchers do for a device going away, both calls. */
+void auxshim_test_forget(struct device *dev)
+{
+	auxshim_forget_device(dev, false);
+	auxshim_forget_device(dev, true);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_forget);

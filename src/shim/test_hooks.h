@@ -36,6 +36,23 @@ struct auxshim_test_counts {
 void auxshim_test_get_counts(struct auxshim_test_counts *c);
 
 /**
+ * struct auxshim_test_sizes - what the lookup costs in memory
+ * @lut_bytes: the lookup table's allocation (kvmalloc'd: its requested size)
+ * @lut_slots: its slots
+ * @lut_keys: its live keys
+ * @rec: slab object size (ksize()) of one device record
+ * @grp: slab object size of one group entry
+ * @att: slab object size of one attachment
+ */
+struct auxshim_test_sizes {
+	size_t lut_bytes;
+	unsigned long lut_slots, lut_keys;
+	size_t rec, grp, att;
+};
+
+void auxshim_test_get_sizes(struct auxshim_test_sizes *s);
+
+/**
  * auxshim_test_fail_nth() - make the shim's @nth allocation from now fail
  * @nth: 1-based; 0 turns injection off
  *
@@ -52,5 +69,21 @@ bool auxshim_test_fail_fired(void);
  * (then every aux call returns -EOPNOTSUPP).
  */
 const char *auxshim_test_aux_backend(void);
+
+struct device;
+struct iommu_domain;
+
+/*
+ * The kernel calls auxshim_attach_group() makes for one backing device (aux
+ * where aux is enabled on it, else whole-device), and their undoing: the
+ * attach benchmarks' yardstick.
+ */
+int auxshim_test_raw_attach(struct iommu_domain *domain, struct device *backing,
+			    u32 *pasid);
+void auxshim_test_raw_detach(struct iommu_domain *domain,
+			     struct device *backing, u32 pasid);
+
+/* The removal watchers' work for @dev (as if it were deleted and unbound). */
+void auxshim_test_forget(struct device *dev);
 
 #endif /* AUXSHIM_TESTHOOKS_H */

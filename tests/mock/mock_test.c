@@ -33,8 +33,14 @@
 
 #include "auxshim.h"
 #include "src/shim/test_hooks.h"
+#include "tests/bench.h"
 #include "mock_iommu.h"
 #include "mock_suites.h"
+
+static int bench_rounds;
+module_param(bench_rounds, int, 0444);
+MODULE_PARM_DESC(bench_rounds,
+		 "run only the attach benchmark, with this many rounds (make bench)");
 
 static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
@@ -1103,6 +1109,320 @@ out:
 }
 
 /*
+ * No stale answer once auxshim_detach_group() has returned.  A writer
+ * thread attaches and detaches one group in a loop, alternating two
+ * domains, and bumps a state after each attach (odd) and each detach
+ * (even) has returned; a reader thread on the other CPU reads the state,
+ * looks the device up and reads the state again.  The two threads are
+ * bound to different CPUs, so that the reader runs while the writer does.
+ *
+ * In the plain case a lookup that started at state 2i + 2 (the detach of
+ * attach i, domain dom[i & 1], had returned) and ended before 2i + 4 (the
+ * next attach of that domain) must not return dom[i & 1]: detach does not
+ * wait for lookups, so the case proves only that none starts stale.  In
+ * the RCU case the writer calls synchronize_rcu() after each detach, as
+ * auxshim.h tells a caller that uses the domain under rcu_read_lock() to
+ * do, and the reader keeps the domain it got inside its own RCU-sched
+ * section a while: no detach-and-synchronize may return meanwhile.
+ */
+/* In atomic context (inside the reader's section): a busy wait, in us. */
+#define MT_STALE_HOLD_US 50
+#define MT_STALE_ATTACHED_US 100
+
+struct mt_stale {
+	atomic_t state;
+	atomic_long_t hits;	/* lookups that found the attached domain */
+	atomic_long_t checks;	/* lookups that started after a detach */
+	atomic_long_t seen;	/* stale answers */
+	struct device *dev;
+	struct iommu_group *group;
+	struct iommu_domain *dom[2];
+	unsigned long end, loops;
+	bool rcu;
+	int err;
+};
+
+static int mt_stale_reader(void *data)
+{
+	struct mt_stale *st = data;
+	unsigned long n = 0;
+
+	while (time_before(jiffies, st->end) && !kthread_should_stop()) {
+		struct iommu_domain *d;
+		int s0, s1;
+
+		rcu_read_lock_sched();
+		s0 = atomic_read_acquire(&st->state);
+		d = auxshim_get_domain_for_dev(st->dev);
+		if ((s0 & 1) && d == st->dom[(s0 / 2) & 1]) {
+			/* Found attach s0 / 2's domain, while it was attached. */
+			atomic_long_inc(&st->hits);
+			if (st->rcu) {
+				udelay(MT_STALE_HOLD_US);
+				s1 = atomic_read(&st->state);
+				if (s1 == s0 + 1 || s1 == s0 + 2)
+					atomic_long_inc(&st->seen);
+			}
+		} else if (!st->rcu && s0 && !(s0 & 1)) {
+			/* Started after the detach of attach s0 / 2 - 1. */
+			smp_rmb();	/* the lookup, then the state */
+			s1 = atomic_read(&st->state);
+			if (s1 < s0 + 2) {
+				atomic_long_inc(&st->checks);
+				if (d == st->dom[(s0 / 2 - 1) & 1])
+					atomic_long_inc(&st->seen);
+			}
+		}
+		rcu_read_unlock_sched();
+		if (!(++n % 16))
+			cond_resched();
+	}
+	return 0;
+}
+
+static int mt_stale_writer(void *data)
+{
+	struct mt_stale *st = data;
+
+	while (time_before(jiffies, st->end) && !kthread_should_stop()) {
+		struct iommu_domain *dd = st->dom[st->loops & 1];
+
+		st->err = auxshim_attach_group(dd, st->group,
+					       auxshim_mock_sub_parent);
+		if (st->err)
+			break;
+		smp_mb__before_atomic(); /* the reader sees the state after the attach */
+		atomic_inc(&st->state);	/* odd: attached */
+		udelay(MT_STALE_ATTACHED_US);
+		auxshim_detach_group(dd, st->group);
+		if (st->rcu)
+			synchronize_rcu();
+		smp_mb__before_atomic(); /* the reader sees the state after the detach */
+		atomic_inc(&st->state);	/* even: detach returned */
+		st->loops++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Start @fn bound to @cpu; NULL (and @t failed) if it could not be. */
+static struct task_struct *mt_stale_thread(struct kt_test *t, int *ret,
+					   int (*fn)(void *), struct mt_stale *st,
+					   unsigned int cpu, const char *name)
+{
+	struct task_struct *th = kthread_create(fn, st, "%s/%u", name, cpu);
+
+	if (mt_fail(t, ret, !IS_ERR(th), "thread %s: %ld", name, PTR_ERR(th)))
+		return NULL;
+	kthread_bind(th, cpu);
+	get_task_struct(th);
+	wake_up_process(th);
+	return th;
+}
+
+static int mt_stale_run(struct kt_test *t, bool rcu)
+{
+	struct task_struct *rd = NULL, *wr = NULL;
+	struct mt_stale *st;
+	unsigned int c0, c1;
+	struct mt_snap base;
+	struct mt_grp g;
+	int ret = 0;
+
+	if (num_online_cpus() < 2) {
+		snprintf(mt_reason, sizeof(mt_reason),
+			 "needs 2 CPUs, has %u", num_online_cpus());
+		return -EOPNOTSUPP;
+	}
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (mt_fail(t, &ret, st, "no memory"))
+		return ret;
+	st->dom[0] = mt_domain();
+	st->dom[1] = mt_domain();
+	if (mt_fail(t, &ret, st->dom[0] && st->dom[1], "domain alloc"))
+		goto out_dom;
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[3], 1), "making a group"))
+		goto out_dom;
+	mt_snapshot(&base);
+	st->dev = g.subs[0];
+	st->group = g.group;
+	st->rcu = rcu;
+	st->end = jiffies + 3 * HZ;
+	c0 = cpumask_first(cpu_online_mask);
+	c1 = cpumask_next(c0, cpu_online_mask);
+	rd = mt_stale_thread(t, &ret, mt_stale_reader, st, c1, "mt-stale-rd");
+	if (rd)
+		wr = mt_stale_thread(t, &ret, mt_stale_writer, st, c0,
+				     "mt-stale-wr");
+	while (wr && time_before(jiffies, st->end + HZ / 10))
+		msleep(20);
+	if (wr) {
+		kthread_stop(wr);
+		put_task_struct(wr);
+	}
+	if (rd) {
+		kthread_stop(rd);
+		put_task_struct(rd);
+	}
+	if (!wr)
+		goto out;
+	kt_info(t, "%lu attach/detach rounds; %ld lookups found the attached domain, %ld started after a detach; %ld stale",
+		st->loops, atomic_long_read(&st->hits),
+		atomic_long_read(&st->checks), atomic_long_read(&st->seen));
+	if (mt_fail(t, &ret, !st->err, "attach: %d", st->err))
+		goto out;
+	if (mt_fail(t, &ret, !atomic_long_read(&st->seen),
+		    rcu ? "%ld lookups' domains outlived detach and synchronize_rcu()"
+			: "%ld lookups that started after a detach returned its domain",
+		    atomic_long_read(&st->seen)))
+		goto out;
+	if (mt_fail(t, &ret,
+		    atomic_long_read(&st->hits) > 0 &&
+		    (rcu || atomic_long_read(&st->checks) > 0),
+		    "the race did not run (%ld hits, %ld checks)",
+		    atomic_long_read(&st->hits), atomic_long_read(&st->checks)))
+		goto out;
+	mt_fail_idle(t, &ret, &base);
+out:
+	mt_grp_free(&g);
+out_dom:
+	mt_domain_free(st->dom[0]);
+	mt_domain_free(st->dom[1]);
+	kfree(st);
+	return ret;
+}
+
+static int mt_no_stale_after_detach(struct kt_test *t)
+{
+	return mt_stale_run(t, false);
+}
+
+static int mt_no_rcu_user_after_detach_sync(struct kt_test *t)
+{
+	return mt_stale_run(t, true);
+}
+
+/*
+ * Lookups while the table grows and shrinks: a steady group stays
+ * attached while a writer attaches and detaches up to MT_RS_GROUPS others,
+ * which replaces the table several times.  Every lookup of the steady
+ * device gets its domain, and of a device never attached NULL.
+ */
+#define MT_RS_GROUPS 96
+static struct mt_grp mt_rs[MT_RS_GROUPS];
+static bool mt_rs_on[MT_RS_GROUPS];
+static atomic_long_t mt_rs_bad, mt_rs_lookups;
+static struct device *mt_rs_dev, *mt_rs_none;
+static struct iommu_domain *mt_rs_dom;
+static bool mt_rs_stop;
+
+static int mt_rs_reader(void *unused)
+{
+	unsigned long n = 0;
+
+	while (!READ_ONCE(mt_rs_stop) && !kthread_should_stop()) {
+		if (auxshim_get_domain_for_dev(mt_rs_dev) != mt_rs_dom)
+			atomic_long_inc(&mt_rs_bad);
+		if (auxshim_get_domain_for_dev(mt_rs_none))
+			atomic_long_inc(&mt_rs_bad);
+		if (!(++n % 256))
+			cond_resched();
+	}
+	atomic_long_add(n, &mt_rs_lookups);
+	return 0;
+}
+
+static int mt_lookup_races_resize(struct kt_test *t)
+{
+	struct iommu_domain *steady = NULL, *other = NULL;
+	struct auxshim_test_sizes sz;
+	struct task_struct *th = NULL;
+	unsigned long slots_max = 0, slots_min = ULONG_MAX, swaps = 0, prev = 0;
+	struct mt_grp sg = {}, none = {};
+	struct mt_snap base;
+	int ret = 0, i, round, err;
+
+	memset(mt_rs, 0, sizeof(mt_rs));
+	memset(mt_rs_on, 0, sizeof(mt_rs_on));
+	steady = mt_domain();
+	other = mt_domain();
+	if (mt_fail(t, &ret, steady && other, "domain alloc"))
+		goto out;
+	if (mt_fail(t, &ret, !mt_grp_make(&sg, &mt_p[4], 1) &&
+		    !mt_grp_make(&none, &mt_p[4], 1), "making groups"))
+		goto out;
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		if (mt_fail(t, &ret, !mt_grp_make(&mt_rs[i], &mt_p[3], 1),
+			    "making group %d", i))
+			goto out;
+	mt_snapshot(&base);
+	err = auxshim_attach_group(steady, sg.group, auxshim_mock_sub_parent);
+	if (mt_fail(t, &ret, !err, "attach of the steady group: %d", err))
+		goto out;
+	mt_rs_dev = sg.subs[0];
+	mt_rs_none = none.subs[0];
+	mt_rs_dom = steady;
+	mt_rs_stop = false;
+	atomic_long_set(&mt_rs_bad, 0);
+	atomic_long_set(&mt_rs_lookups, 0);
+	th = kthread_run(mt_rs_reader, NULL, "mt-resize");
+	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
+		th = NULL;
+		goto out_steady;
+	}
+	get_task_struct(th);
+	for (round = 0; round < 4 && !ret; round++) {
+		for (i = 0; i < MT_RS_GROUPS * 2 && !ret; i++) {
+			int k = i < MT_RS_GROUPS ? i : 2 * MT_RS_GROUPS - 1 - i;
+
+			err = 0;
+			if (i < MT_RS_GROUPS)
+				err = auxshim_attach_group(other, mt_rs[k].group,
+							   auxshim_mock_sub_parent);
+			else
+				auxshim_detach_group(other, mt_rs[k].group);
+			if (mt_fail(t, &ret, !err, "attach %d: %d", k, err))
+				break;
+			mt_rs_on[k] = i < MT_RS_GROUPS;
+			auxshim_test_get_sizes(&sz);
+			slots_max = max(slots_max, sz.lut_slots);
+			slots_min = min(slots_min, sz.lut_slots);
+			if (sz.lut_slots != prev)
+				swaps++;
+			prev = sz.lut_slots;
+		}
+	}
+	WRITE_ONCE(mt_rs_stop, true);
+	kthread_stop(th);
+	put_task_struct(th);
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		if (mt_rs_on[i])
+			auxshim_detach_group(other, mt_rs[i].group);
+	kt_info(t, "%ld lookups; table between %lu and %lu slots, resized %lu times",
+		atomic_long_read(&mt_rs_lookups), slots_min, slots_max, swaps);
+	if (ret)
+		goto out_steady;
+	if (mt_fail(t, &ret, !atomic_long_read(&mt_rs_bad),
+		    "%ld wrong answers", atomic_long_read(&mt_rs_bad)))
+		goto out_steady;
+	mt_fail(t, &ret, swaps >= 4 && slots_max >= 4 * slots_min,
+		"the table was not resized (%lu to %lu slots, %lu times)",
+		slots_min, slots_max, swaps);
+out_steady:
+	auxshim_detach_group(steady, sg.group);
+	if (!ret)
+		mt_fail_idle(t, &ret, &base);
+out:
+	for (i = 0; i < MT_RS_GROUPS; i++)
+		mt_grp_free(&mt_rs[i]);
+	mt_grp_free(&sg);
+	mt_grp_free(&none);
+	mt_domain_free(steady);
+	mt_domain_free(other);
+	return ret;
+}
+
+/*
  * Device removal: a sub-device leaves an attached group (device_unregister)
  * and a backing device goes away; their records go, the rest stays.
  */
@@ -1305,6 +1625,9 @@ MT_CASE(enable_aux_unsupported)
 MT_CASE(fail_nth)
 MT_CASE(concurrency_stress)
 MT_CASE(device_removal)
+MT_CASE(no_stale_after_detach)
+MT_CASE(no_rcu_user_after_detach_sync)
+MT_CASE(lookup_races_resize)
 
 static int mt_devices_ret;	/* creating the mock devices failed: why */
 static char mt_no_route[96];	/* the skip reason without a mock IOMMU */
@@ -1344,9 +1667,139 @@ MT_SUITE(mock_pasid_suite, "auxshim_pasid",
 MT_SUITE(mock_rollback_suite, "auxshim_rollback",
 	 KT_CASE_PARAM(fail_nth, mt_fail_target_gen_params));
 MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
-	 KT_CASE(concurrency_stress));
+	 KT_CASE(concurrency_stress),
+	 KT_CASE(no_stale_after_detach),
+	 KT_CASE(no_rcu_user_after_detach_sync),
+	 KT_CASE(lookup_races_resize));
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
+
+/*
+ * The attach benchmark ("make bench" only): auxshim_attach_group() and
+ * auxshim_detach_group() of a group of 1, 8 and 64 devices, each backed by
+ * a mock device of its own (aux-enabled where the shim has aux), against
+ * the kernel calls the shim makes underneath for those backing devices
+ * (auxshim_test_raw_attach/_detach), in alternating order, per device.
+ */
+#define MT_BENCH_MAX 64
+static const unsigned int mt_bench_sizes[] = { 1, 8, MT_BENCH_MAX };
+
+static u64 mt_bench_shim(struct iommu_domain *d, struct iommu_group *group,
+			 int *err)
+{
+	u64 t0 = ktime_get_ns();
+
+	*err = auxshim_attach_group(d, group, auxshim_mock_sub_parent);
+	if (!*err)
+		auxshim_detach_group(d, group);
+	return ktime_get_ns() - t0;
+}
+
+static u64 mt_bench_raw(struct iommu_domain *d, struct device **phys,
+			unsigned int n, u32 *pasid, int *err)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		*err = auxshim_test_raw_attach(d, phys[i], &pasid[i]);
+		if (*err)
+			break;
+	}
+	for (k = 0; k < i; k++)
+		auxshim_test_raw_detach(d, phys[k], pasid[k]);
+	return ktime_get_ns() - t0;
+}
+
+static int mt_attach_bench(struct kt_test *t)
+{
+	unsigned int rounds = clamp(bench_rounds, 1, 1001), n, s, r, i;
+	struct device *phys[MT_BENCH_MAX] = { }, *subs[MT_BENCH_MAX];
+	u32 pasid[MT_BENCH_MAX];
+	struct iommu_group *group;
+	struct iommu_domain *d;
+	u64 *v;
+	int ret = 0, err = 0;
+	char name[32];
+
+	d = mt_domain();
+	v = kcalloc(3 * rounds, sizeof(*v), GFP_KERNEL);
+	if (mt_fail(t, &ret, d && v, "domain and memory"))
+		goto out;
+	for (i = 0; i < MT_BENCH_MAX; i++) {
+		snprintf(name, sizeof(name), "auxshim-mock-b%u", i);
+		phys[i] = auxshim_mock_phys_add(name, true, 0);
+		if (mt_fail(t, &ret, !IS_ERR(phys[i]), "%s: %ld", name,
+			    PTR_ERR(phys[i]))) {
+			phys[i] = NULL;
+			goto out;
+		}
+		if (mt_aux && mt_fail(t, &ret, !auxshim_dev_enable_aux(phys[i]),
+				      "aux on %s", name))
+			goto out;
+	}
+	pr_info("        # bench: attach-detach mode %s\n",
+		mt_aux ? auxshim_test_aux_backend() : "direct");
+	for (s = 0; s < ARRAY_SIZE(mt_bench_sizes) && !ret; s++) {
+		u64 *shim = v, *raw = v + rounds, *ratio = v + 2 * rounds;
+
+		n = mt_bench_sizes[s];
+		group = iommu_group_alloc();
+		if (mt_fail(t, &ret, !IS_ERR(group), "group: %ld", PTR_ERR(group)))
+			break;
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "mt-sub%d",
+				 atomic_inc_return(&mt_seq));
+			subs[i] = auxshim_mock_sub_add(name, phys[i], group);
+			if (IS_ERR(subs[i]))
+				break;
+		}
+		if (!mt_fail(t, &ret, i == n, "sub device %u", i)) {
+			for (r = 0; r < rounds && !err; r++) {
+				if (r % 2) {
+					raw[r] = mt_bench_raw(d, phys, n, pasid, &err);
+					shim[r] = mt_bench_shim(d, group, &err);
+				} else {
+					shim[r] = mt_bench_shim(d, group, &err);
+					raw[r] = mt_bench_raw(d, phys, n, pasid, &err);
+				}
+				ratio[r] = div64_u64(shim[r] * BENCH_FIX, raw[r] ?: 1);
+				cond_resched();
+			}
+			if (!mt_fail(t, &ret, !err, "attach at %u devices: %d", n, err))
+				bench_print_row("attach-detach", n,
+						div64_u64(bench_median(shim, rounds) *
+							  BENCH_FIX, n),
+						div64_u64(bench_median(raw, rounds) *
+							  BENCH_FIX, n),
+						bench_median(ratio, rounds));
+		}
+		while (i-- > 0)
+			auxshim_mock_sub_remove(subs[i]);
+		iommu_group_put(group);
+	}
+out:
+	for (i = 0; i < MT_BENCH_MAX; i++) {
+		if (!phys[i])
+			continue;
+		if (mt_aux)
+			auxshim_dev_disable_aux(phys[i]);
+		auxshim_mock_phys_remove(phys[i]);
+	}
+	kfree(v);
+	mt_domain_free(d);
+	return ret;
+}
+
+MT_CASE(attach_bench)
+
+MT_SUITE(mock_bench_suite, "auxshim_attach_bench",
+	 KT_CASE(attach_bench));
+
+static struct kt_suite *mt_bench_suites[] = {
+	&mock_bench_suite,
+	NULL
+};
 
 /* In run order.  Suites of other files are declared in mock_suites.h. */
 static struct kt_suite *mt_suites[] = {
@@ -1404,7 +1857,7 @@ static int __init mocktest_init(void)
 	mt_aux = strcmp(auxshim_test_aux_backend(), "none") != 0;
 	if (route)
 		mt_devices_ret = mt_add_devices();
-	kt_run_suites(mt_suites);
+	kt_run_suites(bench_rounds ? mt_bench_suites : mt_suites);
 	if (mt_devices_ret) {
 		mt_remove_devices();
 		return mt_devices_ret;
