@@ -11,6 +11,8 @@
 
 BENCH_ROUNDS=201
 
+. /tests/bench_lib.sh
+
 mock_bench() {
 	local n
 
@@ -18,10 +20,7 @@ mock_bench() {
 	ktap_expect load-mockiommu ktap_insmod auxshim_mockiommu || return
 	ktap_expect load-mocktest ktap_insmod auxshim_mocktest bench_rounds=$BENCH_ROUNDS
 	ktap_import_dmesg auxshim_mocktest
-	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e 's/^auxshim_mocktest: *# bench /bench /p' >/tmp/bench.txt
-	while IFS= read -r l; do
-		ktap_diag "$KERNEL $l"
-	done </tmp/bench.txt
+	bench_import auxshim_mocktest
 	n=$(grep -c -E '^bench row: attach-detach ' /tmp/bench.txt)
 	ktap_expect bench-results-printed [ "$n" -eq 3 ]
 	ktap_expect unload sh -c "rmmod auxshim_mocktest && rmmod auxshim_mockiommu && rmmod auxshim"

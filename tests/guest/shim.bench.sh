@@ -14,9 +14,7 @@
 BENCH_ITERS=1000000
 BENCH_ROUNDS=7
 
-bench_lines() {
-	dmesg | sed -e 's/^\[ *[0-9.]*\] //' -n -e 's/^auxshim_test: *# bench /bench /p'
-}
+. /tests/bench_lib.sh
 
 shim_bench() {
 	local n
@@ -25,10 +23,7 @@ shim_bench() {
 	ktap_expect load-auxshim_test ktap_insmod auxshim_test \
 		bench_iters=$BENCH_ITERS bench_rounds=$BENCH_ROUNDS || return
 	ktap_import_dmesg auxshim_test
-	bench_lines >/tmp/bench.txt
-	while IFS= read -r l; do
-		ktap_diag "$KERNEL $l"
-	done </tmp/bench.txt
+	bench_import auxshim_test
 	# lookup-empty, then per size: held-oldest, (held-newest), not-held, attach, mem.
 	n=$(grep -c -E '^bench row: ' /tmp/bench.txt)
 	ktap_expect bench-results-printed [ "$n" -ge 19 ]
