@@ -1027,6 +1027,8 @@ static int cmd_race(const char *uuid, int n)
 			ret = -EIO;
 			break;
 		}
+		/* From at once to 2 ms later: across the command's pinning. */
+		usleep(i % 20 * 100);
 		unmap.iova = RACE_IOVA;
 		unmap.size = 8192;
 		if (ioctl(m.container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
