@@ -328,15 +328,22 @@ static void sample_collect_range(struct sample_mdev *sm, unsigned long first,
 	}
 }
 
-/* Drop every pin and mapping; no command runs (the work is flushed). */
-static void sample_unpin_all(struct sample_mdev *sm)
+/*
+ * Drop every pin and mapping; returns with dma_lock held and none left (a
+ * command that raced in meanwhile had its pins dropped on the next turn).
+ */
+static void sample_unpin_all_lock(struct sample_mdev *sm)
 {
 	LIST_HEAD(drop);
 
-	mutex_lock(&sm->dma_lock);
-	sample_collect_range(sm, 0, ULONG_MAX, &drop);
-	mutex_unlock(&sm->dma_lock);
-	sample_unpin_list(sm, &drop);
+	for (;;) {
+		mutex_lock(&sm->dma_lock);
+		sample_collect_range(sm, 0, ULONG_MAX, &drop);
+		if (list_empty(&drop))
+			return;
+		mutex_unlock(&sm->dma_lock);
+		sample_unpin_list(sm, &drop);
+	}
 }
 
 /*
@@ -557,8 +564,7 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 	/* No more commands come: the last file is closed. */
 	flush_work(&sm->dma_work);
-	sample_unpin_all(sm);
-	mutex_lock(&sm->dma_lock);
+	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	sample_detach(sm);
 	sp->vfio_user = NULL;
@@ -777,8 +783,7 @@ static long sample_reset(struct sample_mdev *sm)
 	int ret;
 
 	flush_work(&sm->dma_work);
-	sample_unpin_all(sm);
-	mutex_lock(&sm->dma_lock);
+	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	ret = sample_clear_buffer(sm);
 	mutex_unlock(&sp->lock);
