@@ -17,6 +17,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -82,9 +83,17 @@ struct sample_mdev {
 	/*
 	 * dma_lock: the pinned client pages and their mappings in the
 	 * domain; held across a transfer, so that an unmap waits for it.
+	 * Never held over vfio_pin_pages() or vfio_unpin_pages(): they take
+	 * type1's iommu->lock, which type1 takes before the device_list_lock
+	 * it holds over .dma_unmap, which takes dma_lock.
 	 */
 	struct mutex dma_lock;
-	struct xarray pins; /* IOVA pfn -> pinned page */
+	struct xarray pins; /* IOVA pfn -> struct sample_pin */
+	/* A command pins [pinning_first, pinning_last] (pfns), unlocked. */
+	bool pinning;
+	unsigned long pinning_first;
+	unsigned long pinning_last;
+	wait_queue_head_t pinning_wq; /* woken when pinning ends */
 };
 
 /* attach.c */

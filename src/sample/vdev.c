@@ -16,6 +16,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/moduleparam.h>
+#include <linux/list.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -286,60 +287,136 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
 
 /* ---- DMA: the client's pages, pinned and mapped in the domain ------------ */
 
-static void sample_unpin_range(struct sample_mdev *sm, unsigned long first,
-			       unsigned long last)
-{
+/*
+ * Lock order: vfio_pin_pages() and vfio_unpin_pages() take type1's
+ * iommu->lock, and type1 calls .dma_unmap with its device_list_lock held,
+ * which it takes under iommu->lock: so neither is ever called with dma_lock
+ * held.  Pins are made before dma_lock is taken and dropped after it is
+ * released; under dma_lock they are only recorded, mapped and collected.
+ */
+struct sample_pin {
+	struct list_head node; /* on a list of pins to drop */
 	unsigned long pfn;
 	struct page *page;
+};
+
+/* Unpin and free a list of pins, no longer in sm->pins nor in the domain. */
+static void sample_unpin_list(struct sample_mdev *sm, struct list_head *list)
+{
+	struct sample_pin *pin, *next;
+
+	list_for_each_entry_safe(pin, next, list, node) {
+		vfio_unpin_pages(&sm->vdev, pin->pfn << PAGE_SHIFT, 1);
+		atomic_long_dec(&sample_pinned);
+		kfree(pin);
+	}
+	INIT_LIST_HEAD(list);
+}
+
+/* Take the range's pins out of sm->pins and the domain, onto @list. */
+static void sample_collect_range(struct sample_mdev *sm, unsigned long first,
+				 unsigned long last, struct list_head *list)
+{
+	struct sample_pin *pin;
+	unsigned long pfn;
 
 	lockdep_assert_held(&sm->dma_lock);
-	xa_for_each_range(&sm->pins, pfn, page, first, last) {
+	xa_for_each_range(&sm->pins, pfn, pin, first, last) {
 		iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
-		vfio_unpin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1);
 		xa_erase(&sm->pins, pfn);
-		atomic_long_dec(&sample_pinned);
+		list_add_tail(&pin->node, list);
 	}
 }
 
-static void sample_unpin_all(struct sample_mdev *sm)
+/*
+ * Drop every pin and mapping; returns with dma_lock held and none left (a
+ * command that raced in meanwhile had its pins dropped on the next turn).
+ */
+static void sample_unpin_all_lock(struct sample_mdev *sm)
 {
-	sample_unpin_range(sm, 0, ULONG_MAX);
+	LIST_HEAD(drop);
+
+	for (;;) {
+		mutex_lock(&sm->dma_lock);
+		sample_collect_range(sm, 0, ULONG_MAX, &drop);
+		if (list_empty(&drop))
+			return;
+		mutex_unlock(&sm->dma_lock);
+		sample_unpin_list(sm, &drop);
+	}
 }
 
-/* -EFAULT unless the client mapped every page of the range. */
-static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count)
+/*
+ * Pin the command's pages onto @list, dma_lock not held; -EFAULT unless
+ * the client mapped every page of the range.  Pages already pinned are
+ * pinned again: the duplicates are dropped when the pins are recorded.
+ */
+static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
+			    struct list_head *list)
 {
 	unsigned long pfn, last = (iova + count - 1) >> PAGE_SHIFT;
-	struct page *page;
+	struct sample_pin *pin;
 	int ret;
 
-	lockdep_assert_held(&sm->dma_lock);
 	for (pfn = iova >> PAGE_SHIFT; pfn <= last; pfn++) {
-		if (xa_load(&sm->pins, pfn))
-			continue;
+		pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+		if (!pin)
+			return -ENOMEM;
+		pin->pfn = pfn;
 		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
-				     IOMMU_READ | IOMMU_WRITE, &page);
+				     IOMMU_READ | IOMMU_WRITE, &pin->page);
 		if (ret != 1) {
+			kfree(pin);
 			dev_dbg(sm->dev,
 				"IOVA %#lx not mapped by the client: %d\n",
 				pfn << PAGE_SHIFT, ret);
 			return -EFAULT;
 		}
-		ret = auxshim_map(sm->domain, pfn << PAGE_SHIFT,
-				  page_to_phys(page), PAGE_SIZE,
-				  IOMMU_READ | IOMMU_WRITE);
-		if (!ret)
-			ret = xa_insert(&sm->pins, pfn, page, GFP_KERNEL);
-		if (ret) {
-			iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
-			vfio_unpin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1);
-			dev_err(sm->dev, "cannot map IOVA %#lx: %d\n",
-				pfn << PAGE_SHIFT, ret);
-			return ret;
-		}
 		atomic_long_inc(&sample_pinned);
+		list_add_tail(&pin->node, list);
 	}
 	return 0;
+}
+
+/*
+ * Under dma_lock: record the pins of @list in sm->pins and map them at
+ * their IOVAs.  What cannot be kept (a page already recorded, or a
+ * mapping refused) stays on @list, to be unpinned after dma_lock.
+ */
+static int sample_record_pins(struct sample_mdev *sm, struct list_head *list)
+{
+	struct sample_pin *pin, *next;
+	unsigned long iova;
+	int ret = 0, err;
+
+	lockdep_assert_held(&sm->dma_lock);
+	list_for_each_entry_safe(pin, next, list, node) {
+		if (xa_load(&sm->pins, pin->pfn) || ret)
+			continue; /* a duplicate, or after a failure */
+		iova = pin->pfn << PAGE_SHIFT;
+		err = auxshim_map(sm->domain, iova, page_to_phys(pin->page),
+				  PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+		if (!err)
+			err = xa_insert(&sm->pins, pin->pfn, pin, GFP_KERNEL);
+		if (err) {
+			iommu_unmap(sm->domain, iova, PAGE_SIZE);
+			dev_err(sm->dev, "cannot map IOVA %#lx: %d\n", iova,
+				err);
+			ret = err;
+			continue;
+		}
+		list_del(&pin->node);
+	}
+	return ret;
+}
+
+/* Is a command pinning pages of [first, last]?  (.dma_unmap waits for it.) */
+static bool sample_pinning(struct sample_mdev *sm, unsigned long first,
+			   unsigned long last)
+{
+	lockdep_assert_held(&sm->dma_lock);
+	return sm->pinning && sm->pinning_first <= last &&
+	       first <= sm->pinning_last;
 }
 
 static void sample_dma_work(struct work_struct *work)
@@ -348,14 +425,34 @@ static void sample_dma_work(struct work_struct *work)
 		container_of(work, struct sample_mdev, dma_work);
 	struct sample_parent *sp = sm->sp;
 	struct sample_dma_job job;
+	LIST_HEAD(pinned);
 	int ret;
 
 	mutex_lock(&sm->regs_lock);
 	job = sm->job;
 	mutex_unlock(&sm->regs_lock);
 
+	/*
+	 * Pin without dma_lock, announcing the range: an unmap of it that
+	 * comes meanwhile waits until the pins are recorded, then drops them
+	 * (type1 retries its unmap only a few times before a BUG).
+	 */
 	mutex_lock(&sm->dma_lock);
-	ret = sample_pin_range(sm, job.iova, job.count);
+	sm->pinning = true;
+	sm->pinning_first = job.iova >> PAGE_SHIFT;
+	sm->pinning_last = (job.iova + job.count - 1) >> PAGE_SHIFT;
+	mutex_unlock(&sm->dma_lock);
+
+	ret = sample_pin_range(sm, job.iova, job.count, &pinned);
+
+	mutex_lock(&sm->dma_lock);
+	sm->pinning = false;
+	wake_up_all(&sm->pinning_wq);
+	/* Recorded even after a failure, for an unmap or close to drop. */
+	if (!ret)
+		ret = sample_record_pins(sm, &pinned);
+	else
+		sample_record_pins(sm, &pinned);
 	if (!ret) {
 		mutex_lock(&sp->lock);
 		if (job.to_client)
@@ -367,6 +464,7 @@ static void sample_dma_work(struct work_struct *work)
 		mutex_unlock(&sp->lock);
 	}
 	mutex_unlock(&sm->dma_lock);
+	sample_unpin_list(sm, &pinned);
 
 	mutex_lock(&sm->regs_lock);
 	sm->regs.error = -ret;
@@ -466,8 +564,7 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 	/* No more commands come: the last file is closed. */
 	flush_work(&sm->dma_work);
-	mutex_lock(&sm->dma_lock);
-	sample_unpin_all(sm);
+	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	sample_detach(sm);
 	sp->vfio_user = NULL;
@@ -478,18 +575,30 @@ static void sample_vfio_close(struct vfio_device *vdev)
 	dev_info(sm->dev, "closed\n");
 }
 
-/* The client unmapped [iova, iova + length): drop our pins there first. */
+/*
+ * The client unmapped [iova, iova + length): drop our pins and mappings
+ * there before returning.  Called with type1's device_list_lock held; the
+ * unpins, which take type1's iommu->lock, come after dma_lock is released.
+ */
 static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 				  u64 length)
 {
 	struct sample_mdev *sm = to_sm(vdev);
+	unsigned long first = iova >> PAGE_SHIFT;
+	unsigned long last = (iova + length - 1) >> PAGE_SHIFT;
+	LIST_HEAD(drop);
 
 	if (!length)
 		return;
 	mutex_lock(&sm->dma_lock);
-	sample_unpin_range(sm, iova >> PAGE_SHIFT,
-			   (iova + length - 1) >> PAGE_SHIFT);
+	while (sample_pinning(sm, first, last)) {
+		mutex_unlock(&sm->dma_lock);
+		wait_event(sm->pinning_wq, !READ_ONCE(sm->pinning));
+		mutex_lock(&sm->dma_lock);
+	}
+	sample_collect_range(sm, first, last, &drop);
 	mutex_unlock(&sm->dma_lock);
+	sample_unpin_list(sm, &drop);
 }
 
 static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
@@ -674,8 +783,7 @@ static long sample_reset(struct sample_mdev *sm)
 	int ret;
 
 	flush_work(&sm->dma_work);
-	mutex_lock(&sm->dma_lock);
-	sample_unpin_all(sm);
+	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	ret = sample_clear_buffer(sm);
 	mutex_unlock(&sp->lock);
@@ -733,6 +841,7 @@ void sample_vdev_init(struct sample_mdev *sm)
 	mutex_init(&sm->regs_lock);
 	mutex_init(&sm->dma_lock);
 	xa_init(&sm->pins);
+	init_waitqueue_head(&sm->pinning_wq);
 	INIT_WORK(&sm->dma_work, sample_dma_work);
 	sample_cfg_power_on(sm->cfg);
 }

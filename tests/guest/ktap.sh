@@ -88,6 +88,42 @@ ktap_diag() { printf '# %s\n' "$*" >>"$KTAP_DIR/results"; echo "auxshim-ktap: # 
 
 ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
 
+# Lockdep's one report of a boot (it turns itself off after it) is type1's
+# own cycle, upstream's and not ours: iommu->lock -> device_list_lock
+# (vfio_iommu_type1_register_device) against device_list_lock ->
+# iommu->lock (an mdev driver's .dma_unmap unpinning, as type1 asks, under
+# the device_list_lock vfio_notify_dma_unmap holds; kvmgt does the same).
+# True iff the kernel log has exactly one lockdep report, a circular one,
+# whose lock classes are those two only; prints its chain.
+lockdep_type1_known() {
+	dmesg | sed 's/^\[ *[0-9.]*\] //' | awk '
+		/possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|BUG: MAX_LOCKDEP/ {
+			reports++
+			if ($0 ~ /circular/) inrep = 1
+			next
+		}
+		inrep && /^stack backtrace:/ { inrep = 0 }
+		!inrep { next }
+		/\(&[^)]*\)\{/ {
+			c = $0
+			sub(/^[^(]*\(/, "", c)
+			sub(/\)\{.*/, "", c)
+			sub(/#[0-9]+$/, "", c)
+			if (c != "&iommu->lock" && c != "&iommu->device_list_lock")
+				other = other " " c
+		}
+		/vfio_iommu_type1_register_device/ { reg = 1 }
+		/vfio_iommu_type1_unpin_pages/ { unpin = 1 }
+		/^-> #|^Chain exists|^ *(lock|vfio_|sample_)/ { chain = chain "\n  " $0 }
+		END {
+			if (reports != 1 || other != "" || !reg || !unpin) {
+				if (other != "") print "lockdep report names other locks:" other
+				exit 1
+			}
+			printf "lockdep: type1'"'"'s own cycle (upstream):%s\n", chain
+		}'
+}
+
 ktap__run() {
 	_k_out=$KTAP_DIR/cmd.out
 	"$@" >"$_k_out" 2>&1

@@ -5,7 +5,8 @@
 # standard group and container path: the whole ABI, then what the kernel
 # side must survive while a client holds a device: the auxshim/ knobs,
 # removing the mdev, unbinding edu, unloading the module; and 200
-# open/DMA/close cycles without a pin or slab object left behind.
+# open/DMA/close cycles without a pin or slab object left behind; 300 DMA
+# commands each raced by the client's unmap of its pages.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
 # auxshim-timeout: 400
@@ -178,6 +179,14 @@ vfio_suite() {
 	ktap_expect cycles-view-empty view_empty
 	slab_no_growth cycles-no-slab-growth /tmp/slab.before
 	ktap_expect cycles-remove mdev_remove "$UA"
+
+	# ---- commands raced by the client's unmaps: no pin left, no fault
+	ktap_expect race-create mdev_create "$UA"
+	"$CLIENT" race "$UA" 300 >/tmp/race.ktap 2>&1
+	cat /tmp/race.ktap
+	ktap_import_file vfio_race /tmp/race.ktap
+	ktap_expect race-pinned-0 pinned_is 0
+	ktap_expect race-remove mdev_remove "$UA"
 
 	ktap_expect no-vt-d-fault no_dmar_fault
 	ktap_expect final-unload-sample rmmod auxshim_sample

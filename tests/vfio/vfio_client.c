@@ -7,6 +7,7 @@
  *
  *   vfio_client abi UUID_A UUID_B    the whole ABI, as one KTAP document
  *   vfio_client cycles UUID N        N open/map/DMA/close cycles (KTAP)
+ *   vfio_client race UUID N          N commands each raced by an unmap (KTAP)
  *   vfio_client hold UUID FILE       open, DMA, create FILE, wait for a signal
  *   vfio_client copy UUID TEXT       the demo: edu copies TEXT for us
  *
@@ -983,17 +984,104 @@ static int cmd_copy(const char *uuid, const char *text)
 	return ret ? 1 : 0;
 }
 
+/*
+ * N rounds of: map two pages at RACE_IOVA, start a command over both
+ * (edu's buffer to them), unmap them at once, while the command runs.
+ * Each command ends with 0 or EFAULT (it pinned before or after the
+ * unmap); when the unmap returns no pin of ours is left, and after the
+ * last round nothing is pinned or locked.
+ */
+#define RACE_IOVA 0x8000000ULL
+static int cmd_race(const char *uuid, int n)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	int i, ret = 0, done = 0, efault = 0, inflight = 0, bad = 0;
+	long lck0, pin0, pin;
+	struct medu m;
+	uint8_t *buf;
+
+	ret = medu_open(&m, uuid, true);
+	if (ret) {
+		result(false, "race-open", "%s: %d", m.step, ret);
+		return ktap_end();
+	}
+	buf = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 0, 8192);
+	lck0 = vmlck_kb();
+	pin0 = pinned_count();
+	for (i = 0; i < n && !bad; i++) {
+		map.vaddr = (uintptr_t)buf;
+		map.iova = RACE_IOVA;
+		map.size = 8192;
+		map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		if (ioctl(m.container, VFIO_IOMMU_MAP_DMA, &map)) {
+			ret = -errno;
+			break;
+		}
+		if (w64(&m, R_SRC, DEV_BUF) ||
+		    w64(&m, R_DST, RACE_IOVA + 0x800) ||
+		    w64(&m, R_CNT, DEV_BUF_LEN) ||
+		    w32(&m, R_CMD, CMD_TO_CLIENT | CMD_START)) {
+			ret = -EIO;
+			break;
+		}
+		/* From at once to 2 ms later: across the command's pinning. */
+		usleep(i % 20 * 100);
+		unmap.iova = RACE_IOVA;
+		unmap.size = 8192;
+		if (ioctl(m.container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
+			ret = -errno;
+			break;
+		}
+		/* The unmap returned: none of its pins may be left. */
+		inflight += !!(r32(&m, R_CMD) & CMD_START);
+		pin = pinned_count();
+		if (pin != pin0 || unmap.size != 8192) {
+			diag("round %d: pinned %ld -> %ld after the unmap, unmapped %llu",
+			     i, pin0, pin, (unsigned long long)unmap.size);
+			bad = 1;
+		}
+		while (r32(&m, R_CMD) & CMD_START)
+			usleep(100);
+		ret = r32(&m, R_ERROR);
+		if (ret == EFAULT)
+			efault++;
+		else if (!ret)
+			done++;
+		else
+			break;
+		ret = 0;
+	}
+	diag("%d rounds: %d transfers done, %d refused (EFAULT)", i, done,
+	     efault);
+	diag("%d commands still running when their unmap returned", inflight);
+	result(!ret && i == n, "race-commands-end-0-or-efault", "round %d: %d",
+	       i, ret);
+	result(!bad, "race-unmap-leaves-no-pin", NULL);
+	result(pinned_count() == pin0 && vmlck_kb() == lck0, "race-no-pin-left",
+	       "VmLck %ld -> %ld kB, pinned %ld -> %ld", lck0, vmlck_kb(), pin0,
+	       pinned_count());
+	munmap(buf, 8192);
+	medu_close(&m);
+	return ktap_end();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "abi"))
 		return cmd_abi(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "cycles"))
 		return cmd_cycles(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "race"))
+		return cmd_race(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
 	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
+			"       vfio_client race UUID N\n"
 			"       vfio_client hold UUID FILE | copy UUID TEXT\n");
 	return 2;
 }
