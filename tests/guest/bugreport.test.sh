@@ -6,6 +6,7 @@
 # the guest) without failing; with the shim unloaded and debugfs unmounted
 # it says so instead of the table.  (The DKMS parts are tested on the host
 # by scripts/package-test.sh.)
+# auxshim-debug-skip: the bug-report script is the same on every kernel and touches no code of ours that the shim suite does not run under the checkers; kept out of the cold budget
 # auxshim-modules: auxshim
 # auxshim-timeout: 120
 

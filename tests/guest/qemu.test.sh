@@ -7,6 +7,7 @@
 # no INTx, 256 bytes of config space with MSI at 0x40); while
 # QEMU holds the device the mdev is attached through the shim; quitting
 # QEMU releases it all.
+# auxshim-debug-skip: QEMU drives the same VFIO ABI the vfio suite drives under the debug kernel's checkers; its boot there (about 70 s) is kept out of the cold budget
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-host-files: /usr/bin/qemu-system-x86_64 /usr/share/seabios/bios-256k.bin
 # auxshim-host-files: /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so /usr/share/qemu/kvmvapic.bin
