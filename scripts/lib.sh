@@ -195,6 +195,21 @@ host_result() {
 	case $1 in "not ok") HOST_FAILED=$((HOST_FAILED + 1)) ;; esac
 }
 
+# host_check NAME CMD...: a case, passing iff CMD succeeds; CMD's output
+# goes to $LOG, whose last line is the reason when it fails.  Returns CMD's
+# success.
+host_check() {
+	local name=$1
+	shift
+	printf '\n$ %s: %s\n' "$name" "$*" >>"$LOG"
+	if "$@" >>"$LOG" 2>&1; then
+		host_result ok "$name"
+		return 0
+	fi
+	host_result "not ok" "$name" "$(tail -n 1 "$LOG")"
+	return 1
+}
+
 host_ktap() {
 	echo "KTAP version 1"
 	echo "1..$HOST_N"

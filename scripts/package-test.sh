@@ -27,19 +27,8 @@ set -eu
 PKG=auxshim-dkms
 DIR=$AUXSHIM_CACHE/package
 LOG=$DIR/test.log
-# check NAME CMD...: a case, passing iff CMD succeeds (its output is logged;
-# the last line is the reason when it fails).
-check() {
-	local name=$1
-	shift
-	printf '\n$ %s: %s\n' "$name" "$*" >>"$LOG"
-	if "$@" >>"$LOG" 2>&1; then
-		host_result ok "$name"
-		return 0
-	fi
-	host_result "not ok" "$name" "$(tail -n 1 "$LOG")"
-	return 1
-}
+# check NAME CMD...: one case (lib.sh); false when it failed.
+check() { host_check "$@"; }
 
 skip() { host_result ok "$1" "SKIP $2"; }
 
