@@ -9,7 +9,14 @@
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/debug_locks.h>
+#include <linux/delay.h>
 #include <linux/kernel.h>
+#include <linux/kthread.h>
+#include <linux/notifier.h>
+#include <linux/string.h>
 
 #include "auxshim.h"
 #include "src/shim/test_hooks.h"
@@ -321,10 +328,361 @@ static void idle_removal_skips_core(struct kt_test *t)
 	auxshim_test_get_counts(&c0);
 	rm_sub_remove(f, 1);
 	auxshim_test_get_counts(&c1);
-	/* Once at deletion, once after the unbind. */
-	KT_EXPECT_EQ(t, c1.removals - c0.removals, 2);
+	/*
+	 * Once at deletion, once after the unbind, once after the bus owner
+	 * and the IOMMU core (watch.c).
+	 */
+	KT_EXPECT_EQ(t, c1.removals - c0.removals, 3);
 	KT_EXPECT_EQ(t, c1.devs, 1);
 	auxshim_detach_group(f->domain, f->group);
+}
+
+
+/* ---- issue 18: holes found by review (each case failed on ee14a0a) ---- */
+
+/*
+ * Item 1: a whole-group attach lasts while the group has any device, not
+ * only while it has one the attach recorded.  w0 is attached whole; w1
+ * joins later (the IOMMU core attaches it); w0 goes: w1 stays attached.
+ */
+#define RM_WHOLE_SHARE 2	/* mock shared group index of this case only */
+
+static void whole_group_outlives_recorded_device(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+	struct device *w0, *w1 = NULL;
+	struct iommu_group *group;
+	struct auxshim_test_counts c;
+	int ret;
+
+	w0 = auxshim_mock_phys_add("rm-whole0", false, RM_WHOLE_SHARE);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, w0);
+	group = iommu_group_get(w0);
+	if (!KT_EXPECT_TRUE(t, group))
+		goto out_w0;
+	ret = auxshim_attach_group(f->domain, group, NULL);
+	if (!KT_EXPECT_EQ(t, ret, 0))
+		goto out_group;
+	w1 = auxshim_mock_phys_add("rm-whole1", false, RM_WHOLE_SHARE);
+	if (!KT_EXPECT_NOT_ERR_OR_NULL(t, w1)) {
+		w1 = NULL;
+		goto out_detach;
+	}
+	/* The newcomer joined an attached group: the core attached it. */
+	KT_EXPECT_PTR_EQ(t, auxshim_mock_dev_domain(w1), f->domain);
+
+	auxshim_mock_phys_remove(w0);
+	w0 = NULL;
+	KT_EXPECT_PTR_EQ(t, auxshim_mock_dev_domain(w1), f->domain);
+	KT_EXPECT_PTR_EQ(t, auxshim_get_domain_for_dev(w1), f->domain);
+	auxshim_test_get_counts(&c);
+	KT_EXPECT_EQ(t, c.groups, 1);
+	KT_EXPECT_EQ(t, c.tombstones, 0);
+
+	/* The group's last device goes: now the attach is undone. */
+	auxshim_mock_phys_remove(w1);
+	w1 = NULL;
+	auxshim_test_get_counts(&c);
+	KT_EXPECT_EQ(t, c.groups, 0);
+	KT_EXPECT_EQ(t, c.tombstones, 1);
+	KT_EXPECT_EQ(t, c.attachments, 0);
+out_detach:
+	auxshim_detach_group(f->domain, group);
+out_group:
+	iommu_group_put(group);
+out_w0:
+	if (w1)
+		auxshim_mock_phys_remove(w1);
+	if (w0)
+		auxshim_mock_phys_remove(w0);
+}
+
+/*
+ * Items 2 and 3: a device whose deletion is under way, past the shim's
+ * removal watch but not yet out of its group, while the shim held nothing.
+ * rm_blocker parks the deletion there (after the shim's first notifier,
+ * before the bus owner's and the IOMMU core's) until the case lets it go.
+ */
+struct rm_block {
+	struct notifier_block nb;
+	struct device *victim;
+	struct completion reached, release, done;
+	void (*remove)(struct device *dev);
+};
+
+static int rm_block_notify(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	struct rm_block *b = container_of(nb, struct rm_block, nb);
+
+	if (action == BUS_NOTIFY_REMOVED_DEVICE && data == b->victim) {
+		complete(&b->reached);
+		wait_for_completion(&b->release);
+	}
+	return NOTIFY_DONE;
+}
+
+static int rm_block_thread(void *data)
+{
+	struct rm_block *b = data;
+
+	b->remove(b->victim);
+	complete(&b->done);
+	return 0;
+}
+
+/* Start deleting @victim and wait until it is parked; 0 or an errno. */
+static int rm_block_start(struct rm_block *b, struct device *victim,
+			  void (*remove)(struct device *dev))
+{
+	struct task_struct *task;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	init_completion(&b->reached);
+	init_completion(&b->release);
+	init_completion(&b->done);
+	b->victim = victim;
+	b->remove = remove;
+	b->nb.notifier_call = rm_block_notify;
+	/* After the shim's watch (1, registered earlier), before the rest. */
+	b->nb.priority = 1;
+	ret = bus_register_notifier(victim->bus, &b->nb);
+	if (ret)
+		return ret;
+	task = kthread_run(rm_block_thread, b, "rm-block");
+	if (IS_ERR(task)) {
+		bus_unregister_notifier(victim->bus, &b->nb);
+		return PTR_ERR(task);
+	}
+	if (!wait_for_completion_timeout(&b->reached, 10 * HZ)) {
+		complete(&b->release);
+		wait_for_completion(&b->done);
+		bus_unregister_notifier(victim->bus, &b->nb);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+static void rm_block_finish(struct rm_block *b, const struct bus_type *bus)
+{
+	complete(&b->release);
+	wait_for_completion(&b->done);
+	bus_unregister_notifier((struct bus_type *)bus, &b->nb);
+}
+
+static void removed_mid_notification_no_record(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+	struct auxshim_test_counts c;
+	const struct bus_type *bus;
+	struct rm_block b;
+	struct device *sub;
+	int ret;
+
+	sub = rm_sub_add(f, 0);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, sub);
+	/* The bus is watched; then the shim holds nothing. */
+	KT_ASSERT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+	auxshim_detach_group(f->domain, f->group);
+
+	bus = sub->bus;
+	f->subs[0] = NULL;	/* deleted by the blocker's thread */
+	ret = rm_block_start(&b, sub, auxshim_mock_sub_remove);
+	KT_ASSERT_EQ(t, ret, 0);
+	/* The device is still in the group and still registered. */
+	ret = auxshim_attach_group(f->domain, f->group, auxshim_mock_sub_parent);
+	rm_block_finish(&b, bus);
+
+	/* Whatever the attach said, nothing may outlive the device. */
+	auxshim_test_get_counts(&c);
+	KT_EXPECT_TRUE_MSG(t, !c.devs && !c.attachments && !c.groups,
+			   "after the deletion (attach said %d): groups %u devs %u attachments %u",
+			   ret, c.groups, c.devs, c.attachments);
+	KT_EXPECT_TRUE(t, !auxshim_mock_dev_domain(f->phys));
+	if (!ret || c.tombstones)
+		auxshim_detach_group(f->domain, f->group);
+}
+
+static void enable_aux_mid_removal_forgotten(struct kt_test *t)
+{
+	struct auxshim_test_counts c;
+	const struct bus_type *bus;
+	struct rm_block b;
+	struct device *p;
+	int ret;
+
+	if (!strcmp(auxshim_test_aux_backend(), "none")) {
+		kt_skip(t, "no aux backend on this kernel");
+		return;
+	}
+	p = auxshim_mock_phys_add("rm-auxvictim", true, 0);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, p);
+	/* Its bus is watched: enable and disable aux once. */
+	ret = auxshim_dev_enable_aux(p);
+	if (!KT_EXPECT_EQ(t, ret, 0)) {
+		auxshim_mock_phys_remove(p);
+		return;
+	}
+	auxshim_dev_disable_aux(p);
+
+	bus = p->bus;
+	ret = rm_block_start(&b, p, auxshim_mock_phys_remove);
+	KT_ASSERT_EQ(t, ret, 0);
+	ret = auxshim_dev_enable_aux(p);
+	rm_block_finish(&b, bus);
+
+	auxshim_test_get_counts(&c);
+	KT_EXPECT_TRUE_MSG(t, !c.aux_devs,
+			   "a device enabled while being deleted (enable said %d) is still held: %u aux devices",
+			   ret, c.aux_devs);
+}
+
+/*
+ * Item 5: a tombstone is the group entry itself, marked: no allocation can
+ * fail on the removal path, and a re-attach before the owner's detach is
+ * -EBUSY whether the group has devices again or none.
+ */
+static void tombstone_needs_no_allocation(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+	int ret;
+
+	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 0));
+	KT_ASSERT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+	/* Fail the shim's next allocation, wherever the removal makes one. */
+	auxshim_test_fail_nth(1);
+	rm_sub_remove(f, 0);
+	KT_EXPECT_FALSE(t, auxshim_test_fail_fired());
+	auxshim_test_fail_nth(0);
+
+	/* An emptied group: the documented -EBUSY, not -ENODEV. */
+	ret = auxshim_attach_group(f->domain, f->group, auxshim_mock_sub_parent);
+	KT_EXPECT_EQ(t, ret, -EBUSY);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 1));
+	ret = auxshim_attach_group(f->domain, f->group, auxshim_mock_sub_parent);
+	KT_EXPECT_EQ(t, ret, -EBUSY);
+	if (!ret)
+		auxshim_detach_group(f->domain, f->group);
+	auxshim_detach_group(f->domain, f->group);	/* reaps the tombstone */
+	KT_EXPECT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+	auxshim_detach_group(f->domain, f->group);
+}
+
+/*
+ * Item 6: one record per device.  A device that moves to another group
+ * while its first group is attached (an mdev rebound on 5.10 gets a new
+ * group) cannot be attached a second time through the new group.
+ */
+static struct device *rm_other_phys;
+
+/* The same sub-devices, backed by another physical device. */
+static struct device *rm_lookup_other(struct device *dev)
+{
+	return rm_other_phys;
+}
+
+static void one_record_per_device(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+	struct iommu_domain *d2 = NULL;
+	struct iommu_group *g2 = NULL;
+	struct device *sub;
+	int ret;
+
+	sub = rm_sub_add(f, 0);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, sub);
+	rm_other_phys = auxshim_mock_phys_add("rm-other", false, 0);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_other_phys);
+	d2 = auxshim_domain_alloc(rm_other_phys);
+	if (!KT_EXPECT_NOT_ERR_OR_NULL(t, d2)) {
+		d2 = NULL;
+		goto out;
+	}
+	g2 = iommu_group_alloc();
+	if (!KT_EXPECT_NOT_ERR_OR_NULL(t, g2)) {
+		g2 = NULL;
+		goto out;
+	}
+	if (!KT_EXPECT_EQ(t, auxshim_attach_group(f->domain, f->group,
+						  auxshim_mock_sub_parent), 0))
+		goto out;
+	iommu_group_remove_device(sub);
+	ret = iommu_group_add_device(g2, sub);
+	if (!KT_EXPECT_EQ(t, ret, 0))
+		goto out_detach;
+	ret = auxshim_attach_group(d2, g2, rm_lookup_other);
+	KT_EXPECT_EQ(t, ret, -EBUSY);
+	if (!ret) {
+		/* What main did: two keys; the reader then saw the stale one. */
+		auxshim_detach_group(d2, g2);
+		KT_EXPECT_TRUE(t, auxshim_get_domain_for_dev(sub) != d2);
+	} else {
+		KT_EXPECT_PTR_EQ(t, auxshim_get_domain_for_dev(sub), f->domain);
+	}
+	iommu_group_remove_device(sub);
+	KT_EXPECT_EQ(t, iommu_group_add_device(f->group, sub), 0);
+out_detach:
+	auxshim_detach_group(f->domain, f->group);
+	KT_EXPECT_TRUE(t, auxshim_get_domain_for_dev(sub) != f->domain &&
+			  auxshim_get_domain_for_dev(sub) != d2);
+out:
+	if (g2)
+		iommu_group_put(g2);
+	if (d2)
+		iommu_domain_free(d2);
+	auxshim_mock_phys_remove(rm_other_phys);
+}
+
+/*
+ * Item 7: the lookup table's allocation goes through the fault injection
+ * like every other allocation of the shim, and a failed one keeps the old
+ * table.
+ */
+static void table_alloc_injectable(struct kt_test *t)
+{
+	int ret;
+
+	auxshim_test_fail_nth(1);
+	ret = auxshim_test_lut_grow();
+	KT_EXPECT_EQ(t, ret, -ENOMEM);
+	KT_EXPECT_TRUE(t, auxshim_test_fail_fired());
+	auxshim_test_fail_nth(0);
+	KT_EXPECT_EQ(t, auxshim_test_lut_grow(), 0);
+}
+
+/*
+ * Item 7: the shim's lock never nests the CPU hotplug lock, so a device
+ * deleted under cpus_read_lock() (as a CPU hotplug callback may) while the
+ * shim holds something is no lockdep cycle.  Without lockdep nothing can
+ * be seen: skipped with that reason.
+ */
+static void no_hotplug_lock_under_shim_lock(struct kt_test *t)
+{
+	struct rm_fix *f = t->priv;
+
+	if (!IS_ENABLED(CONFIG_PROVE_LOCKING)) {
+		kt_skip(t, "needs lockdep (CONFIG_PROVE_LOCKING: the debug kernel)");
+		return;
+	}
+	KT_ASSERT_TRUE(t, debug_locks);
+	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 0));
+	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 1));
+	/* An attach turns the lookup's static key on (after a flip off). */
+	KT_ASSERT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+	cpus_read_lock();
+	rm_sub_remove(f, 1);
+	cpus_read_unlock();
+	auxshim_detach_group(f->domain, f->group);
+	msleep(1500);	/* the key goes off a second after the table empties */
+	KT_ASSERT_EQ(t, auxshim_attach_group(f->domain, f->group,
+					     auxshim_mock_sub_parent), 0);
+	auxshim_detach_group(f->domain, f->group);
+	KT_EXPECT_TRUE_MSG(t, debug_locks, "lockdep reported (see the log)");
 }
 
 static struct kt_case rm_cases[] = {
@@ -333,6 +691,13 @@ static struct kt_case rm_cases[] = {
 	KT_CASE(partial_removal),
 	KT_CASE(owner_remove_still_attached),
 	KT_CASE(idle_removal_skips_core),
+	KT_CASE(whole_group_outlives_recorded_device),
+	KT_CASE(removed_mid_notification_no_record),
+	KT_CASE(enable_aux_mid_removal_forgotten),
+	KT_CASE(tombstone_needs_no_allocation),
+	KT_CASE(one_record_per_device),
+	KT_CASE(table_alloc_injectable),
+	KT_CASE(no_hotplug_lock_under_shim_lock),
 	{}
 };
 

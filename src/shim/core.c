@@ -37,6 +37,15 @@
  * records by device, attachments by backing device.
  */
 static DEFINE_MUTEX(auxshim_lock);
+
+/*
+ * auxshim_key_lock serializes turning auxshim_lut_used on and off, and an
+ * attach holds it until its keys are published, so that the key cannot go
+ * off under them.  Taken outside auxshim_lock: static_branch_enable() and
+ * _disable() take cpu_hotplug_lock, which must not nest inside a lock that
+ * device deletion takes (auxshim_lock, in the removal notifier).
+ */
+static DEFINE_MUTEX(auxshim_key_lock);
 #define AUXSHIM_INDEX_BITS 10
 static DEFINE_HASHTABLE(auxshim_grps, AUXSHIM_INDEX_BITS);
 static DEFINE_HASHTABLE(auxshim_recs, AUXSHIM_INDEX_BITS);
@@ -57,14 +66,21 @@ EXPORT_SYMBOL_GPL(auxshim_lut_filter);
 
 /*
  * Attachments and live group entries.  While there are any the module pins
- * itself, so that it never unloads with live records.
+ * itself, so that it never unloads with live records.  Written under
+ * auxshim_lock, read locklessly by the removal notifiers.
  */
 static unsigned int auxshim_live;
 
 /* Devices with aux enabled; with the two above, what removals must see. */
 static unsigned int auxshim_nr_auxdevs;
 
-/* Attaches between their snapshot and their publication (lock-free reads). */
+/*
+ * Attaches between their snapshot and their publication, and aux enables
+ * in progress (lock-free reads).  The full barrier after each increment
+ * pairs with the one in auxshim_core_holds_anything(): either the removal
+ * notifier sees the call in flight, or the call sees the device's removal
+ * (it left its group; see auxshim_dev_leaving()).
+ */
 static atomic_t auxshim_inflight = ATOMIC_INIT(0);
 
 /* Removals seen while attaches were in flight. */
@@ -114,15 +130,40 @@ unsigned long auxshim_core_removals(void)
 static void auxshim_live_get(void)
 {
 	lockdep_assert_held(&auxshim_lock);
-	if (!auxshim_live++)
+	if (!auxshim_live)
 		__module_get(THIS_MODULE);
+	WRITE_ONCE(auxshim_live, auxshim_live + 1);
 }
 
 static void auxshim_live_put(void)
 {
 	lockdep_assert_held(&auxshim_lock);
-	if (!--auxshim_live)
+	WRITE_ONCE(auxshim_live, auxshim_live - 1);
+	if (!auxshim_live)
 		module_put(THIS_MODULE);
+}
+
+static void auxshim_busy_get(void)
+{
+	atomic_inc(&auxshim_inflight);
+	smp_mb__after_atomic(); /* pairs with auxshim_core_holds_anything() */
+}
+
+static void auxshim_busy_put(void)
+{
+	atomic_dec(&auxshim_inflight);
+}
+
+/*
+ * Has @dev left (or never joined) an IOMMU group?  The IOMMU core, or the
+ * owner of an IOMMU-less group, takes a device out of its group during its
+ * deletion, before the shim's late removal notifier runs.
+ */
+static bool auxshim_dev_leaving(struct device *dev, struct iommu_group *group)
+{
+	struct iommu_group *now = READ_ONCE(dev->iommu_group);
+
+	return group ? now != group : !now;
 }
 
 /* ---- the lookup table ----------------------------------------------------- */
@@ -179,7 +220,9 @@ static int auxshim_lut_reserve(unsigned long n)
 	bits = max_t(unsigned int, AUXSHIM_LUT_MIN_BITS,
 		     order_base_2(want * 2 + 1));
 	slots = 1UL << bits;
-	lut = kvzalloc(struct_size(lut, slot, slots), GFP_KERNEL);
+	lut = auxshim_should_fail() ?
+		      NULL :
+		      kvzalloc(struct_size(lut, slot, slots), GFP_KERNEL);
 	if (!lut)
 		return -ENOMEM;
 	lut->bits = bits;
@@ -214,10 +257,9 @@ static void auxshim_lut_add(const void *key, struct iommu_domain *domain)
 		WRITE_ONCE(*f, *f + 1);
 	smp_wmb(); /* a reader that finds the key passed the filter */
 	auxshim_lut_put_key(lut, (unsigned long)key, domain);
-	/* Nothing reads the table while the key is off: turn it on first. */
+	/* auxshim_lut_key_on() turned the key on; keep it so. */
+	WARN_ON_ONCE(!static_key_enabled(&auxshim_lut_used));
 	cancel_delayed_work(&auxshim_lut_off);
-	if (!static_key_enabled(&auxshim_lut_used))
-		static_branch_enable(&auxshim_lut_used);
 }
 
 /*
@@ -250,15 +292,43 @@ static void auxshim_lut_del(const void *key)
 		auxshim_lut_reserve(0); /* shrink; on failure keep this one */
 }
 
-static void auxshim_lut_off_fn(struct work_struct *work)
+/*
+ * Nothing reads the table while the key is off: an attach turns it on
+ * before it publishes, and holds auxshim_key_lock until it has, so that
+ * auxshim_lut_off_fn() cannot turn it off in between.
+ */
+static void auxshim_lut_key_on(void)
+{
+	mutex_lock(&auxshim_key_lock);
+	if (!static_key_enabled(&auxshim_lut_used))
+		static_branch_enable(&auxshim_lut_used);
+}
+
+static void auxshim_lut_key_done(void)
 {
 	struct auxshim_lut *lut;
 
 	mutex_lock(&auxshim_lock);
 	lut = auxshim_lut_cur();
-	if (lut && !lut->used && static_key_enabled(&auxshim_lut_used))
-		static_branch_disable(&auxshim_lut_used);
+	if (!lut || !lut->used) /* a failed attach: off again, later */
+		schedule_delayed_work(&auxshim_lut_off, HZ);
 	mutex_unlock(&auxshim_lock);
+	mutex_unlock(&auxshim_key_lock);
+}
+
+static void auxshim_lut_off_fn(struct work_struct *work)
+{
+	struct auxshim_lut *lut;
+	bool off;
+
+	mutex_lock(&auxshim_key_lock);
+	mutex_lock(&auxshim_lock);
+	lut = auxshim_lut_cur();
+	off = !lut || !lut->used;
+	mutex_unlock(&auxshim_lock);
+	if (off && static_key_enabled(&auxshim_lut_used))
+		static_branch_disable(&auxshim_lut_used);
+	mutex_unlock(&auxshim_key_lock);
 }
 
 /* The table's bytes and live keys, for the benchmarks. */
@@ -275,6 +345,19 @@ size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots)
 		bytes = struct_size(lut, slot, lut->mask + 1);
 	mutex_unlock(&auxshim_lock);
 	return bytes;
+}
+
+/* Grow the table to twice its live keys' room; for the tests. */
+int auxshim_core_lut_grow(void)
+{
+	struct auxshim_lut *lut;
+	int ret;
+
+	mutex_lock(&auxshim_lock);
+	lut = auxshim_lut_cur();
+	ret = auxshim_lut_reserve(lut ? lut->mask + 1 : 1UL << AUXSHIM_LUT_MIN_BITS);
+	mutex_unlock(&auxshim_lock);
+	return ret;
 }
 
 /* ---- attachments: find, get, put ------------------------------------------ */
@@ -350,7 +433,13 @@ static void auxshim_att_put(struct auxshim_att *att)
 	if (att->users + att->ext_users)
 		return;
 
-	if (att->mode == AUXSHIM_MODE_AUX)
+	/*
+	 * A backing device the IOMMU core has released (deleted while it was
+	 * being attached) has no IOMMU state left to undo.
+	 */
+	if (auxshim_dev_leaving(att->backing, NULL))
+		;
+	else if (att->mode == AUXSHIM_MODE_AUX)
 		auxshim_compat_aux_detach(att->domain, att->backing,
 					  att->pasid);
 	else
@@ -379,7 +468,8 @@ static void auxshim_auxdev_drop(struct auxshim_auxdev *ad)
 	lockdep_assert_held(&auxshim_lock);
 	list_del(&ad->node);
 	WRITE_ONCE(auxshim_nr_auxdevs, auxshim_nr_auxdevs - 1);
-	auxshim_compat_disable_aux(ad->dev);
+	if (!auxshim_dev_leaving(ad->dev, NULL)) /* else released already */
+		auxshim_compat_disable_aux(ad->dev);
 	put_device(ad->dev);
 	auxshim_free(ad);
 }
@@ -389,9 +479,16 @@ int auxshim_core_enable_aux(struct device *dev)
 	struct auxshim_auxdev *ad;
 	int ret = 0;
 
+	auxshim_busy_get();
 	mutex_lock(&auxshim_lock);
 	if (auxshim_auxdev_find(dev))
 		goto out_unlock;
+	/* Deleted meanwhile: its removal notifiers are past (or skipped us). */
+	if (!device_is_registered(dev) || auxshim_dev_leaving(dev, NULL)) {
+		dev_err(dev, "enabling aux domains refused: device removed\n");
+		ret = -ENODEV;
+		goto out_unlock;
+	}
 	ad = auxshim_zalloc(sizeof(*ad));
 	if (!ad) {
 		ret = -ENOMEM;
@@ -408,6 +505,7 @@ int auxshim_core_enable_aux(struct device *dev)
 	WRITE_ONCE(auxshim_nr_auxdevs, auxshim_nr_auxdevs + 1);
 out_unlock:
 	mutex_unlock(&auxshim_lock);
+	auxshim_busy_put();
 	return ret;
 }
 
@@ -536,16 +634,27 @@ static void auxshim_grp_teardown(struct auxshim_grp *grp, bool published)
 	iommu_group_put(grp->group);
 }
 
+static struct auxshim_rec *auxshim_rec_find(struct device *dev,
+					    struct auxshim_grp **grpp);
+
 static int auxshim_grp_fill(struct auxshim_grp *grp,
 			    struct auxshim_snapshot *snap)
 {
 	struct auxshim_slot *slot;
 	struct auxshim_rec *rec;
 	struct auxshim_att *att;
+	struct auxshim_grp *other;
 	unsigned int i;
 
 	for (i = 0; i < snap->n; i++) {
 		slot = &snap->slots[i];
+		/* One key per device: a second would shadow or outlive it. */
+		if (auxshim_rec_find(slot->dev, &other)) {
+			dev_err(slot->dev,
+				"already attached through auxshim in group %d; detach that first\n",
+				iommu_group_id(other->group));
+			return -EBUSY;
+		}
 		rec = auxshim_zalloc(sizeof(*rec));
 		if (!rec)
 			return -ENOMEM;
@@ -597,30 +706,42 @@ static void auxshim_grp_unpublish(struct auxshim_grp *grp)
 }
 
 /*
- * The last device of @grp went away: undo it now, group reference and all,
- * while the device still holds the group (a group that outlives its last
- * device crashes 5.10's intel-iommu when released), and leave a tombstone
- * in its place for the owner's auxshim_detach_group() to reap.  Under the
- * contract the owner holds its own group reference until then, so the key
- * cannot be reused by another group meanwhile.
+ * The last device of @grp is going away: undo it now, group reference and
+ * all, while the device still holds the group (a group that outlives its
+ * last device crashes 5.10's intel-iommu when released), and keep the
+ * entry, marked, for the owner's auxshim_detach_group() to reap: nothing
+ * to allocate, so nothing can fail here.  Under the contract the owner
+ * holds its own group reference until then, so the key cannot be reused
+ * by another group meanwhile.
  */
 static void auxshim_grp_tombstone(struct auxshim_grp *grp)
 {
-	struct auxshim_grp *tomb;
-
 	lockdep_assert_held(&auxshim_lock);
-	/* Without a tombstone the owner's detach merely warns. */
-	tomb = auxshim_zalloc(sizeof(*tomb));
-	if (tomb) {
-		INIT_LIST_HEAD(&tomb->recs);
-		tomb->group = grp->group;
-		tomb->domain = grp->domain;
-		tomb->tombstone = true;
-	}
-	auxshim_grp_unpublish(grp);
-	if (!tomb)
-		return;
-	hash_add(auxshim_grps, &tomb->hnode, (unsigned long)tomb->group);
+	auxshim_grp_teardown(grp, true);
+	grp->tombstone = true;
+	auxshim_live_put();
+}
+
+static int auxshim_count_other(struct device *dev, void *data)
+{
+	struct device **leaving = data;
+
+	return dev != *leaving; /* stops at the first other device */
+}
+
+/*
+ * Is @grp left with no device once @leaving is gone?  An attach through a
+ * lookup lasts while it has records; a whole-group attach while the group
+ * has any device, recorded or joined later (the IOMMU core attached those).
+ */
+static bool auxshim_grp_orphaned(struct auxshim_grp *grp,
+				 struct device *leaving)
+{
+	lockdep_assert_held(&auxshim_lock);
+	if (!grp->whole)
+		return list_empty(&grp->recs);
+	return !iommu_group_for_each_dev(grp->group, &leaving,
+					 auxshim_count_other);
 }
 
 static void auxshim_grp_reap(struct auxshim_grp *tomb)
@@ -677,8 +798,7 @@ int auxshim_snapshot_take(struct iommu_group *group,
 
 	memset(snap, 0, sizeof(*snap));
 	INIT_LIST_HEAD(&snap->node);
-	atomic_inc(&auxshim_inflight);
-	smp_mb__after_atomic(); /* removals after this see us in flight */
+	auxshim_busy_get();
 	for (tries = 0; tries < 3; tries++) {
 		gen = READ_ONCE(auxshim_removal_gen);
 		count = 0;
@@ -689,7 +809,7 @@ int auxshim_snapshot_take(struct iommu_group *group,
 		snap->max = count + 4;
 		snap->slots = auxshim_zalloc(snap->max * sizeof(*snap->slots));
 		if (!snap->slots) {
-			atomic_dec(&auxshim_inflight);
+			auxshim_busy_put();
 			return -ENOMEM;
 		}
 		iommu_group_for_each_dev(group, snap, auxshim_snapshot_one);
@@ -702,10 +822,10 @@ int auxshim_snapshot_take(struct iommu_group *group,
 		mutex_unlock(&auxshim_lock);
 		auxshim_snapshot_put(snap);
 	}
-	atomic_dec(&auxshim_inflight);
+	auxshim_busy_put();
 	return -EAGAIN;
 err_nodev:
-	atomic_dec(&auxshim_inflight);
+	auxshim_busy_put();
 	return -ENODEV;
 }
 
@@ -730,6 +850,12 @@ int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 			dev_err(slot->dev, "lookup found no backing device\n");
 			return -ENODEV;
 		}
+		if (auxshim_dev_leaving(backing, NULL)) {
+			dev_err(slot->dev,
+				"lookup returned %s, which has no IOMMU group\n",
+				dev_name(backing));
+			return -ENODEV;
+		}
 		get_device(backing);
 		mutex_lock(&auxshim_lock); /* removals read it */
 		slot->backing = backing;
@@ -744,11 +870,17 @@ void auxshim_snapshot_release(struct auxshim_snapshot *snap)
 	list_del_init(&snap->node);
 	mutex_unlock(&auxshim_lock);
 	auxshim_snapshot_put(snap);
-	atomic_dec(&auxshim_inflight);
+	auxshim_busy_put();
 }
 
-/* Was a device of @snap removed while the attach was in flight? */
-static struct device *auxshim_snapshot_gone(struct auxshim_snapshot *snap)
+/*
+ * Was a device of @snap removed while the attach was in flight?  A removal
+ * that the notifiers saw marked its slot; one they skipped (it passed them
+ * before this attach was in flight) took the device out of @group, or the
+ * backing device out of its own, before the late notifier (watch.c).
+ */
+static struct device *auxshim_snapshot_gone(struct auxshim_snapshot *snap,
+					     struct iommu_group *group)
 {
 	struct auxshim_slot *slot;
 	unsigned int i;
@@ -756,18 +888,47 @@ static struct device *auxshim_snapshot_gone(struct auxshim_snapshot *snap)
 	lockdep_assert_held(&auxshim_lock);
 	for (i = 0; i < snap->n; i++) {
 		slot = &snap->slots[i];
-		if (slot->gone || !device_is_registered(slot->dev))
+		if (slot->gone || !device_is_registered(slot->dev) ||
+		    auxshim_dev_leaving(slot->dev, group))
 			return slot->dev;
-		if (!device_is_registered(slot->backing))
+		if (!device_is_registered(slot->backing) ||
+		    auxshim_dev_leaving(slot->backing, NULL))
 			return slot->backing;
 	}
 	return NULL;
 }
 
+/* -EBUSY if @group has a domain through the shim, or had one not detached. */
+static int auxshim_grp_check_free(struct iommu_group *group)
+{
+	struct auxshim_grp *old;
+
+	lockdep_assert_held(&auxshim_lock);
+	old = auxshim_grp_find(group);
+	if (!old)
+		return 0;
+	pr_err("group %d already %s through auxshim; detach it first\n",
+	       iommu_group_id(group),
+	       old->tombstone ? "was attached (its devices went away)" :
+				"has a domain");
+	return -EBUSY;
+}
+
+/* Refuse a double attach before the snapshot and the lookups. */
+int auxshim_core_check_free(struct iommu_group *group)
+{
+	int ret;
+
+	mutex_lock(&auxshim_lock);
+	ret = auxshim_grp_check_free(group);
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
 int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 			struct auxshim_snapshot *snap, bool whole)
 {
-	struct auxshim_grp *grp, *old;
+	struct auxshim_grp *grp;
 	struct device *gone;
 	int ret;
 
@@ -779,20 +940,15 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 	grp->domain = domain;
 	grp->whole = whole;
 
+	auxshim_lut_key_on();
 	mutex_lock(&auxshim_lock);
-	gone = auxshim_snapshot_gone(snap);
+	ret = auxshim_grp_check_free(group);
+	if (ret)
+		goto err_unlock;
+	gone = auxshim_snapshot_gone(snap, group);
 	if (gone) {
 		dev_err(gone, "removed while its group was being attached\n");
 		ret = -ENODEV;
-		goto err_unlock;
-	}
-	old = auxshim_grp_find(group);
-	if (old) {
-		pr_err("group %d already %s through auxshim; detach it first\n",
-		       iommu_group_id(group),
-		       old->tombstone ? "was attached (its devices went away)" :
-					"has a domain");
-		ret = -EBUSY;
 		goto err_unlock;
 	}
 	if (whole) {
@@ -814,10 +970,12 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 	}
 	auxshim_grp_publish(grp);
 	mutex_unlock(&auxshim_lock);
+	auxshim_lut_key_done();
 	return 0;
 
 err_unlock:
 	mutex_unlock(&auxshim_lock);
+	auxshim_lut_key_done();
 	auxshim_free(grp); /* never published: no reader saw it */
 	return ret;
 }
@@ -888,9 +1046,15 @@ int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
 
 /* ---- forgetting a removed device ------------------------------------------ */
 
-/* Lock-free: may a removal concern the shim at all? */
+/*
+ * Lock-free: may a removal concern the shim at all?  The barrier orders
+ * the removal's own steps so far (the device left its group) before the
+ * reads, and pairs with auxshim_busy_get(): an attach or aux enable that
+ * this misses sees the device gone.
+ */
 bool auxshim_core_holds_anything(void)
 {
+	smp_mb();
 	return READ_ONCE(auxshim_live) || READ_ONCE(auxshim_nr_auxdevs) ||
 	       atomic_read(&auxshim_inflight);
 }
@@ -928,15 +1092,33 @@ static void auxshim_forget_rec(struct auxshim_rec *rec,
 	struct device *dev = rec->dev;
 
 	lockdep_assert_held(&auxshim_lock);
-	auxshim_rec_drop(rec, true);
+	/* Before the drop: its reference may be the last one on @dev. */
 	if (grp != *last)
 		dev_info(dev, "removed while attached to group %d; detached\n",
 			 iommu_group_id(grp->group));
 	*last = grp;
-	if (list_empty(&grp->recs)) {
+	auxshim_rec_drop(rec, true);
+	/* @dev is compared, never dereferenced, from here on. */
+	if (auxshim_grp_orphaned(grp, dev)) {
 		auxshim_grp_tombstone(grp);
 		*last = NULL;
 	}
+}
+
+/*
+ * @dev, unrecorded, leaves a whole-attached group (it joined after the
+ * attach): the attach goes with the group's last device.
+ */
+static void auxshim_forget_member(struct device *dev)
+{
+	struct iommu_group *group = READ_ONCE(dev->iommu_group);
+	struct auxshim_grp *grp;
+
+	lockdep_assert_held(&auxshim_lock);
+	grp = group ? auxshim_grp_find(group) : NULL;
+	if (grp && grp->whole && !grp->tombstone &&
+	    auxshim_grp_orphaned(grp, dev))
+		auxshim_grp_tombstone(grp);
 }
 
 /*
@@ -961,6 +1143,7 @@ void auxshim_forget_device(struct device *dev, bool unbound)
 		if (rec->dev == dev &&
 		    (!rec->att || unbound || rec->att->backing == dev))
 			auxshim_forget_rec(rec, &last);
+	auxshim_forget_member(dev);
 
 	/* What goes through @dev; a user reference keeps @att meanwhile. */
 	hash_for_each_possible_safe(auxshim_atts, att, n, node,

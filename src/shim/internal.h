@@ -117,6 +117,7 @@ int auxshim_snapshot_take(struct iommu_group *group,
 int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
 			     auxshim_lookup_t lookup);
 void auxshim_snapshot_release(struct auxshim_snapshot *snap);
+int auxshim_core_check_free(struct iommu_group *group);
 int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 			struct auxshim_snapshot *snap, bool whole);
 void auxshim_core_detach(struct iommu_domain *domain,
@@ -142,6 +143,7 @@ long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);
 void auxshim_core_exit(void);
 size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
+int auxshim_core_lut_grow(void);
 
 /*
  * Allocation failure injection: in a test build, test_hooks.c sets the

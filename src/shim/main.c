@@ -55,6 +55,9 @@ int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(group))
 		return -EINVAL;
 
+	ret = auxshim_core_check_free(group);
+	if (ret)
+		return ret;
 	ret = auxshim_snapshot_take(group, &snap);
 	if (ret)
 		return ret;

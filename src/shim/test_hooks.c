@@ -169,3 +169,9 @@ void auxshim_test_forget(struct device *dev)
 	auxshim_forget_device(dev, true);
 }
 EXPORT_SYMBOL_GPL(auxshim_test_forget);
+
+int auxshim_test_lut_grow(void)
+{
+	return auxshim_core_lut_grow();
+}
+EXPORT_SYMBOL_GPL(auxshim_test_lut_grow);

@@ -83,6 +83,12 @@ int auxshim_test_raw_attach(struct iommu_domain *domain, struct device *backing,
 void auxshim_test_raw_detach(struct iommu_domain *domain,
 			     struct device *backing, u32 pasid);
 
+/*
+ * Replace the lookup table by one twice its size (the allocation an attach
+ * makes when the table fills up): 0 or -ENOMEM.
+ */
+int auxshim_test_lut_grow(void);
+
 /* The removal watchers' work for @dev (as if it were deleted and unbound). */
 void auxshim_test_forget(struct device *dev);
 

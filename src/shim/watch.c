@@ -23,7 +23,8 @@
 struct auxshim_bus {
 	struct list_head node; /* in auxshim_buses */
 	auxshim_bus_t bus;
-	struct notifier_block nb;
+	struct notifier_block nb; /* ahead of the IOMMU core */
+	struct notifier_block nb_late; /* after everyone */
 };
 
 /*
@@ -47,6 +48,17 @@ static LIST_HEAD(auxshim_buses);
  */
 #define AUXSHIM_BUS_NB_PRIORITY 1
 
+/*
+ * A third look, after every other notifier of BUS_NOTIFY_REMOVED_DEVICE:
+ * by then the IOMMU core (or the owner of an IOMMU-less group) has taken
+ * the device out of its group.  A removal that the first two skipped
+ * because the shim held nothing can meet an attach or aux enable that
+ * started since; either this one sees that call in flight and forgets
+ * what it recorded, or the call sees the device out of its group and
+ * refuses it (see auxshim_core_holds_anything()).
+ */
+#define AUXSHIM_BUS_NB_LATE_PRIORITY INT_MIN
+
 static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
@@ -57,6 +69,16 @@ static int auxshim_bus_notify(struct notifier_block *nb, unsigned long action,
 	if (!auxshim_core_holds_anything())
 		return NOTIFY_DONE;
 	auxshim_forget_device(data, action == BUS_NOTIFY_REMOVED_DEVICE);
+	return NOTIFY_OK;
+}
+
+static int auxshim_bus_notify_late(struct notifier_block *nb,
+				   unsigned long action, void *data)
+{
+	if (action != BUS_NOTIFY_REMOVED_DEVICE ||
+	    !auxshim_core_holds_anything())
+		return NOTIFY_DONE;
+	auxshim_forget_device(data, true);
 	return NOTIFY_OK;
 }
 
@@ -86,7 +108,14 @@ int auxshim_watch(struct device *dev)
 	b->bus = dev->bus;
 	b->nb.notifier_call = auxshim_bus_notify;
 	b->nb.priority = AUXSHIM_BUS_NB_PRIORITY;
-	ret = bus_register_notifier(b->bus, &b->nb);
+	b->nb_late.notifier_call = auxshim_bus_notify_late;
+	b->nb_late.priority = AUXSHIM_BUS_NB_LATE_PRIORITY;
+	ret = bus_register_notifier(b->bus, &b->nb_late);
+	if (!ret) {
+		ret = bus_register_notifier(b->bus, &b->nb);
+		if (ret)
+			bus_unregister_notifier(b->bus, &b->nb_late);
+	}
 	if (ret) {
 		dev_err(dev, "cannot watch bus %s for removals: %d\n",
 			b->bus->name, ret);
@@ -141,6 +170,7 @@ void auxshim_watch_exit(void)
 	mutex_lock(&auxshim_bus_lock);
 	list_for_each_entry_safe(b, n, &auxshim_buses, node) {
 		bus_unregister_notifier(b->bus, &b->nb);
+		bus_unregister_notifier(b->bus, &b->nb_late);
 		list_del(&b->node);
 		kfree(b);
 	}
