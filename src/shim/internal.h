@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The shim's core (core.c): its objects and the calls its other parts make.
+ * The shim's core: its objects and the calls its parts make to each other.
  * Calls flow one way: main.c (the module face) calls watch.c and the core;
  * watch.c, debugfs.c and test_hooks.c call the core; the core calls none
- * of them.
+ * of them, and within it each file calls only those listed before it
+ * below.
  */
 #ifndef AUXSHIM_INTERNAL_H
 #define AUXSHIM_INTERNAL_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
@@ -111,23 +113,44 @@ static inline const char *auxshim_mode_name(enum auxshim_mode mode)
 	return "?";
 }
 
-/* core.c: attach and detach */
-int auxshim_snapshot_take(struct iommu_group *group,
-			  struct auxshim_snapshot *snap);
-int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
-			     auxshim_lookup_t lookup);
-void auxshim_snapshot_release(struct auxshim_snapshot *snap);
-int auxshim_core_check_free(struct iommu_group *group);
-int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
-			struct auxshim_snapshot *snap, bool whole);
-void auxshim_core_detach(struct iommu_domain *domain,
-			 struct iommu_group *group);
+/*
+ * The parts of the core, bottom up: each calls only those above it in
+ * this list (and main.c, watch.c, debugfs.c and test_hooks.c call them).
+ */
 
-/* core.c: queries (the lock-free lookup is auxshim_lut_domain(), auxshim.h) */
-int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
-			  enum auxshim_mode *mode, u32 *pasid);
+/* core.c: the writers' lock, object counts, the module pin, calls in flight */
+extern struct mutex auxshim_lock;
+#define AUXSHIM_INDEX_BITS 10 /* the writers' hash indexes */
+void *auxshim_zalloc(size_t size);
+void auxshim_free(const void *p);
+long auxshim_core_allocs(void);
+void auxshim_live_get(void);
+void auxshim_live_put(void);
+void auxshim_busy_get(void);
+void auxshim_busy_put(void);
+bool auxshim_core_busy(void);
+bool auxshim_dev_leaving(struct device *dev, struct iommu_group *group);
+void auxshim_core_exit(void);
 
-/* core.c: the aux-device API */
+/* lut.c: the readers' lookup table */
+int auxshim_lut_reserve(unsigned long n);
+void auxshim_lut_add(const void *key, struct iommu_domain *domain);
+void auxshim_lut_del(const void *key);
+void auxshim_lut_key_on(void);
+void auxshim_lut_key_done(void);
+size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
+int auxshim_core_lut_grow(void);
+void auxshim_lut_exit(void);
+
+/* att.c: attachments and aux-enabled devices, and the aux-device API */
+struct auxshim_att *auxshim_att_get(struct iommu_domain *domain,
+				    struct device *backing);
+void auxshim_att_put(struct auxshim_att *att);
+struct auxshim_att *auxshim_att_through(struct device *backing);
+bool auxshim_att_has_auxdevs(void);
+void auxshim_att_forget_auxdev(struct device *dev);
+void auxshim_att_visit(struct auxshim_visitor *v);
+void auxshim_att_exit(void);
 int auxshim_core_enable_aux(struct device *dev);
 int auxshim_core_disable_aux(struct device *dev);
 bool auxshim_core_aux_enabled(struct device *dev);
@@ -135,15 +158,41 @@ int auxshim_core_aux_attach(struct iommu_domain *domain, struct device *dev);
 bool auxshim_core_aux_detach(struct iommu_domain *domain, struct device *dev);
 int auxshim_core_aux_get_pasid(struct iommu_domain *domain, struct device *dev);
 
-/* core.c: removal, inspection, exit */
+/* group.c: group entries and their records */
+struct auxshim_rec *auxshim_rec_find(struct device *dev,
+				     struct auxshim_grp **grpp);
+void auxshim_rec_drop(struct auxshim_rec *rec, bool published);
+struct auxshim_grp *auxshim_grp_find(struct iommu_group *group);
+int auxshim_grp_check_free(struct iommu_group *group);
+int auxshim_grp_fill(struct auxshim_grp *grp, struct auxshim_snapshot *snap);
+void auxshim_grp_teardown(struct auxshim_grp *grp, bool published);
+void auxshim_grp_publish(struct auxshim_grp *grp);
+void auxshim_grp_unpublish(struct auxshim_grp *grp);
+bool auxshim_grp_orphaned(struct auxshim_grp *grp, struct device *leaving);
+void auxshim_grp_tombstone(struct auxshim_grp *grp);
+void auxshim_grp_reap(struct auxshim_grp *tomb);
+int auxshim_core_check_free(struct iommu_group *group);
+int auxshim_core_dev_info(struct iommu_domain *domain, struct device *dev,
+			  enum auxshim_mode *mode, u32 *pasid);
+void auxshim_core_visit(struct auxshim_visitor *v);
+void auxshim_grp_exit(void);
+
+/* attach.c: the attach protocol */
+int auxshim_snapshot_take(struct iommu_group *group,
+			  struct auxshim_snapshot *snap);
+int auxshim_snapshot_resolve(struct auxshim_snapshot *snap,
+			     auxshim_lookup_t lookup);
+void auxshim_snapshot_release(struct auxshim_snapshot *snap);
+int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
+			struct auxshim_snapshot *snap, bool whole);
+void auxshim_core_detach(struct iommu_domain *domain,
+			 struct iommu_group *group);
+void auxshim_pending_mark(struct device *dev);
+
+/* removal.c: forgetting a removed device */
 bool auxshim_core_holds_anything(void);
 void auxshim_forget_device(struct device *dev, bool unbound);
-void auxshim_core_visit(struct auxshim_visitor *v);
-long auxshim_core_allocs(void);
 unsigned long auxshim_core_removals(void);
-void auxshim_core_exit(void);
-size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
-int auxshim_core_lut_grow(void);
 
 /*
  * Allocation failure injection: in a test build, test_hooks.c sets the

@@ -11,7 +11,9 @@
  *
  * This file is the module's face: argument checks, the exported API, init
  * and exit.  It calls the removal watchers (watch.c), debugfs (debugfs.c)
- * and the core (core.c), where every object's life is.
+ * and the core, where every object's life is: core.c (shared state),
+ * lut.c (the readers' table), att.c (attachments, aux devices), group.c
+ * (group entries, records), attach.c (the attach protocol) and removal.c.
  */
 #include <linux/device.h>
 #include <linux/err.h>
@@ -55,9 +57,6 @@ int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 	if (IS_ERR_OR_NULL(domain) || IS_ERR_OR_NULL(group))
 		return -EINVAL;
 
-	ret = auxshim_core_check_free(group);
-	if (ret)
-		return ret;
 	ret = auxshim_snapshot_take(group, &snap);
 	if (ret)
 		return ret;
@@ -231,6 +230,13 @@ static void __exit auxshim_exit(void)
 {
 	auxshim_debugfs_exit();
 	auxshim_watch_exit();
+	/*
+	 * The module pins itself while anything is attached: only aux state
+	 * and tombstones can be left.
+	 */
+	auxshim_att_exit();
+	auxshim_grp_exit();
+	auxshim_lut_exit();
 	auxshim_core_exit();
 }
 
