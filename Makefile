@@ -66,9 +66,14 @@ config: $(CONFTEST_H)
 
 modules: $(CONFTEST_H)
 	$(MAKE) -C "$(KDIR)" M="$(PWD_)" modules
+ifneq ($(AUXSHIM_TEST),)
+	$(MAKE) -C "$(KDIR)" M="$(PWD_)/tests/abi" \
+		KBUILD_EXTRA_SYMBOLS="$(PWD_)/tests/abi/other.symvers" modules
+endif
 
 clean:
-	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(PWD_)" clean; fi
+	@if [ -f "$(KDIR)/Makefile" ]; then $(MAKE) -C "$(KDIR)" M="$(PWD_)" clean; \
+	  $(MAKE) -C "$(KDIR)" M="$(PWD_)/tests/abi" clean; fi
 	rm -f $(PWD_)/src/shim/conftest.h $(PWD_)/src/sample/conftest.h $(PWD_)/tests/mock/conftest.h
 
 # For Secure Boot: the key DKMS signs with, enrolled once with mokutil.

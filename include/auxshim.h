@@ -19,6 +19,7 @@
 #define AUXSHIM_H
 
 #include <linux/compiler.h>
+#include <linux/compiler_types.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/hash.h>
@@ -72,9 +73,26 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * devices of @group stay attached.  auxshim_get_domain_for_dev() then
  * answers for the devices this call attached that are still there, and not
  * for devices that join @group later (except after a whole-group attach,
- * where the IOMMU core attaches newcomers itself).  Once the last device of
- * @group is gone, the owner's auxshim_detach_group() is a quiet no-op, and
- * attaching @group again before that detach is refused with -EBUSY.
+ * where the IOMMU core attaches newcomers itself).  An attach through
+ * @lookup lasts while a device it attached is left; a whole-group attach
+ * while @group has any device, attached by this call or joined later.
+ * Once that last device is gone, the owner's auxshim_detach_group() is a
+ * quiet no-op, and attaching @group again before that detach is refused
+ * with -EBUSY, whether @group has devices again or none.  A device has at
+ * most one attach through the shim: a device still recorded for another
+ * group (an mdev that moved to a new group on 5.10) makes the call fail
+ * with -EBUSY until that group is detached.
+ *
+ * The backing device's own DMA: a whole-device attach (no aux) replaces
+ * the backing device's default domain with @domain for as long as it
+ * lasts, as iommu_attach_device() does, so whatever its own driver maps
+ * with the DMA API (which maps into the default domain) is no longer
+ * translated for it: that driver must not do DMA of its own through the
+ * DMA API meanwhile.  The shim does not claim DMA ownership
+ * (iommu_device_claim_dma_owner(), 6.2+): the parent's driver is bound and
+ * uses the default domain, so the claim would refuse every whole-device
+ * attach the design exists for; and 5.10 and 6.1 have no such call.  An
+ * aux attach leaves the backing device's own DMA alone.
  *
  * What an owner may rely on: while the remove() of a removed mdev's driver
  * runs, the mdev's attachment is still in place, so DMA it has in flight is
@@ -94,10 +112,12 @@ typedef struct device *(*auxshim_lookup_t)(struct device *dev);
  * Return: 0 on success; -EINVAL if @domain or @group is NULL or an ERR_PTR;
  * -EBUSY if @group already has a domain through the shim (or had one whose
  * devices went away and that is not detached yet) or a backing device is
- * attached to another domain; -ENODEV if @lookup returns NULL, @group has no
- * device, or a device went away during the call; -EAGAIN if devices kept
- * joining or leaving @group while it was read; the PTR_ERR() of an ERR_PTR
- * returned by @lookup; -ENOMEM; otherwise what the kernel's attach returned.
+ * attached to another domain, or a device of @group is still recorded for
+ * another group; -ENODEV if @lookup returns NULL or a device without an
+ * IOMMU group, @group has no device, or a device went away during the
+ * call; -EAGAIN if devices kept joining or leaving @group while it was read
+ * (three tries); the PTR_ERR() of an ERR_PTR returned by @lookup; -ENOMEM;
+ * otherwise what the kernel's attach returned.
  */
 int auxshim_attach_group(struct iommu_domain *domain, struct iommu_group *group,
 			 auxshim_lookup_t lookup);
@@ -136,6 +156,22 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * again a second after the table empties, so that a lookup then costs the
  * kernel's call alone.
  */
+/*
+ * The layout below, and what the inline reader does with it, is an ABI
+ * between the shim and every module built against this header: such a
+ * module reads the table itself.  Its version is part of the names of the
+ * symbols the shim exports for the reader, so that a module built against
+ * another layout fails to load ("Unknown symbol auxshim_lut_v2" in the
+ * kernel log; rebuild it against the loaded shim's header) instead of
+ * misreading the table.  Any change between the two "lookup ABI" lines
+ * bumps AUXSHIM_LUT_ABI; scripts/lint.sh fails on a change without one.
+ */
+/* lookup ABI: begin */
+#define AUXSHIM_LUT_ABI 1
+#define auxshim_lut __PASTE(auxshim_lut_v, AUXSHIM_LUT_ABI)
+#define auxshim_lut_filter __PASTE(auxshim_lut_filter_v, AUXSHIM_LUT_ABI)
+#define auxshim_lut_used __PASTE(auxshim_lut_used_v, AUXSHIM_LUT_ABI)
+
 #define AUXSHIM_LUT_FREE 0UL
 #define AUXSHIM_LUT_GONE 1UL
 #define AUXSHIM_LUT_FILTER_BITS 16
@@ -221,6 +257,7 @@ __auxshim_get_domain_for_dev(struct device *dev)
 	}
 	return iommu_get_domain_for_dev(dev);
 }
+/* lookup ABI: end */
 
 #ifndef AUXSHIM_BUILDING_SHIM
 /**

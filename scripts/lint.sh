@@ -9,6 +9,8 @@
 #     repository carries unchanged, on every C file but the exceptions below;
 #   - docs/api.rst is what scripts/api-doc.sh generates from include/auxshim.h;
 #   - scripts/version.sh check: dkms.conf, debian/changelog and Kbuild agree;
+#   - the lookup ABI: include/auxshim.h's "lookup ABI" section is the one
+#     recorded below for its AUXSHIM_LUT_ABI (a change needs a new version);
 #   - sparse: "make C=2" of the test build for 6.1 through scripts/build.sh
 #     (any warning from our files fails).
 # Exit status non-zero if any of them reports anything.
@@ -162,6 +164,30 @@ run_clang_format() {
 	return "$rc"
 }
 
+# The lookup's layout per AUXSHIM_LUT_ABI: the first 16 hex digits of the
+# sha256 of include/auxshim.h between its "lookup ABI" lines, without the
+# version's own line.  A new version appends its line here.
+LUT_ABI_HASHES="
+1	6cdb797d8e5cf250
+"
+
+lut_abi_hash() {
+	sed -n '/^\/\* lookup ABI: begin \*\/$/,/^\/\* lookup ABI: end \*\/$/p' "$1" |
+		grep -v '^#define AUXSHIM_LUT_ABI ' | sha256sum | cut -c1-16
+}
+
+run_lut_abi() {
+	local h v want
+	h=$(lut_abi_hash "$AUXSHIM_SRC/include/auxshim.h")
+	v=$(sed -n 's/^#define AUXSHIM_LUT_ABI \([0-9]*\)$/\1/p' "$AUXSHIM_SRC/include/auxshim.h")
+	want=$(printf '%s\n' "$LUT_ABI_HASHES" | awk -v v="$v" '$1 == v { print $2 }')
+	if [ -z "$v" ] || [ "$h" != "$want" ]; then
+		log "include/auxshim.h: the lookup ABI section (hash $h) is not what AUXSHIM_LUT_ABI ${v:-?} recorded (${want:-none}): a layout change needs AUXSHIM_LUT_ABI bumped and its line added to LUT_ABI_HASHES in $0"
+		return 1
+	fi
+	log "lookup ABI $v: section unchanged"
+}
+
 main() {
 	local rc=0
 	log "shell syntax (busybox sh -n, bash -n)"
@@ -176,6 +202,8 @@ main() {
 	{ get_checkpatch && "$AUXSHIM_SRC/scripts/api-doc.sh" --check; } || rc=1
 	log "one version"
 	"$AUXSHIM_SRC/scripts/version.sh" check || rc=1
+	log "lookup ABI"
+	run_lut_abi || rc=1
 	log "sparse (make C=2, 6.1)"
 	"$AUXSHIM_SRC/scripts/build.sh" 6.1 AUXSHIM_TEST=1 C=2 || rc=1
 	if [ "$rc" -eq 0 ]; then log "lint clean"; else log "lint found problems"; fi

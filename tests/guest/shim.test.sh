@@ -5,7 +5,7 @@
 # shim's domains); this script then checks from the shell what the module cannot:
 # the debugfs view of a live attachment, the module pin and refused unload,
 # hot-unplug of an attached device, warn-once, and unloading.
-# auxshim-modules: auxshim auxshim_test auxshim_pintest
+# auxshim-modules: auxshim auxshim_test auxshim_pintest tests/abi/auxshim_abitest
 # On a kernel with KUnit (the debug kernel) auxshim_test.ko runs its suites
 # through KUnit (tests/kt.h): kunit.ko is loaded at boot where it exists.
 # auxshim-kmods: kunit?
@@ -90,6 +90,11 @@ shim_suite() {
 		ktap_diag "auxshim_test runs its suites through KUnit"
 		ktap_expect kunit-loaded [ -d /sys/module/kunit ] || return
 	fi
+	# A module built against another lookup ABI (tests/abi/) is
+	# refused, and the kernel names the versioned symbol it misses.
+	ktap_expect_fail abi-mismatch-refused ktap_insmod auxshim_abitest
+	ktap_expect abi-mismatch-named sh -c \
+		"dmesg | grep -q 'auxshim_abitest: Unknown symbol auxshim_lut_[a-z_]*v999'"
 	l0=$(dmesg | wc -l)
 	ktap_expect load-auxshim_test ktap_insmod auxshim_test || return
 	bdf=$(edu_bdf) || { ktap_not_ok edu-bound "auxshim_test did not bind edu"; return; }

@@ -352,6 +352,64 @@ out:
 	return ret;
 }
 
+/*
+ * A whole-device attach takes the backing device itself off its default
+ * domain for as long as it lasts: what its own driver maps with the DMA
+ * API is in the default domain, which no longer translates its DMA.  An
+ * aux attach leaves the backing device's own DMA alone.  (The shim claims
+ * no DMA ownership: see auxshim_attach_group()'s kernel-doc.)
+ */
+static int mt_direct_takes_parent_dma(struct kt_test *t)
+{
+	struct device *backs[1] = { mt_p[3] };
+	struct iommu_domain *d, *def;
+	struct mt_grp g = {};
+	int ret;
+
+	d = mt_domain();
+	if (!d)
+		return -ENOMEM;
+	def = iommu_get_domain_for_dev(mt_p[3]);
+	ret = mt_grp_make(&g, backs, 1);
+	if (mt_fail(t, &ret, !ret, "making a group: %d", ret))
+		goto out;
+	ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
+	if (mt_fail(t, &ret, !ret, "attach: %d", ret))
+		goto out;
+	mt_fail(t, &ret, iommu_get_domain_for_dev(mt_p[3]) == d,
+		"the parent's own DMA is still on %p, not the attached %p",
+		iommu_get_domain_for_dev(mt_p[3]), d);
+	auxshim_detach_group(d, g.group);
+	mt_fail(t, &ret, iommu_get_domain_for_dev(mt_p[3]) == def,
+		"after the detach the parent's DMA is on %p, not its default %p",
+		iommu_get_domain_for_dev(mt_p[3]), def);
+	mt_grp_free(&g);
+	if (ret || !mt_aux)
+		goto out;
+
+	/* Aux: the parent keeps its own domain. */
+	backs[0] = mt_p[0];
+	def = iommu_get_domain_for_dev(mt_p[0]);
+	ret = auxshim_dev_enable_aux(mt_p[0]);
+	if (mt_fail(t, &ret, !ret, "enable_aux: %d", ret))
+		goto out;
+	ret = mt_grp_make(&g, backs, 1);
+	if (!mt_fail(t, &ret, !ret, "making a group: %d", ret)) {
+		ret = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
+		if (!mt_fail(t, &ret, !ret, "aux attach: %d", ret)) {
+			mt_fail(t, &ret,
+				iommu_get_domain_for_dev(mt_p[0]) == def,
+				"an aux attach moved the parent's own DMA");
+			auxshim_detach_group(d, g.group);
+		}
+	}
+	auxshim_dev_disable_aux(mt_p[0]);
+out:
+	mt_grp_free(&g);
+	mt_domain_free(d);
+	return ret;
+}
+
 static int mt_need_aux(void)
 {
 	if (mt_aux)
@@ -1618,6 +1676,7 @@ MT_CASE(direct_when_not_aux)
 MT_CASE(aux_when_enabled)
 MT_CASE(mixed_group)
 MT_CASE(whole_group_attach)
+MT_CASE(direct_takes_parent_dma)
 MT_CASE(detach_wrong_domain)
 MT_CASE(pasids_seen_unique_freed)
 MT_CASE(disable_aux_busy)
@@ -1657,7 +1716,8 @@ MT_SUITE(mock_attach_suite, "auxshim_attach",
 	 KT_CASE(direct_when_not_aux),
 	 KT_CASE(aux_when_enabled),
 	 KT_CASE(mixed_group),
-	 KT_CASE(whole_group_attach));
+	 KT_CASE(whole_group_attach),
+	 KT_CASE(direct_takes_parent_dma));
 MT_SUITE(mock_detach_suite, "auxshim_detach",
 	 KT_CASE(detach_wrong_domain));
 MT_SUITE(mock_pasid_suite, "auxshim_pasid",
