@@ -53,6 +53,16 @@ module_param_cb(pinned_pages, &sample_pinned_ops, NULL, 0444);
 MODULE_PARM_DESC(pinned_pages,
 		 "client pages pinned by all mediated edus (read-only)");
 
+/*
+ * A test knob: how long a client's DMA command waits for edu.  The vfio_dma
+ * suite sets it below edu's ~100 ms to make commands time out while edu
+ * still runs them.
+ */
+static unsigned int dma_timeout_ms = 5000;
+module_param(dma_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(dma_timeout_ms,
+		 "how long a DMA command waits for edu, ms (a test knob)");
+
 static struct sample_mdev *to_sm(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct sample_mdev, vdev);
@@ -425,6 +435,7 @@ static void sample_dma_work(struct work_struct *work)
 		container_of(work, struct sample_mdev, dma_work);
 	struct sample_parent *sp = sm->sp;
 	struct sample_dma_job job;
+	unsigned long timeout;
 	LIST_HEAD(pinned);
 	int ret;
 
@@ -455,12 +466,15 @@ static void sample_dma_work(struct work_struct *work)
 		sample_record_pins(sm, &pinned);
 	if (!ret) {
 		mutex_lock(&sp->lock);
+		timeout = msecs_to_jiffies(READ_ONCE(dma_timeout_ms));
 		if (job.to_client)
-			ret = edu_dma(&sp->pdev->dev, sp->bar, job.devaddr,
-				      job.iova, job.count, true);
+			ret = edu_dma_timeout(&sp->pdev->dev, sp->bar,
+					      job.devaddr, job.iova, job.count,
+					      true, timeout);
 		else
-			ret = edu_dma(&sp->pdev->dev, sp->bar, job.iova,
-				      job.devaddr, job.count, false);
+			ret = edu_dma_timeout(&sp->pdev->dev, sp->bar, job.iova,
+					      job.devaddr, job.count, false,
+					      timeout);
 		mutex_unlock(&sp->lock);
 	}
 	mutex_unlock(&sm->dma_lock);
