@@ -35,6 +35,7 @@ struct sample_edu_regs {
 
 /* One DMA command, taken from the registers when it starts. */
 struct sample_dma_job {
+	u64 seq; /* counts the commands that passed their checks */
 	u64 iova; /* the client's side */
 	u64 devaddr; /* edu's buffer side */
 	u32 count;
@@ -74,10 +75,15 @@ struct sample_mdev {
 	char result[80]; /* of the last dma_test */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
-	struct mutex regs_lock; /* cfg, regs, job, trigger */
+	struct mutex regs_lock; /* cfg, regs, job, trigger, the four below */
 	u8 cfg[256]; /* PCI config space */
 	struct sample_edu_regs regs;
-	struct sample_dma_job job;
+	struct sample_dma_job job; /* the last command that passed its checks */
+	unsigned int resetting; /* resets under way: commands refused */
+	u64 cmd_seq; /* job.seq of the last command queued */
+	/* The last command whose pages are pinned and mapped, or that ended. */
+	u64 cmd_started;
+	wait_queue_head_t cmd_wq; /* woken when cmd_started moves */
 	struct eventfd_ctx *trigger; /* the MSI vector's eventfd */
 	struct work_struct dma_work;
 	/*

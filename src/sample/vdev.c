@@ -203,7 +203,8 @@ static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
  * A DMA command's checks, all made when it starts: the device side inside
  * the 4095 bytes of edu's buffer that QEMU lets a transfer touch (edu.h),
  * the client side below edu's reach.  Whether the client mapped it is seen
- * when its pages are pinned.
+ * when its pages are pinned.  @job is the caller's copy: a refused
+ * command's values must never reach the worker.
  */
 static int sample_dma_check(const struct sample_edu_regs *r,
 			    struct sample_dma_job *job)
@@ -227,32 +228,60 @@ static int sample_dma_check(const struct sample_edu_regs *r,
 	return 0;
 }
 
-static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
+/*
+ * A write of 0x98.  A command that passes its checks is queued, and *@seq
+ * says which: the caller waits (sample_wait_started()) until its pages are
+ * pinned or it ended, so that a command refused for an unmapped IOVA has
+ * completed when the write returns, as DESIGN.md says a refusal does.
+ */
+static int sample_dma_start(struct sample_mdev *sm, u64 cmd, u64 *seq)
 {
 	struct sample_edu_regs *r = &sm->regs;
+	struct sample_dma_job job;
 	int ret;
 
 	lockdep_assert_held(&sm->regs_lock);
-	if (r->dma[3] & EDU_CMD_RUN)
-		return -EBUSY; /* one command at a time */
+	/* One command at a time, and none while a reset is under way. */
+	if ((r->dma[3] & EDU_CMD_RUN) || sm->resetting)
+		return -EBUSY;
 	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | EDU_CMD_IRQ);
 	if (!(cmd & EDU_CMD_RUN))
 		return 0;
-	ret = sample_dma_check(r, &sm->job);
+	ret = sample_dma_check(r, &job);
 	if (ret) {
 		/* Refused: completes at once, having moved nothing. */
 		r->dma[3] &= ~EDU_CMD_RUN;
 		r->error = -ret;
-		if (sm->job.irq)
+		if (job.irq)
 			sample_signal(sm, EDU_IRQ_DMA);
 		return 0;
 	}
+	job.seq = ++sm->cmd_seq;
+	sm->job = job;
+	*seq = job.seq;
 	queue_work(system_unbound_wq, &sm->dma_work);
 	return 0;
 }
 
+/* Record that command @seq has its pages, or ended: its writer returns. */
+static void sample_cmd_started(struct sample_mdev *sm, u64 seq)
+{
+	lockdep_assert_held(&sm->regs_lock);
+	WRITE_ONCE(sm->cmd_started, seq);
+	wake_up_all(&sm->cmd_wq);
+}
+
+/*
+ * Wait for sample_cmd_started(@seq).  Killable: the command itself goes
+ * on, and the write has taken effect whatever this returns.
+ */
+static void sample_wait_started(struct sample_mdev *sm, u64 seq)
+{
+	wait_event_killable(sm->cmd_wq, READ_ONCE(sm->cmd_started) >= seq);
+}
+
 static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
-			     size_t count)
+			     size_t count, u64 *seq)
 {
 	struct sample_edu_regs *r = &sm->regs;
 	u64 *reg;
@@ -270,7 +299,7 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
 	}
 	switch (off) {
 	case EDU_REG_CMD:
-		return sample_dma_start(sm, val);
+		return sample_dma_start(sm, val, seq);
 	case EDU_REG_LIVE:
 		r->live = ~(u32)val;
 		break;
@@ -466,6 +495,9 @@ static void sample_dma_work(struct work_struct *work)
 		sample_record_pins(sm, &pinned);
 	if (!ret) {
 		mutex_lock(&sp->lock);
+		mutex_lock(&sm->regs_lock);
+		sample_cmd_started(sm, job.seq);
+		mutex_unlock(&sm->regs_lock);
 		timeout = msecs_to_jiffies(READ_ONCE(dma_timeout_ms));
 		if (job.to_client)
 			ret = edu_dma_timeout(&sp->pdev->dev, sp->bar,
@@ -485,6 +517,7 @@ static void sample_dma_work(struct work_struct *work)
 	sm->regs.dma[3] &= ~EDU_CMD_RUN;
 	if (job.irq)
 		sample_signal(sm, EDU_IRQ_DMA);
+	sample_cmd_started(sm, job.seq);
 	mutex_unlock(&sm->regs_lock);
 }
 
@@ -623,6 +656,7 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 	u64 off = *ppos & SAMPLE_OFFSET_MASK;
 	u8 buf[SAMPLE_CFG_SIZE];
 	__le64 le = 0;
+	u64 seq = 0;
 	int ret = 0;
 
 	switch (index) {
@@ -649,13 +683,15 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 			return -EFAULT;
 		mutex_lock(&sm->regs_lock);
 		if (write)
-			ret = sample_bar0_write(sm, off, le64_to_cpu(le),
-						count);
+			ret = sample_bar0_write(sm, off, le64_to_cpu(le), count,
+						&seq);
 		else
 			le = cpu_to_le64(sample_bar0_read(sm, off, count));
 		mutex_unlock(&sm->regs_lock);
 		if (ret)
 			return ret;
+		if (seq)
+			sample_wait_started(sm, seq);
 		if (!write && copy_to_user(ubuf, &le, count))
 			return -EFAULT;
 		break;
@@ -790,22 +826,34 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 	return 0;
 }
 
-/* Registers and buffer to power-on; the client's mappings are re-pinned on use. */
+/*
+ * Registers and buffer to power-on; the client's mappings are re-pinned on
+ * use.  No command starts until the reset is done: one queued meanwhile
+ * would run after it.
+ */
 static long sample_reset(struct sample_mdev *sm)
 {
 	struct sample_parent *sp = sm->sp;
 	int ret;
 
+	mutex_lock(&sm->regs_lock);
+	sm->resetting++;
+	mutex_unlock(&sm->regs_lock);
 	flush_work(&sm->dma_work);
 	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	ret = sample_clear_buffer(sm);
 	mutex_unlock(&sp->lock);
 	mutex_unlock(&sm->dma_lock);
-	if (ret)
-		return ret;
-	sample_power_on(sm);
-	return 0;
+
+	mutex_lock(&sm->regs_lock);
+	if (!ret) {
+		sample_cfg_power_on(sm->cfg);
+		sample_regs_power_on(sm);
+	}
+	sm->resetting--;
+	mutex_unlock(&sm->regs_lock);
+	return ret;
 }
 
 static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
@@ -856,6 +904,7 @@ void sample_vdev_init(struct sample_mdev *sm)
 	mutex_init(&sm->dma_lock);
 	xa_init(&sm->pins);
 	init_waitqueue_head(&sm->pinning_wq);
+	init_waitqueue_head(&sm->cmd_wq);
 	INIT_WORK(&sm->dma_work, sample_dma_work);
 	sample_cfg_power_on(sm->cfg);
 }
