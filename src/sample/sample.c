@@ -93,6 +93,7 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 
 	for (off = 0; off < len; off += n) {
 		n = min_t(size_t, len - off, EDU_CHUNK);
+		edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 		ret = edu_dma(&sp->pdev->dev, sp->bar,
 			      sample_iova_src(sm) + off, EDU_BUF, n, false);
 		if (!ret)
@@ -174,7 +175,8 @@ static void sample_test_detach(struct sample_mdev *sm)
 	lockdep_assert_held(&sm->sp->lock);
 	if (!sm->domain)
 		return;
-	/* No DMA test runs: sp->lock is held. */
+	/* No DMA test runs (sp->lock is held), unless one timed out. */
+	edu_wait_idle(&sm->sp->pdev->dev, sm->sp->bar, EDU_IDLE_WAIT);
 	iommu_unmap(sm->domain, sample_iova_dst(sm), PAGE_SIZE);
 	iommu_unmap(sm->domain, sample_iova_src(sm), PAGE_SIZE);
 	sample_detach(sm);

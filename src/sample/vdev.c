@@ -352,14 +352,23 @@ static void sample_unpin_list(struct sample_mdev *sm, struct list_head *list)
 	INIT_LIST_HEAD(list);
 }
 
-/* Take the range's pins out of sm->pins and the domain, onto @list. */
+/*
+ * Take the range's pins out of sm->pins and the domain, onto @list.  A
+ * command that timed out may have left edu running on them: wait for it.
+ */
 static void sample_collect_range(struct sample_mdev *sm, unsigned long first,
 				 unsigned long last, struct list_head *list)
 {
+	struct sample_parent *sp = sm->sp;
 	struct sample_pin *pin;
-	unsigned long pfn;
+	unsigned long pfn = first;
 
 	lockdep_assert_held(&sm->dma_lock);
+	if (!xa_find(&sm->pins, &pfn, last, XA_PRESENT))
+		return;
+	mutex_lock(&sp->lock);
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
+	mutex_unlock(&sp->lock);
 	xa_for_each_range(&sm->pins, pfn, pin, first, last) {
 		iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
 		xa_erase(&sm->pins, pfn);
@@ -495,6 +504,8 @@ static void sample_dma_work(struct work_struct *work)
 		sample_record_pins(sm, &pinned);
 	if (!ret) {
 		mutex_lock(&sp->lock);
+		/* After a command that timed out, edu may still be busy. */
+		edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 		mutex_lock(&sm->regs_lock);
 		sample_cmd_started(sm, job.seq);
 		mutex_unlock(&sm->regs_lock);
@@ -534,6 +545,7 @@ static int sample_clear_buffer(struct sample_mdev *sm)
 	lockdep_assert_held(&sp->lock);
 	if (WARN_ON(!xa_empty(&sm->pins)))
 		return -EINVAL;
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 	ret = auxshim_map(sm->domain, 0, page_to_phys(sp->zero), PAGE_SIZE,
 			  IOMMU_READ);
 	if (ret)
@@ -613,6 +625,8 @@ static void sample_vfio_close(struct vfio_device *vdev)
 	flush_work(&sm->dma_work);
 	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
+	/* Never detach under a transfer that timed out but still runs. */
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 	sample_detach(sm);
 	sp->vfio_user = NULL;
 	mutex_unlock(&sp->lock);

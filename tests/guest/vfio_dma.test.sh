@@ -4,7 +4,9 @@
 # (DESIGN.md, "The sample's VFIO ABI"), through tests/vfio/vfio_client.c,
 # every call of the client bounded (a call stuck in the kernel fails its
 # case, and the suite stops there): refused commands completing at once
-# (EINVAL, EFAULT); commands and refused commands raced by resets.
+# (EINVAL, EFAULT); commands that time out while edu still
+# runs them, then a close, an unmap, another command; commands and refused
+# commands raced by resets.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
 # auxshim-timeout: 400
@@ -49,6 +51,16 @@ vfio_dma_suite() {
 	client_case refusals "$UA"
 	[ $? = 3 ] && { stuck refusals; return; }
 	ktap_expect refusals-pinned-0 pinned_is 0
+
+	# ---- a command that times out leaves edu running: nothing may
+	# detach the domain or drop its pages until edu is done
+	f0=$(dmar_faults)
+	client_case timeout "$UA"
+	[ $? = 3 ] && { stuck timeout; return; }
+	ktap_expect timeout-no-dmar-fault no_new_dmar_fault "$f0"
+	ktap_expect timeout-knob-restored [ "$(cat /sys/module/auxshim_sample/parameters/dma_timeout_ms)" = 5000 ]
+	ktap_expect timeout-device-usable "$CLIENT" cycles "$UA" 1
+	ktap_expect timeout-pinned-0 pinned_is 0
 
 	# ---- resets racing commands: a refused command never runs
 	f0=$(dmar_faults)

@@ -9,8 +9,9 @@
  *   vfio_client cycles UUID N        N open/map/DMA/close cycles (KTAP)
  *   vfio_client race UUID N          N commands each raced by an unmap (KTAP)
  *   vfio_client resetrace UUID SECS  commands and refused ones raced by resets
+ *   vfio_client timeout UUID         commands that time out, then close/unmap
  *   vfio_client refusals UUID        refused commands complete at once
- *                                    (these two: every call bounded, KTAP;
+ *                                    (these three: every call bounded, KTAP;
  *                                    exit status 3 if one is stuck for good)
  *   vfio_client hold UUID FILE       open, DMA, create FILE, wait for a signal
  *   vfio_client copy UUID TEXT       the demo: edu copies TEXT for us
@@ -1208,6 +1209,18 @@ static bool stopping(void)
 	return __atomic_load_n(&stop_threads, __ATOMIC_RELAXED);
 }
 
+/* A DMA command on thread @t's clock, polled to its end: as dma(). */
+static int dma_on(struct medu *m, int t, uint64_t src, uint64_t dst,
+		  uint64_t count, uint32_t cmd)
+{
+	int ret;
+
+	call_begin(t, "a DMA command");
+	ret = dma(m, src, dst, count, cmd);
+	call_end(t);
+	return ret;
+}
+
 static int map_on(struct medu *m, int t, void *vaddr, uint64_t iova,
 		  uint64_t size)
 {
@@ -1224,6 +1237,22 @@ static int map_on(struct medu *m, int t, void *vaddr, uint64_t iova,
 	ret = ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 	call_end(t);
 	return ret;
+}
+
+/* 0, or -errno; -ERANGE if it unmapped other than @size bytes. */
+static int unmap_on(struct medu *m, int t, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+	int ret;
+
+	call_begin(t, "VFIO_IOMMU_UNMAP_DMA");
+	ret = ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+	call_end(t);
+	return ret ? ret : unmap.size == size ? 0 : -ERANGE;
 }
 
 /*
@@ -1399,6 +1428,83 @@ static int cmd_refusals(const char *uuid, int unused)
 	return 0;
 }
 
+/*
+ * Commands that time out (the driver's test knob dma_timeout_ms set below
+ * edu's ~100 ms) while edu still runs them, then: the close, an unmap of
+ * their pages, another command.  Each must wait for edu (the suite looks
+ * for VT-d faults: a domain detached or a page unmapped under edu's DMA).
+ */
+#define TIMEOUT_KNOB "/sys/module/auxshim_sample/parameters/dma_timeout_ms"
+
+static int set_timeout_knob(const char *ms)
+{
+	FILE *f = fopen(TIMEOUT_KNOB, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fputs(ms, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* One command of 4095 bytes to our memory that times out: its errno. */
+static int timed_out_command(struct medu *m)
+{
+	int ret = set_timeout_knob("1");
+
+	if (ret)
+		return ret;
+	ret = dma_on(m, 0, DEV_BUF, MEM_IOVA + 0x10000, DEV_BUF_LEN,
+		     CMD_TO_CLIENT);
+	set_timeout_knob("5000");
+	return ret;
+}
+
+static int cmd_timeout(const char *uuid, int unused)
+{
+	struct medu m;
+	int ret;
+
+	(void)unused;
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "timeout-open", "%s: %d", m.step, ret))
+		return 1;
+	ret = timed_out_command(&m);
+	result(ret == ETIMEDOUT, "timeout-error-etimedout", "%d", ret);
+	call_begin(0, "closing the device after a timeout");
+	medu_close(&m);
+	call_end(0);
+
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "timeout-reopen", "%s: %d", m.step, ret))
+		return 1;
+	ret = timed_out_command(&m);
+	if (ret == ETIMEDOUT)
+		ret = unmap_on(&m, 0, MEM_IOVA, MEM_LEN);
+	result(!ret, "timeout-then-unmap", "%d", ret);
+	if (!ret)
+		ret = map_on(&m, 0, m.mem, MEM_IOVA, MEM_LEN);
+	if (!ret)
+		ret = timed_out_command(&m);
+	if (ret == ETIMEDOUT) {
+		fill(m.mem + 0x30000, DEV_BUF_LEN, 21);
+		ret = dma_on(&m, 0, MEM_IOVA + 0x30000, DEV_BUF, DEV_BUF_LEN,
+			     0);
+	}
+	if (!ret)
+		ret = dma_on(&m, 0, DEV_BUF, MEM_IOVA + 0x40000, DEV_BUF_LEN,
+			     CMD_TO_CLIENT);
+	if (!ret && memcmp(m.mem + 0x30000, m.mem + 0x40000, DEV_BUF_LEN))
+		ret = -EIO;
+	result(!ret, "timeout-then-command", "%d", ret);
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "abi"))
@@ -1412,14 +1518,17 @@ int main(int argc, char **argv)
 				   atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "refusals"))
 		return run_bounded("refusals", cmd_refusals, argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "timeout"))
+		return run_bounded("timeout", cmd_timeout, argv[2], 0);
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
-	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
-			"       vfio_client race UUID N\n"
-			"       vfio_client resetrace UUID SECS\n"
-			"       vfio_client refusals UUID\n"
-			"       vfio_client hold UUID FILE | copy UUID TEXT\n");
+	fprintf(stderr,
+		"usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
+		"       vfio_client race UUID N\n"
+		"       vfio_client resetrace UUID SECS | timeout UUID\n"
+		"       vfio_client refusals UUID\n"
+		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
 	return 2;
 }
