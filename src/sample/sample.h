@@ -16,6 +16,7 @@
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/vfio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -95,11 +96,18 @@ struct sample_mdev {
 	 */
 	struct mutex dma_lock;
 	struct xarray pins; /* IOVA pfn -> struct sample_pin */
-	/* A command pins [pinning_first, pinning_last] (pfns), unlocked. */
-	bool pinning;
-	unsigned long pinning_first;
-	unsigned long pinning_last;
-	wait_queue_head_t pinning_wq; /* woken when pinning ends */
+	/*
+	 * Pins of ours not in pins: being made by a command, pinned twice,
+	 * or taken out of pins and not unpinned yet (vdev.c).
+	 */
+	atomic_t loose;
+	wait_queue_head_t loose_wq; /* woken when loose drops to 0 */
+	spinlock_t unpin_lock; /* unpin_list */
+	struct list_head unpin_list; /* pins for unpin_work to drop */
+	struct work_struct unpin_work;
+	/* .dma_unmap calls under way, and when the last one ended + grace */
+	atomic_t unmapping;
+	unsigned long unmap_quiet; /* jiffies, READ_ONCE/WRITE_ONCE */
 };
 
 /* attach.c */

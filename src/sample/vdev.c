@@ -332,7 +332,24 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
  * which it takes under iommu->lock: so neither is ever called with dma_lock
  * held.  Pins are made before dma_lock is taken and dropped after it is
  * released; under dma_lock they are only recorded, mapped and collected.
+ *
+ * Nor does .dma_unmap itself unpin, or wait without a bound for anything
+ * that needs iommu->lock: on v6.1+ a second unmap can hold iommu->lock
+ * while it waits for the device_list_lock the first one holds over
+ * .dma_unmap (type1's vfio_notify_dma_unmap()).  .dma_unmap hands its pins
+ * to unpin_work and waits for every loose pin (sm->loose) to be gone, for
+ * at most SAMPLE_UNMAP_WAIT; a pin still there then makes type1 call it
+ * again, after the other unmap got through.  Type1 does that at most ten
+ * times per mapping, then BUGs: so no command starts a pin while a
+ * .dma_unmap runs, nor for SAMPLE_UNMAP_GRACE after (type1 rechecks its
+ * mapping then), lest each round find a fresh pin (at most
+ * SAMPLE_PIN_HOLDOFF, so that a client that keeps unmapping still gets its
+ * commands run).
  */
+#define SAMPLE_UNMAP_WAIT (HZ / 2)
+#define SAMPLE_UNMAP_GRACE (HZ / 10)
+#define SAMPLE_PIN_HOLDOFF (2 * HZ)
+
 struct sample_pin {
 	struct list_head node; /* on a list of pins to drop */
 	unsigned long pfn;
@@ -348,8 +365,31 @@ static void sample_unpin_list(struct sample_mdev *sm, struct list_head *list)
 		vfio_unpin_pages(&sm->vdev, pin->pfn << PAGE_SHIFT, 1);
 		atomic_long_dec(&sample_pinned);
 		kfree(pin);
+		if (atomic_dec_and_test(&sm->loose))
+			wake_up_all(&sm->loose_wq);
 	}
 	INIT_LIST_HEAD(list);
+}
+
+static void sample_unpin_work(struct work_struct *work)
+{
+	struct sample_mdev *sm =
+		container_of(work, struct sample_mdev, unpin_work);
+	LIST_HEAD(list);
+
+	spin_lock(&sm->unpin_lock);
+	list_splice_init(&sm->unpin_list, &list);
+	spin_unlock(&sm->unpin_lock);
+	sample_unpin_list(sm, &list);
+}
+
+/* Have unpin_work drop a list of pins (from where unpinning may deadlock). */
+static void sample_unpin_later(struct sample_mdev *sm, struct list_head *list)
+{
+	spin_lock(&sm->unpin_lock);
+	list_splice_tail_init(list, &sm->unpin_list);
+	spin_unlock(&sm->unpin_lock);
+	queue_work(system_unbound_wq, &sm->unpin_work);
 }
 
 /*
@@ -372,6 +412,7 @@ static void sample_collect_range(struct sample_mdev *sm, unsigned long first,
 	xa_for_each_range(&sm->pins, pfn, pin, first, last) {
 		iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
 		xa_erase(&sm->pins, pfn);
+		atomic_inc(&sm->loose);
 		list_add_tail(&pin->node, list);
 	}
 }
@@ -394,6 +435,17 @@ static void sample_unpin_all_lock(struct sample_mdev *sm)
 	}
 }
 
+/* Before a pin: wait while an unmap drops pins (see struct sample_pin). */
+static void sample_pin_holdoff(struct sample_mdev *sm)
+{
+	unsigned long until = jiffies + SAMPLE_PIN_HOLDOFF;
+
+	while ((atomic_read(&sm->unmapping) ||
+		time_before(jiffies, READ_ONCE(sm->unmap_quiet))) &&
+	       time_before(jiffies, until))
+		usleep_range(2000, 4000);
+}
+
 /*
  * Pin the command's pages onto @list, dma_lock not held; -EFAULT unless
  * the client mapped every page of the range.  Pages already pinned are
@@ -411,6 +463,7 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
 		if (!pin)
 			return -ENOMEM;
 		pin->pfn = pfn;
+		sample_pin_holdoff(sm);
 		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
 				     IOMMU_READ | IOMMU_WRITE, &pin->page);
 		if (ret != 1) {
@@ -421,6 +474,7 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
 			return -EFAULT;
 		}
 		atomic_long_inc(&sample_pinned);
+		atomic_inc(&sm->loose);
 		list_add_tail(&pin->node, list);
 	}
 	return 0;
@@ -454,17 +508,10 @@ static int sample_record_pins(struct sample_mdev *sm, struct list_head *list)
 			continue;
 		}
 		list_del(&pin->node);
+		if (atomic_dec_and_test(&sm->loose))
+			wake_up_all(&sm->loose_wq);
 	}
 	return ret;
-}
-
-/* Is a command pinning pages of [first, last]?  (.dma_unmap waits for it.) */
-static bool sample_pinning(struct sample_mdev *sm, unsigned long first,
-			   unsigned long last)
-{
-	lockdep_assert_held(&sm->dma_lock);
-	return sm->pinning && sm->pinning_first <= last &&
-	       first <= sm->pinning_last;
 }
 
 static void sample_dma_work(struct work_struct *work)
@@ -482,21 +529,13 @@ static void sample_dma_work(struct work_struct *work)
 	mutex_unlock(&sm->regs_lock);
 
 	/*
-	 * Pin without dma_lock, announcing the range: an unmap of it that
-	 * comes meanwhile waits until the pins are recorded, then drops them
-	 * (type1 retries its unmap only a few times before a BUG).
+	 * Pin without dma_lock; the pins are loose until recorded: an unmap
+	 * of the range that comes meanwhile waits for them (bounded), then
+	 * drops them.
 	 */
-	mutex_lock(&sm->dma_lock);
-	sm->pinning = true;
-	sm->pinning_first = job.iova >> PAGE_SHIFT;
-	sm->pinning_last = (job.iova + job.count - 1) >> PAGE_SHIFT;
-	mutex_unlock(&sm->dma_lock);
-
 	ret = sample_pin_range(sm, job.iova, job.count, &pinned);
 
 	mutex_lock(&sm->dma_lock);
-	sm->pinning = false;
-	wake_up_all(&sm->pinning_wq);
 	/* Recorded even after a failure, for an unmap or close to drop. */
 	if (!ret)
 		ret = sample_record_pins(sm, &pinned);
@@ -623,6 +662,7 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 	/* No more commands come: the last file is closed. */
 	flush_work(&sm->dma_work);
+	flush_work(&sm->unpin_work);
 	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	/* Never detach under a transfer that timed out but still runs. */
@@ -638,8 +678,9 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 /*
  * The client unmapped [iova, iova + length): drop our pins and mappings
- * there before returning.  Called with type1's device_list_lock held; the
- * unpins, which take type1's iommu->lock, come after dma_lock is released.
+ * there before returning.  Called with type1's device_list_lock held: the
+ * unpins, which take type1's iommu->lock, are unpin_work's, and the waits
+ * for them and for a command's pins are bounded (see struct sample_pin).
  */
 static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 				  u64 length)
@@ -647,19 +688,33 @@ static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 	struct sample_mdev *sm = to_sm(vdev);
 	unsigned long first = iova >> PAGE_SHIFT;
 	unsigned long last = (iova + length - 1) >> PAGE_SHIFT;
+	unsigned long deadline = jiffies + SAMPLE_UNMAP_WAIT;
+	unsigned long pfn;
 	LIST_HEAD(drop);
+	bool left;
 
 	if (!length)
 		return;
-	mutex_lock(&sm->dma_lock);
-	while (sample_pinning(sm, first, last)) {
-		mutex_unlock(&sm->dma_lock);
-		wait_event(sm->pinning_wq, !READ_ONCE(sm->pinning));
+	atomic_inc(&sm->unmapping);
+	for (;;) {
 		mutex_lock(&sm->dma_lock);
+		sample_collect_range(sm, first, last, &drop);
+		mutex_unlock(&sm->dma_lock);
+		if (!list_empty(&drop))
+			sample_unpin_later(sm, &drop);
+		if (!wait_event_timeout(sm->loose_wq, !atomic_read(&sm->loose),
+					max_t(long, deadline - jiffies, 0)))
+			break; /* type1 calls again if a pin is left */
+		/* Pins a command made meanwhile are recorded now. */
+		mutex_lock(&sm->dma_lock);
+		pfn = first;
+		left = xa_find(&sm->pins, &pfn, last, XA_PRESENT);
+		mutex_unlock(&sm->dma_lock);
+		if (!left)
+			break;
 	}
-	sample_collect_range(sm, first, last, &drop);
-	mutex_unlock(&sm->dma_lock);
-	sample_unpin_list(sm, &drop);
+	WRITE_ONCE(sm->unmap_quiet, jiffies + SAMPLE_UNMAP_GRACE);
+	atomic_dec(&sm->unmapping);
 }
 
 static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
@@ -917,8 +972,14 @@ void sample_vdev_init(struct sample_mdev *sm)
 	mutex_init(&sm->regs_lock);
 	mutex_init(&sm->dma_lock);
 	xa_init(&sm->pins);
-	init_waitqueue_head(&sm->pinning_wq);
 	init_waitqueue_head(&sm->cmd_wq);
+	atomic_set(&sm->loose, 0);
+	init_waitqueue_head(&sm->loose_wq);
+	spin_lock_init(&sm->unpin_lock);
+	INIT_LIST_HEAD(&sm->unpin_list);
+	INIT_WORK(&sm->unpin_work, sample_unpin_work);
+	atomic_set(&sm->unmapping, 0);
+	sm->unmap_quiet = jiffies;
 	INIT_WORK(&sm->dma_work, sample_dma_work);
 	sample_cfg_power_on(sm->cfg);
 }

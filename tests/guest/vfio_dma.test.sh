@@ -6,7 +6,7 @@
 # case, and the suite stops there): refused commands completing at once
 # (EINVAL, EFAULT); commands that time out while edu still
 # runs them, then a close, an unmap, another command; commands and refused
-# commands raced by resets.
+# commands raced by resets; commands raced by two unmapping threads.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
 # auxshim-timeout: 400
@@ -68,6 +68,13 @@ vfio_dma_suite() {
 	[ $? = 3 ] && { stuck resetrace; return; }
 	ktap_expect resetrace-no-dmar-fault no_new_dmar_fault "$f0"
 	ktap_expect resetrace-pinned-0 pinned_is 0
+
+	# ---- two unmapping threads and commands: every call returns
+	f0=$(dmar_faults)
+	client_case unmaps "$UA" 20
+	[ $? = 3 ] && { stuck unmaps; return; }
+	ktap_expect unmaps-no-dmar-fault no_new_dmar_fault "$f0"
+	ktap_expect unmaps-pinned-0 pinned_is 0
 
 	ktap_expect remove mdev_remove "$UA"
 	ktap_expect final-unload-sample rmmod auxshim_sample

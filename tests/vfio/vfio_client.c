@@ -8,10 +8,11 @@
  *   vfio_client abi UUID_A UUID_B    the whole ABI, as one KTAP document
  *   vfio_client cycles UUID N        N open/map/DMA/close cycles (KTAP)
  *   vfio_client race UUID N          N commands each raced by an unmap (KTAP)
+ *   vfio_client unmaps UUID SECS     commands raced by two unmapping threads
  *   vfio_client resetrace UUID SECS  commands and refused ones raced by resets
  *   vfio_client timeout UUID         commands that time out, then close/unmap
  *   vfio_client refusals UUID        refused commands complete at once
- *                                    (these three: every call bounded, KTAP;
+ *                                    (these four: every call bounded, KTAP;
  *                                    exit status 3 if one is stuck for good)
  *   vfio_client hold UUID FILE       open, DMA, create FILE, wait for a signal
  *   vfio_client copy UUID TEXT       the demo: edu copies TEXT for us
@@ -1256,6 +1257,94 @@ static int unmap_on(struct medu *m, int t, uint64_t iova, uint64_t size)
 }
 
 /*
+ * Two threads each map and unmap one page of a two-page range, over and
+ * over, while a third runs commands across both pages: two unmaps and a
+ * command's pinning at once (the unmaps meet in type1's locks).  Every
+ * call must return (run_bounded()); each command ends with 0 or EFAULT.
+ */
+#define UNMAPS_IOVA 0x9000000ULL
+
+struct unmapper {
+	struct medu *m;
+	uint8_t *page;
+	int t, calls, err;
+};
+
+static void *unmapper_run(void *arg)
+{
+	struct unmapper *u = arg;
+	uint64_t iova = UNMAPS_IOVA + (u->t - 1) * 4096ULL;
+	unsigned int seed = u->t;
+
+	while (!stopping() && !u->err) {
+		u->err = map_on(u->m, u->t, u->page, iova, 4096);
+		if (u->err)
+			break;
+		usleep(rand_r(&seed) % 2000);
+		u->err = unmap_on(u->m, u->t, iova, 4096);
+		u->calls++;
+	}
+	return NULL;
+}
+
+static int cmd_unmaps(const char *uuid, int secs)
+{
+	struct unmapper u[2];
+	int i, ret, done = 0, efault = 0, other = 0, last_other = 0;
+	pthread_t th[2];
+	long lck0, pin0;
+	struct medu m;
+	uint8_t *buf;
+
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "unmaps-open", "%s: %d", m.step, ret))
+		return 1;
+	buf = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 0, 8192);
+	lck0 = vmlck_kb();
+	pin0 = pinned_count();
+	until = now() + secs;
+	for (i = 0; i < 2; i++) {
+		u[i] = (struct unmapper){ .m = &m,
+					  .page = buf + i * 4096,
+					  .t = i + 1 };
+		pthread_create(&th[i], NULL, unmapper_run, &u[i]);
+	}
+	while (now() < until && !u[0].err && !u[1].err) {
+		ret = dma_on(&m, 0, DEV_BUF, UNMAPS_IOVA + 0x800, DEV_BUF_LEN,
+			     CMD_TO_CLIENT);
+		if (!ret) {
+			done++;
+		} else if (ret == EFAULT) {
+			efault++;
+		} else {
+			other++;
+			last_other = ret;
+		}
+	}
+	stop_all();
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	diag("%d commands done, %d refused (EFAULT), %d other; %d and %d unmaps",
+	     done, efault, other, u[0].calls, u[1].calls);
+	/* (An unmap may return before the sample's own count has caught up.) */
+	for (i = 0; i < 100 && pinned_count() != pin0; i++)
+		usleep(10 * 1000);
+	result(!other, "unmaps-commands-end-0-or-efault", "last other: %d",
+	       last_other);
+	result(!u[0].err && !u[1].err, "unmaps-map-unmap-succeed",
+	       "errors %d and %d", u[0].err, u[1].err);
+	result(pinned_count() == pin0 && vmlck_kb() == lck0,
+	       "unmaps-no-pin-left", "VmLck %ld -> %ld kB, pinned %ld -> %ld",
+	       lck0, vmlck_kb(), pin0, pinned_count());
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
+/*
  * Commands raced by resets, from another thread: a good one, then one
  * the device refuses (its IOVA is beyond edu's 28 bits, though mapped by
  * us), over and over.  A refused command must never run: the page it
@@ -1513,6 +1602,9 @@ int main(int argc, char **argv)
 		return cmd_cycles(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "race"))
 		return cmd_race(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "unmaps"))
+		return run_bounded("unmaps", cmd_unmaps, argv[2],
+				   atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "resetrace"))
 		return run_bounded("resetrace", cmd_resetrace, argv[2],
 				   atoi(argv[3]));
@@ -1526,7 +1618,7 @@ int main(int argc, char **argv)
 		return cmd_copy(argv[2], argv[3]);
 	fprintf(stderr,
 		"usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
-		"       vfio_client race UUID N\n"
+		"       vfio_client race UUID N | unmaps UUID SECS\n"
 		"       vfio_client resetrace UUID SECS | timeout UUID\n"
 		"       vfio_client refusals UUID\n"
 		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
