@@ -39,14 +39,50 @@
 #define EDU_BUF_SIZE 4096
 #define EDU_XFER_MAX (EDU_BUF_SIZE - 1)
 
+/* Generous for edu, whose transfers take ~100 ms. */
+#define EDU_IDLE_WAIT (10 * HZ)
+
+static inline bool edu_dma_busy(void __iomem *bar)
+{
+	return readl(bar + EDU_REG_CMD) & EDU_CMD_RUN;
+}
+
 /**
- * edu_dma() - one DMA transfer by edu, waited for
+ * edu_wait_idle() - wait until edu runs no transfer
+ * @dev: edu's device, for messages
+ * @bar: edu's BAR0
+ * @timeout: jiffies
+ *
+ * A transfer that timed out (edu_dma_timeout()) may still be running on
+ * the pages and mappings its caller set up: wait for it before taking them
+ * away, and before starting another.
+ *
+ * Context: process context, sleeps; the caller serializes use of edu.
+ * Return: 0, or -ETIMEDOUT if edu is still busy after @timeout.
+ */
+static inline int edu_wait_idle(struct device *dev, void __iomem *bar,
+				unsigned long timeout)
+{
+	timeout += jiffies;
+	while (edu_dma_busy(bar)) {
+		if (time_after(jiffies, timeout)) {
+			dev_err(dev, "DMA engine still busy: %d\n", -ETIMEDOUT);
+			return -ETIMEDOUT;
+		}
+		usleep_range(1000, 2000);
+	}
+	return 0;
+}
+
+/**
+ * edu_dma_timeout() - one DMA transfer by edu, waited for at most @timeout
  * @dev: edu's device, for messages
  * @bar: edu's BAR0
  * @src: source address (bus address, or edu's buffer when @to_ram)
  * @dst: destination address (edu's buffer, or bus address when @to_ram)
  * @cnt: bytes, at most EDU_XFER_MAX
  * @to_ram: direction: edu's buffer to RAM
+ * @timeout: jiffies to wait for edu
  *
  * The device side must lie inside edu's buffer and end below its end, or
  * QEMU 7.2 aborts the whole guest: checked here.  A translation fault does
@@ -54,17 +90,21 @@
  *
  * Context: process context, sleeps (a transfer takes ~100 ms virtual time);
  * the caller serializes use of edu's one DMA engine.
- * Return: 0, -EINVAL for a bad range, -ETIMEDOUT if edu never finished.
+ * Return: 0, -EINVAL for a bad range, -EBUSY if edu still runs an earlier
+ * transfer (edu_wait_idle()), -ETIMEDOUT if edu did not finish in time (it
+ * may still be running the transfer).
  */
-static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
-			  u64 dst, u32 cnt, bool to_ram)
+static inline int edu_dma_timeout(struct device *dev, void __iomem *bar,
+				  u64 src, u64 dst, u32 cnt, bool to_ram,
+				  unsigned long timeout)
 {
 	u64 devside = to_ram ? src : dst;
-	unsigned long timeout;
 
 	if (!cnt || cnt > EDU_XFER_MAX || devside < EDU_BUF ||
 	    devside > EDU_BUF + EDU_XFER_MAX - cnt)
 		return -EINVAL;
+	if (edu_dma_busy(bar))
+		return -EBUSY;
 
 	writeq(src, bar + EDU_REG_SRC);
 	writeq(dst, bar + EDU_REG_DST);
@@ -73,7 +113,7 @@ static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
 	wmb();
 	writel(EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0), bar + EDU_REG_CMD);
 
-	timeout = jiffies + 5 * HZ;
+	timeout += jiffies;
 	while (readl(bar + EDU_REG_CMD) & EDU_CMD_RUN) {
 		if (time_after(jiffies, timeout)) {
 			dev_err(dev, "DMA did not complete: %d\n", -ETIMEDOUT);
@@ -84,6 +124,24 @@ static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
 	/* Read what edu wrote only after it said it was done. */
 	rmb();
 	return 0;
+}
+
+/**
+ * edu_dma() - edu_dma_timeout() with 5 s, far beyond edu's ~100 ms
+ * @dev: edu's device, for messages
+ * @bar: edu's BAR0
+ * @src: source address
+ * @dst: destination address
+ * @cnt: bytes, at most EDU_XFER_MAX
+ * @to_ram: direction: edu's buffer to RAM
+ *
+ * Context: as edu_dma_timeout().
+ * Return: as edu_dma_timeout().
+ */
+static inline int edu_dma(struct device *dev, void __iomem *bar, u64 src,
+			  u64 dst, u32 cnt, bool to_ram)
+{
+	return edu_dma_timeout(dev, bar, src, dst, cnt, to_ram, 5 * HZ);
 }
 
 #endif /* AUXSHIM_EDU_H */

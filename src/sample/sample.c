@@ -67,8 +67,8 @@ static unsigned long sample_iova_dst(struct sample_mdev *sm)
 /*
  * Fill the source with fresh bytes and the destination with their
  * complement, copy source -> edu -> destination in chunks, compare.
- * A detached mdev runs the same transfers: its IOVAs are mapped nowhere,
- * so they fault and the bytes do not match.
+ * Only through the mdev's own domain: without it edu would DMA to the bus
+ * addresses themselves (another mdev's domain, or no translation at all).
  */
 static int sample_dma_test(struct sample_mdev *sm, size_t len)
 {
@@ -79,12 +79,21 @@ static int sample_dma_test(struct sample_mdev *sm, size_t len)
 
 	lockdep_assert_held(&sp->lock);
 	BUILD_BUG_ON(EDU_CHUNK > EDU_XFER_MAX);
+	if (!sm->domain) {
+		ret = -ENODEV;
+		snprintf(sm->result, sizeof(sm->result),
+			 "fail %d not attached: write 1 to attach first", ret);
+		dev_err(sm->dev, "DMA test refused: no domain attached: %d\n",
+			ret);
+		return ret;
+	}
 	get_random_bytes(src, len);
 	for (i = 0; i < len; i++)
 		dst[i] = ~src[i];
 
 	for (off = 0; off < len; off += n) {
 		n = min_t(size_t, len - off, EDU_CHUNK);
+		edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 		ret = edu_dma(&sp->pdev->dev, sp->bar,
 			      sample_iova_src(sm) + off, EDU_BUF, n, false);
 		if (!ret)
@@ -166,7 +175,8 @@ static void sample_test_detach(struct sample_mdev *sm)
 	lockdep_assert_held(&sm->sp->lock);
 	if (!sm->domain)
 		return;
-	/* No DMA test runs: sp->lock is held. */
+	/* No DMA test runs (sp->lock is held), unless one timed out. */
+	edu_wait_idle(&sm->sp->pdev->dev, sm->sp->bar, EDU_IDLE_WAIT);
 	iommu_unmap(sm->domain, sample_iova_dst(sm), PAGE_SIZE);
 	iommu_unmap(sm->domain, sample_iova_src(sm), PAGE_SIZE);
 	sample_detach(sm);
@@ -437,6 +447,41 @@ static struct mdev_driver sample_mdev_driver = {
 
 /* ---- the PCI driver for edu ------------------------------------------------ */
 
+/*
+ * edu's DMA must be translated by the IOMMU: without an IOMMU group (no
+ * IOMMU, VT-d off) or in an identity domain (iommu=pt), a DMA test or a
+ * client's command would reach RAM at the bus addresses it names, and a
+ * detach would leave edu there.
+ */
+static int sample_check_translated(struct device *dev)
+{
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+
+	group = iommu_group_get(dev);
+	if (!group) {
+		dev_err(dev,
+			"no IOMMU group: edu's DMA would not be translated: %d\n",
+			-ENODEV);
+		return -ENODEV;
+	}
+	iommu_group_put(group);
+	domain = iommu_get_domain_for_dev(dev);
+	if (!domain) {
+		dev_err(dev,
+			"in no IOMMU domain: edu's DMA would not be translated: %d\n",
+			-ENODEV);
+		return -ENODEV;
+	}
+	if (domain->type == IOMMU_DOMAIN_IDENTITY) {
+		dev_err(dev,
+			"in an identity domain: edu's DMA would not be translated: %d\n",
+			-ENODEV);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int sample_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -444,6 +489,9 @@ static int sample_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u32 edu_id;
 	int ret;
 
+	ret = sample_check_translated(dev);
+	if (ret)
+		return ret;
 	sp = devm_kzalloc(dev, sizeof(*sp), GFP_KERNEL);
 	if (!sp)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/vfio.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -35,6 +36,7 @@ struct sample_edu_regs {
 
 /* One DMA command, taken from the registers when it starts. */
 struct sample_dma_job {
+	u64 seq; /* counts the commands that passed their checks */
 	u64 iova; /* the client's side */
 	u64 devaddr; /* edu's buffer side */
 	u32 count;
@@ -74,10 +76,15 @@ struct sample_mdev {
 	char result[80]; /* of the last dma_test */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
-	struct mutex regs_lock; /* cfg, regs, job, trigger */
+	struct mutex regs_lock; /* cfg, regs, job, trigger, the four below */
 	u8 cfg[256]; /* PCI config space */
 	struct sample_edu_regs regs;
-	struct sample_dma_job job;
+	struct sample_dma_job job; /* the last command that passed its checks */
+	unsigned int resetting; /* resets under way: commands refused */
+	u64 cmd_seq; /* job.seq of the last command queued */
+	/* The last command whose pages are pinned and mapped, or that ended. */
+	u64 cmd_started;
+	wait_queue_head_t cmd_wq; /* woken when cmd_started moves */
 	struct eventfd_ctx *trigger; /* the MSI vector's eventfd */
 	struct work_struct dma_work;
 	/*
@@ -89,11 +96,18 @@ struct sample_mdev {
 	 */
 	struct mutex dma_lock;
 	struct xarray pins; /* IOVA pfn -> struct sample_pin */
-	/* A command pins [pinning_first, pinning_last] (pfns), unlocked. */
-	bool pinning;
-	unsigned long pinning_first;
-	unsigned long pinning_last;
-	wait_queue_head_t pinning_wq; /* woken when pinning ends */
+	/*
+	 * Pins of ours not in pins: being made by a command, pinned twice,
+	 * or taken out of pins and not unpinned yet (vdev.c).
+	 */
+	atomic_t loose;
+	wait_queue_head_t loose_wq; /* woken when loose drops to 0 */
+	spinlock_t unpin_lock; /* unpin_list */
+	struct list_head unpin_list; /* pins for unpin_work to drop */
+	struct work_struct unpin_work;
+	/* .dma_unmap calls under way, and when the last one ended + grace */
+	atomic_t unmapping;
+	unsigned long unmap_quiet; /* jiffies, READ_ONCE/WRITE_ONCE */
 };
 
 /* attach.c */

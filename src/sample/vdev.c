@@ -53,6 +53,16 @@ module_param_cb(pinned_pages, &sample_pinned_ops, NULL, 0444);
 MODULE_PARM_DESC(pinned_pages,
 		 "client pages pinned by all mediated edus (read-only)");
 
+/*
+ * A test knob: how long a client's DMA command waits for edu.  The vfio_dma
+ * suite sets it below edu's ~100 ms to make commands time out while edu
+ * still runs them.
+ */
+static unsigned int dma_timeout_ms = 5000;
+module_param(dma_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(dma_timeout_ms,
+		 "how long a DMA command waits for edu, ms (a test knob)");
+
 static struct sample_mdev *to_sm(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct sample_mdev, vdev);
@@ -193,7 +203,8 @@ static u64 sample_bar0_read(struct sample_mdev *sm, u64 off, size_t count)
  * A DMA command's checks, all made when it starts: the device side inside
  * the 4095 bytes of edu's buffer that QEMU lets a transfer touch (edu.h),
  * the client side below edu's reach.  Whether the client mapped it is seen
- * when its pages are pinned.
+ * when its pages are pinned.  @job is the caller's copy: a refused
+ * command's values must never reach the worker.
  */
 static int sample_dma_check(const struct sample_edu_regs *r,
 			    struct sample_dma_job *job)
@@ -217,32 +228,60 @@ static int sample_dma_check(const struct sample_edu_regs *r,
 	return 0;
 }
 
-static int sample_dma_start(struct sample_mdev *sm, u64 cmd)
+/*
+ * A write of 0x98.  A command that passes its checks is queued, and *@seq
+ * says which: the caller waits (sample_wait_started()) until its pages are
+ * pinned or it ended, so that a command refused for an unmapped IOVA has
+ * completed when the write returns, as DESIGN.md says a refusal does.
+ */
+static int sample_dma_start(struct sample_mdev *sm, u64 cmd, u64 *seq)
 {
 	struct sample_edu_regs *r = &sm->regs;
+	struct sample_dma_job job;
 	int ret;
 
 	lockdep_assert_held(&sm->regs_lock);
-	if (r->dma[3] & EDU_CMD_RUN)
-		return -EBUSY; /* one command at a time */
+	/* One command at a time, and none while a reset is under way. */
+	if ((r->dma[3] & EDU_CMD_RUN) || sm->resetting)
+		return -EBUSY;
 	r->dma[3] = cmd & (EDU_CMD_RUN | EDU_CMD_TO_RAM | EDU_CMD_IRQ);
 	if (!(cmd & EDU_CMD_RUN))
 		return 0;
-	ret = sample_dma_check(r, &sm->job);
+	ret = sample_dma_check(r, &job);
 	if (ret) {
 		/* Refused: completes at once, having moved nothing. */
 		r->dma[3] &= ~EDU_CMD_RUN;
 		r->error = -ret;
-		if (sm->job.irq)
+		if (job.irq)
 			sample_signal(sm, EDU_IRQ_DMA);
 		return 0;
 	}
+	job.seq = ++sm->cmd_seq;
+	sm->job = job;
+	*seq = job.seq;
 	queue_work(system_unbound_wq, &sm->dma_work);
 	return 0;
 }
 
+/* Record that command @seq has its pages, or ended: its writer returns. */
+static void sample_cmd_started(struct sample_mdev *sm, u64 seq)
+{
+	lockdep_assert_held(&sm->regs_lock);
+	WRITE_ONCE(sm->cmd_started, seq);
+	wake_up_all(&sm->cmd_wq);
+}
+
+/*
+ * Wait for sample_cmd_started(@seq).  Killable: the command itself goes
+ * on, and the write has taken effect whatever this returns.
+ */
+static void sample_wait_started(struct sample_mdev *sm, u64 seq)
+{
+	wait_event_killable(sm->cmd_wq, READ_ONCE(sm->cmd_started) >= seq);
+}
+
 static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
-			     size_t count)
+			     size_t count, u64 *seq)
 {
 	struct sample_edu_regs *r = &sm->regs;
 	u64 *reg;
@@ -260,7 +299,7 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
 	}
 	switch (off) {
 	case EDU_REG_CMD:
-		return sample_dma_start(sm, val);
+		return sample_dma_start(sm, val, seq);
 	case EDU_REG_LIVE:
 		r->live = ~(u32)val;
 		break;
@@ -293,7 +332,24 @@ static int sample_bar0_write(struct sample_mdev *sm, u64 off, u64 val,
  * which it takes under iommu->lock: so neither is ever called with dma_lock
  * held.  Pins are made before dma_lock is taken and dropped after it is
  * released; under dma_lock they are only recorded, mapped and collected.
+ *
+ * Nor does .dma_unmap itself unpin, or wait without a bound for anything
+ * that needs iommu->lock: on v6.1+ a second unmap can hold iommu->lock
+ * while it waits for the device_list_lock the first one holds over
+ * .dma_unmap (type1's vfio_notify_dma_unmap()).  .dma_unmap hands its pins
+ * to unpin_work and waits for every loose pin (sm->loose) to be gone, for
+ * at most SAMPLE_UNMAP_WAIT; a pin still there then makes type1 call it
+ * again, after the other unmap got through.  Type1 does that at most ten
+ * times per mapping, then BUGs: so no command starts a pin while a
+ * .dma_unmap runs, nor for SAMPLE_UNMAP_GRACE after (type1 rechecks its
+ * mapping then), lest each round find a fresh pin (at most
+ * SAMPLE_PIN_HOLDOFF, so that a client that keeps unmapping still gets its
+ * commands run).
  */
+#define SAMPLE_UNMAP_WAIT (HZ / 2)
+#define SAMPLE_UNMAP_GRACE (HZ / 10)
+#define SAMPLE_PIN_HOLDOFF (2 * HZ)
+
 struct sample_pin {
 	struct list_head node; /* on a list of pins to drop */
 	unsigned long pfn;
@@ -309,21 +365,54 @@ static void sample_unpin_list(struct sample_mdev *sm, struct list_head *list)
 		vfio_unpin_pages(&sm->vdev, pin->pfn << PAGE_SHIFT, 1);
 		atomic_long_dec(&sample_pinned);
 		kfree(pin);
+		if (atomic_dec_and_test(&sm->loose))
+			wake_up_all(&sm->loose_wq);
 	}
 	INIT_LIST_HEAD(list);
 }
 
-/* Take the range's pins out of sm->pins and the domain, onto @list. */
+static void sample_unpin_work(struct work_struct *work)
+{
+	struct sample_mdev *sm =
+		container_of(work, struct sample_mdev, unpin_work);
+	LIST_HEAD(list);
+
+	spin_lock(&sm->unpin_lock);
+	list_splice_init(&sm->unpin_list, &list);
+	spin_unlock(&sm->unpin_lock);
+	sample_unpin_list(sm, &list);
+}
+
+/* Have unpin_work drop a list of pins (from where unpinning may deadlock). */
+static void sample_unpin_later(struct sample_mdev *sm, struct list_head *list)
+{
+	spin_lock(&sm->unpin_lock);
+	list_splice_tail_init(list, &sm->unpin_list);
+	spin_unlock(&sm->unpin_lock);
+	queue_work(system_unbound_wq, &sm->unpin_work);
+}
+
+/*
+ * Take the range's pins out of sm->pins and the domain, onto @list.  A
+ * command that timed out may have left edu running on them: wait for it.
+ */
 static void sample_collect_range(struct sample_mdev *sm, unsigned long first,
 				 unsigned long last, struct list_head *list)
 {
+	struct sample_parent *sp = sm->sp;
 	struct sample_pin *pin;
-	unsigned long pfn;
+	unsigned long pfn = first;
 
 	lockdep_assert_held(&sm->dma_lock);
+	if (!xa_find(&sm->pins, &pfn, last, XA_PRESENT))
+		return;
+	mutex_lock(&sp->lock);
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
+	mutex_unlock(&sp->lock);
 	xa_for_each_range(&sm->pins, pfn, pin, first, last) {
 		iommu_unmap(sm->domain, pfn << PAGE_SHIFT, PAGE_SIZE);
 		xa_erase(&sm->pins, pfn);
+		atomic_inc(&sm->loose);
 		list_add_tail(&pin->node, list);
 	}
 }
@@ -346,6 +435,17 @@ static void sample_unpin_all_lock(struct sample_mdev *sm)
 	}
 }
 
+/* Before a pin: wait while an unmap drops pins (see struct sample_pin). */
+static void sample_pin_holdoff(struct sample_mdev *sm)
+{
+	unsigned long until = jiffies + SAMPLE_PIN_HOLDOFF;
+
+	while ((atomic_read(&sm->unmapping) ||
+		time_before(jiffies, READ_ONCE(sm->unmap_quiet))) &&
+	       time_before(jiffies, until))
+		usleep_range(2000, 4000);
+}
+
 /*
  * Pin the command's pages onto @list, dma_lock not held; -EFAULT unless
  * the client mapped every page of the range.  Pages already pinned are
@@ -363,6 +463,7 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
 		if (!pin)
 			return -ENOMEM;
 		pin->pfn = pfn;
+		sample_pin_holdoff(sm);
 		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
 				     IOMMU_READ | IOMMU_WRITE, &pin->page);
 		if (ret != 1) {
@@ -373,6 +474,7 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
 			return -EFAULT;
 		}
 		atomic_long_inc(&sample_pinned);
+		atomic_inc(&sm->loose);
 		list_add_tail(&pin->node, list);
 	}
 	return 0;
@@ -406,17 +508,10 @@ static int sample_record_pins(struct sample_mdev *sm, struct list_head *list)
 			continue;
 		}
 		list_del(&pin->node);
+		if (atomic_dec_and_test(&sm->loose))
+			wake_up_all(&sm->loose_wq);
 	}
 	return ret;
-}
-
-/* Is a command pinning pages of [first, last]?  (.dma_unmap waits for it.) */
-static bool sample_pinning(struct sample_mdev *sm, unsigned long first,
-			   unsigned long last)
-{
-	lockdep_assert_held(&sm->dma_lock);
-	return sm->pinning && sm->pinning_first <= last &&
-	       first <= sm->pinning_last;
 }
 
 static void sample_dma_work(struct work_struct *work)
@@ -425,6 +520,7 @@ static void sample_dma_work(struct work_struct *work)
 		container_of(work, struct sample_mdev, dma_work);
 	struct sample_parent *sp = sm->sp;
 	struct sample_dma_job job;
+	unsigned long timeout;
 	LIST_HEAD(pinned);
 	int ret;
 
@@ -433,21 +529,13 @@ static void sample_dma_work(struct work_struct *work)
 	mutex_unlock(&sm->regs_lock);
 
 	/*
-	 * Pin without dma_lock, announcing the range: an unmap of it that
-	 * comes meanwhile waits until the pins are recorded, then drops them
-	 * (type1 retries its unmap only a few times before a BUG).
+	 * Pin without dma_lock; the pins are loose until recorded: an unmap
+	 * of the range that comes meanwhile waits for them (bounded), then
+	 * drops them.
 	 */
-	mutex_lock(&sm->dma_lock);
-	sm->pinning = true;
-	sm->pinning_first = job.iova >> PAGE_SHIFT;
-	sm->pinning_last = (job.iova + job.count - 1) >> PAGE_SHIFT;
-	mutex_unlock(&sm->dma_lock);
-
 	ret = sample_pin_range(sm, job.iova, job.count, &pinned);
 
 	mutex_lock(&sm->dma_lock);
-	sm->pinning = false;
-	wake_up_all(&sm->pinning_wq);
 	/* Recorded even after a failure, for an unmap or close to drop. */
 	if (!ret)
 		ret = sample_record_pins(sm, &pinned);
@@ -455,12 +543,20 @@ static void sample_dma_work(struct work_struct *work)
 		sample_record_pins(sm, &pinned);
 	if (!ret) {
 		mutex_lock(&sp->lock);
+		/* After a command that timed out, edu may still be busy. */
+		edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
+		mutex_lock(&sm->regs_lock);
+		sample_cmd_started(sm, job.seq);
+		mutex_unlock(&sm->regs_lock);
+		timeout = msecs_to_jiffies(READ_ONCE(dma_timeout_ms));
 		if (job.to_client)
-			ret = edu_dma(&sp->pdev->dev, sp->bar, job.devaddr,
-				      job.iova, job.count, true);
+			ret = edu_dma_timeout(&sp->pdev->dev, sp->bar,
+					      job.devaddr, job.iova, job.count,
+					      true, timeout);
 		else
-			ret = edu_dma(&sp->pdev->dev, sp->bar, job.iova,
-				      job.devaddr, job.count, false);
+			ret = edu_dma_timeout(&sp->pdev->dev, sp->bar, job.iova,
+					      job.devaddr, job.count, false,
+					      timeout);
 		mutex_unlock(&sp->lock);
 	}
 	mutex_unlock(&sm->dma_lock);
@@ -471,6 +567,7 @@ static void sample_dma_work(struct work_struct *work)
 	sm->regs.dma[3] &= ~EDU_CMD_RUN;
 	if (job.irq)
 		sample_signal(sm, EDU_IRQ_DMA);
+	sample_cmd_started(sm, job.seq);
 	mutex_unlock(&sm->regs_lock);
 }
 
@@ -487,6 +584,7 @@ static int sample_clear_buffer(struct sample_mdev *sm)
 	lockdep_assert_held(&sp->lock);
 	if (WARN_ON(!xa_empty(&sm->pins)))
 		return -EINVAL;
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 	ret = auxshim_map(sm->domain, 0, page_to_phys(sp->zero), PAGE_SIZE,
 			  IOMMU_READ);
 	if (ret)
@@ -564,8 +662,11 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 	/* No more commands come: the last file is closed. */
 	flush_work(&sm->dma_work);
+	flush_work(&sm->unpin_work);
 	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
+	/* Never detach under a transfer that timed out but still runs. */
+	edu_wait_idle(&sp->pdev->dev, sp->bar, EDU_IDLE_WAIT);
 	sample_detach(sm);
 	sp->vfio_user = NULL;
 	mutex_unlock(&sp->lock);
@@ -577,8 +678,9 @@ static void sample_vfio_close(struct vfio_device *vdev)
 
 /*
  * The client unmapped [iova, iova + length): drop our pins and mappings
- * there before returning.  Called with type1's device_list_lock held; the
- * unpins, which take type1's iommu->lock, come after dma_lock is released.
+ * there before returning.  Called with type1's device_list_lock held: the
+ * unpins, which take type1's iommu->lock, are unpin_work's, and the waits
+ * for them and for a command's pins are bounded (see struct sample_pin).
  */
 static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 				  u64 length)
@@ -586,19 +688,33 @@ static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 	struct sample_mdev *sm = to_sm(vdev);
 	unsigned long first = iova >> PAGE_SHIFT;
 	unsigned long last = (iova + length - 1) >> PAGE_SHIFT;
+	unsigned long deadline = jiffies + SAMPLE_UNMAP_WAIT;
+	unsigned long pfn;
 	LIST_HEAD(drop);
+	bool left;
 
 	if (!length)
 		return;
-	mutex_lock(&sm->dma_lock);
-	while (sample_pinning(sm, first, last)) {
-		mutex_unlock(&sm->dma_lock);
-		wait_event(sm->pinning_wq, !READ_ONCE(sm->pinning));
+	atomic_inc(&sm->unmapping);
+	for (;;) {
 		mutex_lock(&sm->dma_lock);
+		sample_collect_range(sm, first, last, &drop);
+		mutex_unlock(&sm->dma_lock);
+		if (!list_empty(&drop))
+			sample_unpin_later(sm, &drop);
+		if (!wait_event_timeout(sm->loose_wq, !atomic_read(&sm->loose),
+					max_t(long, deadline - jiffies, 0)))
+			break; /* type1 calls again if a pin is left */
+		/* Pins a command made meanwhile are recorded now. */
+		mutex_lock(&sm->dma_lock);
+		pfn = first;
+		left = xa_find(&sm->pins, &pfn, last, XA_PRESENT);
+		mutex_unlock(&sm->dma_lock);
+		if (!left)
+			break;
 	}
-	sample_collect_range(sm, first, last, &drop);
-	mutex_unlock(&sm->dma_lock);
-	sample_unpin_list(sm, &drop);
+	WRITE_ONCE(sm->unmap_quiet, jiffies + SAMPLE_UNMAP_GRACE);
+	atomic_dec(&sm->unmapping);
 }
 
 static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
@@ -609,6 +725,7 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 	u64 off = *ppos & SAMPLE_OFFSET_MASK;
 	u8 buf[SAMPLE_CFG_SIZE];
 	__le64 le = 0;
+	u64 seq = 0;
 	int ret = 0;
 
 	switch (index) {
@@ -635,13 +752,15 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 			return -EFAULT;
 		mutex_lock(&sm->regs_lock);
 		if (write)
-			ret = sample_bar0_write(sm, off, le64_to_cpu(le),
-						count);
+			ret = sample_bar0_write(sm, off, le64_to_cpu(le), count,
+						&seq);
 		else
 			le = cpu_to_le64(sample_bar0_read(sm, off, count));
 		mutex_unlock(&sm->regs_lock);
 		if (ret)
 			return ret;
+		if (seq)
+			sample_wait_started(sm, seq);
 		if (!write && copy_to_user(ubuf, &le, count))
 			return -EFAULT;
 		break;
@@ -776,22 +895,34 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 	return 0;
 }
 
-/* Registers and buffer to power-on; the client's mappings are re-pinned on use. */
+/*
+ * Registers and buffer to power-on; the client's mappings are re-pinned on
+ * use.  No command starts until the reset is done: one queued meanwhile
+ * would run after it.
+ */
 static long sample_reset(struct sample_mdev *sm)
 {
 	struct sample_parent *sp = sm->sp;
 	int ret;
 
+	mutex_lock(&sm->regs_lock);
+	sm->resetting++;
+	mutex_unlock(&sm->regs_lock);
 	flush_work(&sm->dma_work);
 	sample_unpin_all_lock(sm);
 	mutex_lock(&sp->lock);
 	ret = sample_clear_buffer(sm);
 	mutex_unlock(&sp->lock);
 	mutex_unlock(&sm->dma_lock);
-	if (ret)
-		return ret;
-	sample_power_on(sm);
-	return 0;
+
+	mutex_lock(&sm->regs_lock);
+	if (!ret) {
+		sample_cfg_power_on(sm->cfg);
+		sample_regs_power_on(sm);
+	}
+	sm->resetting--;
+	mutex_unlock(&sm->regs_lock);
+	return ret;
 }
 
 static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
@@ -841,7 +972,14 @@ void sample_vdev_init(struct sample_mdev *sm)
 	mutex_init(&sm->regs_lock);
 	mutex_init(&sm->dma_lock);
 	xa_init(&sm->pins);
-	init_waitqueue_head(&sm->pinning_wq);
+	init_waitqueue_head(&sm->cmd_wq);
+	atomic_set(&sm->loose, 0);
+	init_waitqueue_head(&sm->loose_wq);
+	spin_lock_init(&sm->unpin_lock);
+	INIT_LIST_HEAD(&sm->unpin_list);
+	INIT_WORK(&sm->unpin_work, sample_unpin_work);
+	atomic_set(&sm->unmapping, 0);
+	sm->unmap_quiet = jiffies;
 	INIT_WORK(&sm->dma_work, sample_dma_work);
 	sample_cfg_power_on(sm->cfg);
 }

@@ -132,3 +132,31 @@ kernel_log_clean() {
 	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Unable to handle|kernel BUG' |
 		grep -Ev -- "$known"
 }
+
+# edu's PCI address, whatever it is bound to.
+edu_bdf() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+			{ basename "$d"; return 0; }
+	done
+	return 1
+}
+
+# A boot where edu's DMA is not translated (no IOMMU, or an identity
+# domain): the sample must refuse edu (its kernel log saying $2), and so
+# never DMA to a bus address that is plain RAM.  Case names start with $1.
+sample_untranslated_suite() {
+	local edu
+	ktap_expect "$1-edu-present" edu_bdf || return
+	edu=$(edu_bdf)
+	ktap_expect "$1-load-auxshim" ktap_insmod auxshim || return
+	ktap_expect "$1-load-sample" ktap_insmod auxshim_sample || return
+	ktap_expect_fail "$1-edu-not-bound" sample_bdf
+	ktap_expect "$1-no-mdev-parent" [ ! -e "/sys/class/mdev_bus/$edu" ]
+	ktap_expect "$1-refusal-said-why" dmesg_has "$edu: $2: edu's DMA would not be translated: -19"
+	ktap_expect_fail "$1-bind-refused" sh -c "echo $edu > /sys/bus/pci/drivers/auxshim_sample/bind"
+	ktap_expect "$1-unload-sample" rmmod auxshim_sample
+	ktap_expect "$1-unload-shim" rmmod auxshim
+	ktap_expect "$1-kernel-log-clean" kernel_log_clean
+}

@@ -8,6 +8,12 @@
  *   vfio_client abi UUID_A UUID_B    the whole ABI, as one KTAP document
  *   vfio_client cycles UUID N        N open/map/DMA/close cycles (KTAP)
  *   vfio_client race UUID N          N commands each raced by an unmap (KTAP)
+ *   vfio_client unmaps UUID SECS     commands raced by two unmapping threads
+ *   vfio_client resetrace UUID SECS  commands and refused ones raced by resets
+ *   vfio_client timeout UUID         commands that time out, then close/unmap
+ *   vfio_client refusals UUID        refused commands complete at once
+ *                                    (these four: every call bounded, KTAP;
+ *                                    exit status 3 if one is stuck for good)
  *   vfio_client hold UUID FILE       open, DMA, create FILE, wait for a signal
  *   vfio_client copy UUID TEXT       the demo: edu copies TEXT for us
  *
@@ -18,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,9 +81,18 @@ struct medu {
 
 /* ---- KTAP ------------------------------------------------------------------ */
 
-static char ktap_buf[1 << 16];
-static size_t ktap_len;
-static int ktap_n, ktap_failed;
+/* The document so far; shared with the child of run_bounded(). */
+struct ktap_doc {
+	char buf[1 << 16];
+	size_t len;
+	int n, failed;
+};
+
+static struct ktap_doc ktap_own, *kt = &ktap_own;
+#define ktap_buf (kt->buf)
+#define ktap_len (kt->len)
+#define ktap_n (kt->n)
+#define ktap_failed (kt->failed)
 
 static void ktap_add(const char *fmt, ...)
 {
@@ -1068,6 +1085,515 @@ static int cmd_race(const char *uuid, int n)
 	return ktap_end();
 }
 
+/* ---- bounded runs: a call stuck in the kernel fails a case, not the guest -- */
+
+/* How long any one call (an ioctl, a command polled to its end) may take. */
+#define CALL_LIMIT 15.0
+#define MAX_CLOCKS 4
+
+/*
+ * Per thread of the child: the call in progress (start 0: none), read by
+ * the parent; times in ns of CLOCK_MONOTONIC.
+ */
+struct call_clock {
+	int64_t start;
+	const char *what;
+	int64_t longest;
+	const char *longest_what;
+};
+
+static struct call_clock *clocks; /* shared with the parent */
+
+static int64_t now_ns(void)
+{
+	return (int64_t)(now() * 1e9);
+}
+
+static void call_begin(int t, const char *what)
+{
+	__atomic_store_n(&clocks[t].what, what, __ATOMIC_RELAXED);
+	__atomic_store_n(&clocks[t].start, now_ns(), __ATOMIC_RELEASE);
+}
+
+static void call_end(int t)
+{
+	int64_t took = now_ns() - clocks[t].start;
+
+	if (took > clocks[t].longest) {
+		clocks[t].longest = took;
+		clocks[t].longest_what = clocks[t].what;
+	}
+	__atomic_store_n(&clocks[t].start, 0, __ATOMIC_RELEASE);
+}
+
+static void *shared(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("vfio_client: mmap");
+		exit(2);
+	}
+	memset(p, 0, n);
+	return p;
+}
+
+/*
+ * Run @fn in a child that records its results in the shared document, and
+ * watch its calls: one that takes longer than CALL_LIMIT fails the case
+ * "@name-calls-bounded" and the child is left behind (its threads sleep in
+ * the kernel for good: it could not be reaped).  Exit status 3 then.
+ */
+static int run_bounded(const char *name, int (*fn)(const char *, int),
+		       const char *uuid, int arg)
+{
+	int64_t longest = 0;
+	const char *lw = "-";
+	char case_name[64];
+	int t, st;
+	pid_t pid;
+
+	kt = shared(sizeof(*kt));
+	clocks = shared(sizeof(*clocks) * MAX_CLOCKS);
+	snprintf(case_name, sizeof(case_name), "%s-calls-bounded", name);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("vfio_client: fork");
+		return 2;
+	}
+	if (!pid)
+		_exit(fn(uuid, arg));
+	for (;;) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		for (t = 0; t < MAX_CLOCKS; t++) {
+			int64_t s = __atomic_load_n(&clocks[t].start,
+						    __ATOMIC_ACQUIRE);
+
+			if (!s || now_ns() - s <= CALL_LIMIT * 1e9)
+				continue;
+			result(false, case_name,
+			       "%s (thread %d) has not returned after %.0f s: stuck in the kernel; the process is left behind",
+			       __atomic_load_n(&clocks[t].what,
+					       __ATOMIC_RELAXED),
+			       t, (now_ns() - s) / 1e9);
+			ktap_end();
+			return 3;
+		}
+		usleep(100 * 1000);
+	}
+	for (t = 0; t < MAX_CLOCKS; t++) {
+		if (clocks[t].longest > longest) {
+			longest = clocks[t].longest;
+			lw = clocks[t].longest_what;
+		}
+	}
+	diag("the longest call took %.2f s (%s); the bound is %.0f s",
+	     longest / 1e9, lw, CALL_LIMIT);
+	result(WIFEXITED(st) && WEXITSTATUS(st) < 2, case_name,
+	       "the child ended with status %#x", st);
+	return ktap_end();
+}
+
+static double until;
+static int stop_threads; /* __atomic */
+
+static void stop_all(void)
+{
+	__atomic_store_n(&stop_threads, 1, __ATOMIC_RELAXED);
+}
+
+static bool stopping(void)
+{
+	return __atomic_load_n(&stop_threads, __ATOMIC_RELAXED);
+}
+
+/* A DMA command on thread @t's clock, polled to its end: as dma(). */
+static int dma_on(struct medu *m, int t, uint64_t src, uint64_t dst,
+		  uint64_t count, uint32_t cmd)
+{
+	int ret;
+
+	call_begin(t, "a DMA command");
+	ret = dma(m, src, dst, count, cmd);
+	call_end(t);
+	return ret;
+}
+
+static int map_on(struct medu *m, int t, void *vaddr, uint64_t iova,
+		  uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	int ret;
+
+	call_begin(t, "VFIO_IOMMU_MAP_DMA");
+	ret = ioctl(m->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+	call_end(t);
+	return ret;
+}
+
+/* 0, or -errno; -ERANGE if it unmapped other than @size bytes. */
+static int unmap_on(struct medu *m, int t, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+	int ret;
+
+	call_begin(t, "VFIO_IOMMU_UNMAP_DMA");
+	ret = ioctl(m->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+	call_end(t);
+	return ret ? ret : unmap.size == size ? 0 : -ERANGE;
+}
+
+/*
+ * Two threads each map and unmap one page of a two-page range, over and
+ * over, while a third runs commands across both pages: two unmaps and a
+ * command's pinning at once (the unmaps meet in type1's locks).  Every
+ * call must return (run_bounded()); each command ends with 0 or EFAULT.
+ */
+#define UNMAPS_IOVA 0x9000000ULL
+
+struct unmapper {
+	struct medu *m;
+	uint8_t *page;
+	int t, calls, err;
+};
+
+static void *unmapper_run(void *arg)
+{
+	struct unmapper *u = arg;
+	uint64_t iova = UNMAPS_IOVA + (u->t - 1) * 4096ULL;
+	unsigned int seed = u->t;
+
+	while (!stopping() && !u->err) {
+		u->err = map_on(u->m, u->t, u->page, iova, 4096);
+		if (u->err)
+			break;
+		usleep(rand_r(&seed) % 2000);
+		u->err = unmap_on(u->m, u->t, iova, 4096);
+		u->calls++;
+	}
+	return NULL;
+}
+
+static int cmd_unmaps(const char *uuid, int secs)
+{
+	struct unmapper u[2];
+	int i, ret, done = 0, efault = 0, other = 0, last_other = 0;
+	pthread_t th[2];
+	long lck0, pin0;
+	struct medu m;
+	uint8_t *buf;
+
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "unmaps-open", "%s: %d", m.step, ret))
+		return 1;
+	buf = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 0, 8192);
+	lck0 = vmlck_kb();
+	pin0 = pinned_count();
+	until = now() + secs;
+	for (i = 0; i < 2; i++) {
+		u[i] = (struct unmapper){ .m = &m,
+					  .page = buf + i * 4096,
+					  .t = i + 1 };
+		pthread_create(&th[i], NULL, unmapper_run, &u[i]);
+	}
+	while (now() < until && !u[0].err && !u[1].err) {
+		ret = dma_on(&m, 0, DEV_BUF, UNMAPS_IOVA + 0x800, DEV_BUF_LEN,
+			     CMD_TO_CLIENT);
+		if (!ret) {
+			done++;
+		} else if (ret == EFAULT) {
+			efault++;
+		} else {
+			other++;
+			last_other = ret;
+		}
+	}
+	stop_all();
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	diag("%d commands done, %d refused (EFAULT), %d other; %d and %d unmaps",
+	     done, efault, other, u[0].calls, u[1].calls);
+	/* (An unmap may return before the sample's own count has caught up.) */
+	for (i = 0; i < 100 && pinned_count() != pin0; i++)
+		usleep(10 * 1000);
+	result(!other, "unmaps-commands-end-0-or-efault", "last other: %d",
+	       last_other);
+	result(!u[0].err && !u[1].err, "unmaps-map-unmap-succeed",
+	       "errors %d and %d", u[0].err, u[1].err);
+	result(pinned_count() == pin0 && vmlck_kb() == lck0,
+	       "unmaps-no-pin-left", "VmLck %ld -> %ld kB, pinned %ld -> %ld",
+	       lck0, vmlck_kb(), pin0, pinned_count());
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
+/*
+ * Commands raced by resets, from another thread: a good one, then one
+ * the device refuses (its IOVA is beyond edu's 28 bits, though mapped by
+ * us), over and over.  A refused command must never run: the page it
+ * names is never pinned (VmLck never counts it), and edu never sees its
+ * address (the suite looks for a VT-d fault at RESETRACE_IOVA's low 28
+ * bits).
+ */
+#define RESETRACE_IOVA 0x17000000ULL
+
+static long resetrace_max_lck;
+
+static void *resetter_run(void *arg)
+{
+	struct medu *m = arg;
+	long n = 0;
+
+	while (!stopping()) {
+		call_begin(1, "VFIO_DEVICE_RESET");
+		if (ioctl(m->device, VFIO_DEVICE_RESET))
+			n = -errno;
+		call_end(1);
+		if (n < 0)
+			break;
+		n++;
+	}
+	return (void *)n;
+}
+
+static void *lck_sampler_run(void *arg)
+{
+	long v;
+
+	(void)arg;
+	while (!stopping()) {
+		v = vmlck_kb();
+		if (v > resetrace_max_lck)
+			resetrace_max_lck = v;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/* Write the command register until it is not refused with EBUSY. */
+static int start_cmd(struct medu *m, uint32_t cmd)
+{
+	int ret;
+
+	while ((ret = w32(m, R_CMD, cmd | CMD_START)) == -EBUSY)
+		;
+	return ret;
+}
+
+static int cmd_resetrace(const char *uuid, int secs)
+{
+	int ret, rounds = 0, late = 0, errs = 0;
+	pthread_t reset_th, lck_th;
+	void *resets = NULL;
+	uint32_t e, c;
+	long lck0;
+	struct medu m;
+	uint8_t *hi;
+
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "resetrace-open", "%s: %d", m.step, ret))
+		return 1;
+	hi = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(hi, 0, 4096);
+	ret = map_on(&m, 0, hi, RESETRACE_IOVA, 4096);
+	if (!result(!ret, "resetrace-map-above-28-bits", "%d", ret))
+		return 1;
+	lck0 = vmlck_kb();
+	resetrace_max_lck = lck0;
+	pthread_create(&reset_th, NULL, resetter_run, &m);
+	pthread_create(&lck_th, NULL, lck_sampler_run, NULL);
+	until = now() + secs;
+	while (now() < until) {
+		call_begin(0, "a good command, then a refused one");
+		if (w64(&m, R_SRC, MEM_IOVA) || w64(&m, R_DST, DEV_BUF) ||
+		    w64(&m, R_CNT, 16) || start_cmd(&m, 0)) {
+			errs++;
+			break;
+		}
+		/* Its values, ready while the good one runs. */
+		if (w64(&m, R_SRC, DEV_BUF) || w64(&m, R_DST, RESETRACE_IOVA) ||
+		    w64(&m, R_CNT, 16)) {
+			errs++;
+			break;
+		}
+		ret = start_cmd(&m, CMD_TO_CLIENT);
+		c = r32(&m, R_CMD);
+		e = r32(&m, R_ERROR);
+		/* (A reset may come between: all registers read 0 then.) */
+		if (ret || (c & CMD_START) || (e != EINVAL && (e || c))) {
+			if (!late++)
+				diag("refused command: write %d, 0x98 %#x, 0xa0 %u",
+				     ret, c, e);
+		}
+		call_end(0);
+		rounds++;
+	}
+	stop_all();
+	pthread_join(reset_th, &resets);
+	pthread_join(lck_th, NULL);
+	diag("%d rounds, %ld resets; VmLck %ld kB before, at most %ld kB",
+	     rounds, (long)resets, lck0, resetrace_max_lck);
+	result(!errs && (long)resets > 0, "resetrace-writes-and-resets",
+	       "register writes failed %d times, resets: %ld", errs,
+	       (long)resets);
+	result(!late, "resetrace-refused-at-once-einval", "%d of %d rounds",
+	       late, rounds);
+	/* One page of ours (MEM_IOVA's) may be pinned; never the one above. */
+	result(resetrace_max_lck <= lck0 + 4, "resetrace-refused-never-run",
+	       "VmLck reached %ld kB from %ld: the refused command's page was pinned",
+	       resetrace_max_lck, lck0);
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
+/*
+ * Refused commands complete at once (DESIGN.md): when the write of 0x98
+ * returns, bit 0 reads 0 and 0xa0 holds the errno, for a check the device
+ * makes on the registers (EINVAL) as for an IOVA we never mapped (EFAULT).
+ */
+static void refused_at_once(struct medu *m, uint64_t src, uint64_t dst,
+			    uint64_t count, uint32_t cmd, uint32_t err,
+			    const char *name)
+{
+	uint32_t c = ~0u, e = ~0u;
+	int ret;
+
+	ret = w64(m, R_SRC, src) || w64(m, R_DST, dst) || w64(m, R_CNT, count);
+	if (!ret)
+		ret = w32(m, R_CMD, cmd | CMD_START);
+	if (!ret) {
+		c = r32(m, R_CMD);
+		e = r32(m, R_ERROR);
+	}
+	result(!ret && !(c & CMD_START) && e == err, name,
+	       "write %d, then 0x98 %#x, 0xa0 %u (want %u)", ret, c, e, err);
+	while (r32(m, R_CMD) & CMD_START)
+		usleep(1000);
+}
+
+static int cmd_refusals(const char *uuid, int unused)
+{
+	struct medu m;
+	int ret;
+
+	(void)unused;
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "refusals-open", "%s: %d", m.step, ret))
+		return 1;
+	refused_at_once(&m, MEM_IOVA, DEV_BUF, 0, 0, EINVAL,
+			"refused-count-0-einval-at-once");
+	refused_at_once(&m, 0x10000000, DEV_BUF, 16, 0, EINVAL,
+			"refused-iova-beyond-28-bits-einval-at-once");
+	refused_at_once(&m, 0x8000000, DEV_BUF, 64, 0, EFAULT,
+			"refused-unmapped-iova-efault-at-once");
+	refused_at_once(&m, DEV_BUF, 0x8000000, 64, CMD_TO_CLIENT, EFAULT,
+			"refused-unmapped-iova-to-client-efault-at-once");
+	/* Half mapped: the first page is ours, the second is not. */
+	refused_at_once(&m, MEM_IOVA + MEM_LEN - 0x800, DEV_BUF, DEV_BUF_LEN, 0,
+			EFAULT, "refused-half-mapped-efault-at-once");
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
+/*
+ * Commands that time out (the driver's test knob dma_timeout_ms set below
+ * edu's ~100 ms) while edu still runs them, then: the close, an unmap of
+ * their pages, another command.  Each must wait for edu (the suite looks
+ * for VT-d faults: a domain detached or a page unmapped under edu's DMA).
+ */
+#define TIMEOUT_KNOB "/sys/module/auxshim_sample/parameters/dma_timeout_ms"
+
+static int set_timeout_knob(const char *ms)
+{
+	FILE *f = fopen(TIMEOUT_KNOB, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fputs(ms, f) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* One command of 4095 bytes to our memory that times out: its errno. */
+static int timed_out_command(struct medu *m)
+{
+	int ret = set_timeout_knob("1");
+
+	if (ret)
+		return ret;
+	ret = dma_on(m, 0, DEV_BUF, MEM_IOVA + 0x10000, DEV_BUF_LEN,
+		     CMD_TO_CLIENT);
+	set_timeout_knob("5000");
+	return ret;
+}
+
+static int cmd_timeout(const char *uuid, int unused)
+{
+	struct medu m;
+	int ret;
+
+	(void)unused;
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "timeout-open", "%s: %d", m.step, ret))
+		return 1;
+	ret = timed_out_command(&m);
+	result(ret == ETIMEDOUT, "timeout-error-etimedout", "%d", ret);
+	call_begin(0, "closing the device after a timeout");
+	medu_close(&m);
+	call_end(0);
+
+	ret = medu_open(&m, uuid, true);
+	if (!result(!ret, "timeout-reopen", "%s: %d", m.step, ret))
+		return 1;
+	ret = timed_out_command(&m);
+	if (ret == ETIMEDOUT)
+		ret = unmap_on(&m, 0, MEM_IOVA, MEM_LEN);
+	result(!ret, "timeout-then-unmap", "%d", ret);
+	if (!ret)
+		ret = map_on(&m, 0, m.mem, MEM_IOVA, MEM_LEN);
+	if (!ret)
+		ret = timed_out_command(&m);
+	if (ret == ETIMEDOUT) {
+		fill(m.mem + 0x30000, DEV_BUF_LEN, 21);
+		ret = dma_on(&m, 0, MEM_IOVA + 0x30000, DEV_BUF, DEV_BUF_LEN,
+			     0);
+	}
+	if (!ret)
+		ret = dma_on(&m, 0, DEV_BUF, MEM_IOVA + 0x40000, DEV_BUF_LEN,
+			     CMD_TO_CLIENT);
+	if (!ret && memcmp(m.mem + 0x30000, m.mem + 0x40000, DEV_BUF_LEN))
+		ret = -EIO;
+	result(!ret, "timeout-then-command", "%d", ret);
+	call_begin(0, "closing the device");
+	medu_close(&m);
+	call_end(0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "abi"))
@@ -1076,12 +1602,25 @@ int main(int argc, char **argv)
 		return cmd_cycles(argv[2], atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "race"))
 		return cmd_race(argv[2], atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "unmaps"))
+		return run_bounded("unmaps", cmd_unmaps, argv[2],
+				   atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "resetrace"))
+		return run_bounded("resetrace", cmd_resetrace, argv[2],
+				   atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "refusals"))
+		return run_bounded("refusals", cmd_refusals, argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "timeout"))
+		return run_bounded("timeout", cmd_timeout, argv[2], 0);
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
-	fprintf(stderr, "usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
-			"       vfio_client race UUID N\n"
-			"       vfio_client hold UUID FILE | copy UUID TEXT\n");
+	fprintf(stderr,
+		"usage: vfio_client abi UUID_A UUID_B | cycles UUID N\n"
+		"       vfio_client race UUID N | unmaps UUID SECS\n"
+		"       vfio_client resetrace UUID SECS | timeout UUID\n"
+		"       vfio_client refusals UUID\n"
+		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
 	return 2;
 }
