@@ -257,6 +257,7 @@ __auxshim_get_domain_for_dev(struct device *dev)
 	}
 	return iommu_get_domain_for_dev(dev);
 }
+
 /* lookup ABI: end */
 
 #ifndef AUXSHIM_BUILDING_SHIM

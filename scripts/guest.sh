@@ -320,7 +320,10 @@ apply_headers() {
 main() {
 	parse_args "$@"
 	KMODS= PROGRAMS= HOST_FILES=
-	PROG_DIR=$AUXSHIM_CACHE/guest/bin
+	# Keyed by the programs' sources: checkouts sharing one cache (two
+	# branches, CI) never run each other's binaries.
+	PROG_DIR=$AUXSHIM_CACHE/guest/bin-$(cat "$AUXSHIM_SRC"/tests/vfio/Makefile \
+		"$AUXSHIM_SRC"/tests/vfio/*.c | sha256sum | cut -c1-12)
 	mkdir -p "$PROG_DIR"
 	apply_headers
 	TIMEOUT=${TIMEOUT:-300}

@@ -10,10 +10,6 @@
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/completion.h>
-#include <linux/cpu.h>
-#include <linux/cpuhotplug.h>
-#include <linux/debug_locks.h>
-#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
 #include <linux/notifier.h>
@@ -654,81 +650,12 @@ static void table_alloc_injectable(struct kt_test *t)
 	KT_EXPECT_EQ(t, auxshim_test_lut_grow(), 0);
 }
 
-/*
- * Item 7: the shim's lock never nests the CPU hotplug lock.  A device is
- * deleted in a CPU hotplug callback (cpus_write_lock() held: a "prepare"
- * state's teardown, run by the task that takes the CPU down) while the
- * shim holds something, and the lookup's static key is flipped by an
- * attach: lockdep must see no cycle.  Without lockdep or a second CPU
- * nothing can be seen: skipped with that reason.
- */
-static struct device *rm_hp_victim;
-
-static int rm_hp_online(unsigned int cpu)
-{
-	return 0;
-}
-
-static int rm_hp_offline(unsigned int cpu)
-{
-	struct device *dev = xchg(&rm_hp_victim, NULL);
-
-	if (dev)
-		auxshim_mock_sub_remove(dev);
-	return 0;
-}
-
-static void no_hotplug_lock_under_shim_lock(struct kt_test *t)
-{
-	struct rm_fix *f = t->priv;
-	int state, ret;
-
-	if (!IS_ENABLED(CONFIG_PROVE_LOCKING)) {
-		kt_skip(t, "needs lockdep (CONFIG_PROVE_LOCKING: the debug kernel)");
-		return;
-	}
-	if (num_online_cpus() < 2 || !cpu_online(1)) {
-		kt_skip(t, "needs a second CPU to take down");
-		return;
-	}
-	KT_ASSERT_TRUE(t, debug_locks);
-	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 0));
-	KT_ASSERT_NOT_ERR_OR_NULL(t, rm_sub_add(f, 1));
-	KT_ASSERT_EQ(t, auxshim_attach_group(f->domain, f->group,
-					     auxshim_mock_sub_parent), 0);
-	state = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
-					  "auxshim/rm_test:prepare",
-					  rm_hp_online, rm_hp_offline);
-	if (KT_EXPECT_TRUE_MSG(t, state >= 0, "cpuhp_setup_state: %d", state)) {
-		rm_hp_victim = f->subs[1];
-		f->subs[1] = NULL;
-		ret = remove_cpu(1);
-		KT_EXPECT_EQ(t, ret, 0);
-		KT_EXPECT_TRUE(t, !rm_hp_victim);
-		if (!ret)
-			add_cpu(1);
-		cpuhp_remove_state_nocalls(state);
-		if (rm_hp_victim)
-			auxshim_mock_sub_remove(xchg(&rm_hp_victim, NULL));
-	}
-	auxshim_detach_group(f->domain, f->group);
-	/* The key goes off a second after the table empties: flip it on. */
-	msleep(1500);
-	ret = auxshim_attach_group(f->domain, f->group, auxshim_mock_sub_parent);
-	KT_EXPECT_EQ(t, ret, 0);
-	if (!ret)
-		auxshim_detach_group(f->domain, f->group);
-	KT_EXPECT_TRUE_MSG(t, debug_locks, "lockdep reported (see the log)");
-}
-
 static struct kt_case rm_cases[] = {
 	KT_CASE(removed_during_attach_refused),
 	KT_CASE(reattach_over_tombstone_refused),
 	KT_CASE(partial_removal),
 	KT_CASE(owner_remove_still_attached),
 	KT_CASE(idle_removal_skips_core),
-	/* Before any case that, broken, leaves a key: it needs a key flip. */
-	KT_CASE(no_hotplug_lock_under_shim_lock),
 	KT_CASE(whole_group_outlives_recorded_device),
 	KT_CASE(removed_mid_notification_no_record),
 	KT_CASE(enable_aux_mid_removal_forgotten),

@@ -27,7 +27,7 @@ unsigned long auxshim_core_removals(void)
  */
 bool auxshim_core_holds_anything(void)
 {
-	smp_mb();
+	smp_mb(); /* pairs with auxshim_busy_get() */
 	return auxshim_core_busy() || auxshim_att_has_auxdevs();
 }
 
