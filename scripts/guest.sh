@@ -221,6 +221,8 @@ run_cpio() {
 	{
 		echo "KERNEL='$KERNEL'"
 		echo "KREL='$REL'"
+		echo "EXPECT_AUX_BACKEND='$(kernel_aux_backend "$KERNEL")'"
+		echo "EXPECT_UNLOAD_HELD='$(kernel_unload_held "$KERNEL")'"
 		echo "SCRIPTS='$(for s in "${SCRIPTS[@]}"; do printf '%s ' "${s##*/}"; done)'"
 		echo "SHELL_AFTER='$SHELL_MODE'"
 	} >"$st/etc/auxshim.conf"

@@ -16,6 +16,32 @@ AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 AUXSHIM_KERNELS="5.10 6.1 6.12 7.3"
 AUXSHIM_DEBUG_KERNEL=debug
 
+# What each kernel must do, so that a guest suite never takes what it sees
+# for what should be (a broken probe would otherwise turn the aux/PASID
+# cases into skips and stay green).  guest.sh hands both to the guest as
+# EXPECT_AUX_BACKEND and EXPECT_UNLOAD_HELD.  A kernel without an entry
+# fails the cases that need one.
+#
+# The shim's aux backend (src/shim/compat.h, from the probes): the
+# aux-domain API up to v5.17, PASID attach from v6.6, neither in between.
+kernel_aux_backend() {
+	case $1 in
+	5.10) echo aux-domain ;;
+	6.1 | "$AUXSHIM_DEBUG_KERNEL") echo none ;;
+	6.12 | 7.3) echo pasid ;;
+	esac
+}
+
+# "rmmod auxshim_sample" while a VFIO client holds an mdev: 5.10's
+# vfio_mdev waits in vfio_del_group_dev() for the client to close; from
+# v5.16 the open vfio device holds the driver's module, so it is refused.
+kernel_unload_held() {
+	case $1 in
+	5.10) echo waits ;;
+	6.1 | 6.12 | 7.3 | "$AUXSHIM_DEBUG_KERNEL") echo refused ;;
+	esac
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 

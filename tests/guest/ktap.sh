@@ -50,7 +50,9 @@
 # Results are numbered when /init prints the one KTAP document of the boot
 # (ktap_finish) on the result port; progress lines go to the console.
 # Variables: MODDIR (our .ko files), KREL (uname -r), KERNEL (short name, e.g. 6.1),
-# SUITE (current suite name).
+# SUITE (current suite name); what this kernel must do, from scripts/lib.sh
+# (empty for a kernel it has no entry for): EXPECT_AUX_BACKEND (aux-domain,
+# pasid or none), EXPECT_UNLOAD_HELD (refused or waits).
 
 [ -n "${KTAP_LOADED:-}" ] && return 0
 KTAP_LOADED=1
