@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Static checks behind "make lint":
+#   - the guest's lockdep recognizer on saved reports
+#     (tests/host/lockdep_known.sh);
 #   - checkpatch.pl --strict --no-tree -f on our .c/.h files (checkpatch from
 #     Debian's linux-source-6.1 tarball, unpacked once into the cache);
 #   - kernel-doc -Werror on the headers (from the same tarball);
@@ -166,6 +168,8 @@ main() {
 	local rc=0
 	log "shell syntax (busybox sh -n, bash -n)"
 	run_shell_syntax || rc=1
+	log "the guest's lockdep recognizer on saved reports (tests/host/lockdep_known.sh)"
+	"$AUXSHIM_SRC/tests/host/lockdep_known.sh" || rc=1
 	log "checkpatch --strict"
 	run_checkpatch || rc=1
 	log "kernel-doc -Werror"
