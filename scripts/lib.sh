@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 #
 # Shared by every host-side script: sourced, never run.  Defines the one
 # cache directory, logging, the Debian mirrors (read from the host's apt
@@ -43,6 +44,16 @@ kernel_unload_held() {
 }
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# The first of its arguments (a glob's matches) that is a file; nothing if
+# none is.
+first_file() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 0
+}
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
 # Short kernel name -> Debian suites that may hold it (newest ABI wins),
@@ -73,7 +84,7 @@ mirror_uris() {
 		[ -r "$f" ] && files="$files $f"
 	done
 	# deb822: "URIs:" lines; one-line format: "deb [opts] URI suite ...".
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # apt source files, paths without spaces
 	uris=$(cat /dev/null $files | awk '
 		/^[ \t]*URIs:/ { for (i = 2; i <= NF; i++) print $i; next }
 		/^[ \t]*deb[ \t]/ {
@@ -152,7 +163,7 @@ kunit_get_locked() {
 	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
 	command -v python3 >/dev/null ||
 		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
-	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
+	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
 	if [ -z "$tarball" ]; then
 		log "fetching linux-source-6.1 (once) for tools/testing/kunit"
 		rm -rf "$dl"

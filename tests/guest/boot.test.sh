@@ -11,7 +11,13 @@ has_edu() {
 	return 1
 }
 
-has_dmar() { ls /sys/class/iommu 2>/dev/null | grep -q '^dmar'; }
+has_dmar() {
+	local d
+	for d in /sys/class/iommu/dmar*; do
+		[ -e "$d" ] && return 0
+	done
+	return 1
+}
 mounted() { grep -q " $1 " /proc/mounts; }
 
 # slub_debug=FZPU in force, as the kernel reports it per cache (the
