@@ -75,7 +75,8 @@ check_build() {
 }
 
 check_dkms() {
-	local k=$1 t0 dir=$AUXSHIM_CACHE/runs/$k/dkms counts
+	local k=$1 t0 dir counts
+	dir=$AUXSHIM_CACHE/runs/$k/dkms
 	t0=$(now)
 	mkdir -p "$dir"
 	"$S/dkms-test.sh" "$k" >"$dir/ktap.log" || true
@@ -84,7 +85,7 @@ check_dkms() {
 	case $counts in
 	malformed*) record "$k" dkms 0 1 0 $(($(now) - t0)) "$counts" ;;
 	*)
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # three counts, one argument each
 		record "$k" dkms $counts $(($(now) - t0))
 		;;
 	esac
@@ -116,7 +117,7 @@ check_guest() {
 	t0=$(now)
 	rm -f "$dir/counts"
 	"$S/guest.sh" --kernel "$k" "${brief[@]}" --out "$dir" "${timeout[@]}" "$f" >&2 || true
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # three counts, one argument each
 	record "$k" "$suite" $(run_counts "$dir") $(($(now) - t0))
 }
 
@@ -175,7 +176,7 @@ check_package() {
 	case $counts in
 	malformed*) record host package 0 1 0 $(($(now) - t0)) "$counts" ;;
 	*)
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # three counts, one argument each
 		record host package $counts $(($(now) - t0))
 		;;
 	esac
@@ -214,7 +215,7 @@ print_summary() {
 
 main() {
 	local kernels="" k stock=""
-	MODE=test SUITES= WALL= START=$(now)
+	MODE=test SUITES='' WALL='' START=$(now)
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernels) kernels=$2; shift ;;
@@ -238,7 +239,7 @@ main() {
 	kunit_get || die "no KTAP parser: tools/testing/kunit from linux-source-6.1 (and python3) needed"
 	# Fetch everything first, in parallel; check_kernel reports a failure.
 	# (The debug kernel is built in its own turn, timed as its first case.)
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # kernel names, one word each
 	[ -z "$stock" ] || "$S/kernels.sh" fetch $stock >&2 || true
 	for k in $kernels; do check_kernel "$k"; done
 	if [ "$MODE" = test ]; then

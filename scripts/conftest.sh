@@ -20,7 +20,7 @@ shift 3
 top=$(cd "$(dirname "$0")/.." && pwd)
 probes=$top/scripts/probes/$module
 [ -d "$probes" ] || { echo "conftest: no probes for module '$module'" >&2; exit 2; }
-guard=AUXSHIM_CONFTEST_$(echo "$module" | tr 'a-z' 'A-Z')_H
+guard=AUXSHIM_CONFTEST_$(echo "$module" | tr '[:lower:]' '[:upper:]')_H
 
 # Skip the pass when neither the kernel nor the probes changed.
 key=$( (cat "$kdir/include/config/kernel.release" 2>/dev/null || echo "$kdir";
@@ -53,7 +53,7 @@ rel=$(cat "$kdir/include/config/kernel.release" 2>/dev/null || echo unknown)
 	echo "#define $guard"
 	for f in "$probes"/*.c; do
 		n=$(basename "$f" .c)
-		m=AUXSHIM_HAVE_$(echo "$n" | tr 'a-z' 'A-Z')
+		m=AUXSHIM_HAVE_$(echo "$n" | tr '[:lower:]' '[:upper:]')
 		# The probe's one-line summary: the second line of its comment.
 		what=$(sed -n '3s/^ \* //p' "$f")
 		echo

@@ -28,7 +28,7 @@ RECIPE="v1: ARCH=x86_64 tinyconfig + merge_config -m + olddefconfig; make bzImag
 ARCH=x86_64
 export ARCH
 
-src_tarball() { ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1; }
+src_tarball() { first_file /usr/src/linux-source-6.1.tar.*; }
 
 src_version() { dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null; }
 

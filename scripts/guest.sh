@@ -146,7 +146,7 @@ hostfiles_cpio() {
 	for f in $files; do
 		[ -e "$f" ] || die "host file $f (asked for by a script header) is missing: install its Debian package (scripts/setup-host.sh)"
 	done
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # host paths, one word each
 	key=$(stat -Lc '%n %Y %s' $files | md5sum | cut -c1-12)
 	out=$AUXSHIM_CACHE/guest/host-$key.cpio
 	[ -f "$out" ] && { echo "$out"; return; }
@@ -189,7 +189,7 @@ sign_modules() {
 	mkdir -p "$d"
 	for i in "${!KOS[@]}"; do
 		cp "${KOS[$i]}" "$d/"
-		KOS[$i]=$d/${KOS[$i]##*/}
+		KOS[i]=$d/${KOS[$i]##*/}
 	done
 	# In the kernel's build environment (5.10 and 7.3: their chroots, whose
 	# sign-file links their own libcrypto), with the Makefile, key and
@@ -221,6 +221,8 @@ run_cpio() {
 	{
 		echo "KERNEL='$KERNEL'"
 		echo "KREL='$REL'"
+		echo "EXPECT_AUX_BACKEND='$(kernel_aux_backend "$KERNEL")'"
+		echo "EXPECT_UNLOAD_HELD='$(kernel_unload_held "$KERNEL")'"
 		echo "SCRIPTS='$(for s in "${SCRIPTS[@]}"; do printf '%s ' "${s##*/}"; done)'"
 		echo "SHELL_AFTER='$SHELL_MODE'"
 	} >"$st/etc/auxshim.conf"
@@ -258,8 +260,8 @@ show_log() {
 }
 
 parse_args() {
-	KERNEL= OUT= TIMEOUT= SHELL_MODE= BRIEF= DEVICES=$DEFAULT_DEVICES
-	EXTRA_QEMU= EXTRA_APPEND= MODULES_DIR=
+	KERNEL='' OUT='' TIMEOUT='' SHELL_MODE='' BRIEF='' DEVICES=$DEFAULT_DEVICES
+	EXTRA_QEMU='' EXTRA_APPEND='' MODULES_DIR=''
 	KOS=() SCRIPTS=() ALLOW=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -287,7 +289,7 @@ parse_args() {
 
 # Fill in what the scripts' headers ask for.
 apply_headers() {
-	local m v ko
+	local m v ko p programs=()
 	[ ${#SCRIPTS[@]} -gt 0 ] || return 0
 	if [ -z "$MODULES_DIR" ]; then
 		MODULES_DIR=$AUXSHIM_CACHE/build/$KERNEL/tree
@@ -304,9 +306,8 @@ apply_headers() {
 	HOST_FILES=$(header host-files "${SCRIPTS[@]}" | tr '\n' ' ')
 	PROGRAMS=$(header programs "${SCRIPTS[@]}" | tr '\n' ' ')
 	if [ -n "${PROGRAMS// /}" ]; then
-		# shellcheck disable=SC2086
-		make -s -C "$AUXSHIM_SRC/tests/vfio" O="$PROG_DIR" \
-			$(for p in $PROGRAMS; do printf '%s ' "$PROG_DIR/$p"; done) >&2 ||
+		for p in $PROGRAMS; do programs+=("$PROG_DIR/$p"); done
+		make -s -C "$AUXSHIM_SRC/tests/vfio" O="$PROG_DIR" "${programs[@]}" >&2 ||
 			die "cannot build the guest programs $PROGRAMS (tests/vfio)"
 	fi
 	EXTRA_QEMU="$EXTRA_QEMU $(header qemu "${SCRIPTS[@]}" | tr '\n' ' ')"
@@ -319,7 +320,7 @@ apply_headers() {
 
 main() {
 	parse_args "$@"
-	KMODS= PROGRAMS= HOST_FILES=
+	KMODS='' PROGRAMS='' HOST_FILES=''
 	# Keyed by the programs' sources: checkouts sharing one cache (two
 	# branches, CI) never run each other's binaries.
 	PROG_DIR=$AUXSHIM_CACHE/guest/bin-$(cat "$AUXSHIM_SRC"/tests/vfio/Makefile \
@@ -340,7 +341,7 @@ main() {
 	REL=$("$KERNELS_SH" path "$KERNEL" release)
 	VMLINUZ=$("$KERNELS_SH" path "$KERNEL" vmlinuz)
 
-	local base kmod host start rc=0 counts errs failed=0
+	local base kmod host start rc=0 counts errs passed failed skipped
 	base=$(with_lock guest-base base_cpio)
 	kmod=$(with_lock "guest-kmod-$KERNEL" kmod_cpio "$KERNEL" "$KMODS")
 	[ ${#SCRIPTS[@]} -eq 0 ] || [ -z "$(header sign "${SCRIPTS[@]}")" ] || sign_modules
@@ -353,10 +354,10 @@ main() {
 
 	local -a qemu=(qemu-system-x86_64 -M q35 -accel tcg -cpu max -m 1G -smp 2
 		-nic none -nodefaults -display none -no-reboot
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04
+		-device "isa-debug-exit,iobase=0xf4,iosize=0x04"
 		-kernel "$VMLINUZ" -initrd "$OUT/initrd"
 		-append "$BASE_APPEND $EXTRA_APPEND")
-	# shellcheck disable=SC2206
+	# shellcheck disable=SC2206 # QEMU arguments given as one string, split on purpose
 	qemu+=($DEVICES $EXTRA_QEMU)
 	if [ -n "$SHELL_MODE" ]; then
 		qemu+=(-chardev "stdio,id=con,mux=on,signal=off,logfile=$OUT/console.log"
@@ -425,15 +426,15 @@ main() {
 		why="${why:+$why; }kernel log has BUG/Oops/WARNING/slab errors (see above)"
 	fi
 	# A broken run counts as one more failed case.
-	set -- $counts
+	read -r passed failed skipped <<<"$counts"
 	if [ -n "$why" ]; then
-		failed=1
+		failed=$((failed + 1))
 		log "[$KERNEL/$SUITE] RUN FAILED: $why"
 		show_log
 	fi
-	echo "$1 $(($2 + failed)) $3" >"$OUT/counts"
-	log "[$KERNEL/$SUITE] $1 passed, $(($2 + failed)) failed, $3 skipped ($(cat "$OUT/seconds") s)"
-	[ $(($2 + failed)) -eq 0 ]
+	echo "$passed $failed $skipped" >"$OUT/counts"
+	log "[$KERNEL/$SUITE] $passed passed, $failed failed, $skipped skipped ($(cat "$OUT/seconds") s)"
+	[ "$failed" -eq 0 ]
 }
 
 main "$@"

@@ -48,9 +48,9 @@ apt_opts() {
 		"-o Debug::NoLocking=1"
 }
 
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046 # apt options, one word each
 papt_get() { apt-get -q $(apt_opts) "$@"; }
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046 # the same
 papt_cache() { apt-cache $(apt_opts) "$@"; }
 
 apt_update_once() {
@@ -113,7 +113,7 @@ image_packages() {
 make_chroot() {
 	local k=$1 rel=$2 dir=$3 suite gcc
 	suite=$(kernel_chroot_suite "$k")
-	case $suite in bullseye) gcc=gcc-10 ;; *) gcc=gcc-14 ;; esac
+	case $suite in bullseye) gcc="gcc-10" ;; *) gcc="gcc-14" ;; esac
 	local -a mirrors=()
 	local line
 	while IFS= read -r line; do mirrors+=("$line"); done < <(chroot_sources_list "$suite")
@@ -150,7 +150,7 @@ do_fetch() {
 	root=$kd/root
 	pkgs=$(image_packages "$rel")
 	[ -n "$(kernel_chroot_suite "$k")" ] || pkgs="$pkgs $(header_packages "$rel")"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # package names, one word each
 	(cd "$kd/debs" && papt_get download $pkgs >"$kd/download.log" 2>&1) ||
 		{ cat "$kd/download.log" >&2; die "$k: download failed"; }
 	rm -rf "$root"
@@ -217,6 +217,8 @@ run_in() {
 		return
 	fi
 	[ "$dir" = / ] || dir=$(cd "$dir" && pwd)
+	# The inner sh expands its own arguments.
+	# shellcheck disable=SC2016
 	unshare --mount --propagation private -- /bin/sh -eu -c '
 		ch=$1 dir=$2; shift 2
 		if [ "$dir" != / ]; then
@@ -239,6 +241,7 @@ main() {
 	shift
 	case $cmd in
 	fetch)
+		# shellcheck disable=SC2086 # a list of names, split on purpose
 		[ $# -gt 0 ] || set -- $AUXSHIM_KERNELS
 		# In parallel: mostly downloads and mmdebstrap waiting on them.
 		local -a pids=()

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 #
 # Shared by every host-side script: sourced, never run.  Defines the one
 # cache directory, logging, the Debian mirrors (read from the host's apt
@@ -16,7 +17,43 @@ AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 AUXSHIM_KERNELS="5.10 6.1 6.12 7.3"
 AUXSHIM_DEBUG_KERNEL=debug
 
+# What each kernel must do, so that a guest suite never takes what it sees
+# for what should be (a broken probe would otherwise turn the aux/PASID
+# cases into skips and stay green).  guest.sh hands both to the guest as
+# EXPECT_AUX_BACKEND and EXPECT_UNLOAD_HELD.  A kernel without an entry
+# fails the cases that need one.
+#
+# The shim's aux backend (src/shim/compat.h, from the probes): the
+# aux-domain API up to v5.17, PASID attach from v6.6, neither in between.
+kernel_aux_backend() {
+	case $1 in
+	5.10) echo aux-domain ;;
+	6.1 | "$AUXSHIM_DEBUG_KERNEL") echo none ;;
+	6.12 | 7.3) echo pasid ;;
+	esac
+}
+
+# "rmmod auxshim_sample" while a VFIO client holds an mdev: 5.10's
+# vfio_mdev waits in vfio_del_group_dev() for the client to close; from
+# v5.16 the open vfio device holds the driver's module, so it is refused.
+kernel_unload_held() {
+	case $1 in
+	5.10) echo waits ;;
+	6.1 | 6.12 | 7.3 | "$AUXSHIM_DEBUG_KERNEL") echo refused ;;
+	esac
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# The first of its arguments (a glob's matches) that is a file; nothing if
+# none is.
+first_file() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] && { echo "$f"; return 0; }
+	done
+	return 0
+}
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
 # Short kernel name -> Debian suites that may hold it (newest ABI wins),
@@ -47,7 +84,7 @@ mirror_uris() {
 		[ -r "$f" ] && files="$files $f"
 	done
 	# deb822: "URIs:" lines; one-line format: "deb [opts] URI suite ...".
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # apt source files, paths without spaces
 	uris=$(cat /dev/null $files | awk '
 		/^[ \t]*URIs:/ { for (i = 2; i <= NF; i++) print $i; next }
 		/^[ \t]*deb[ \t]/ {
@@ -126,7 +163,7 @@ kunit_get_locked() {
 	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
 	command -v python3 >/dev/null ||
 		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
-	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
+	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
 	if [ -z "$tarball" ]; then
 		log "fetching linux-source-6.1 (once) for tools/testing/kunit"
 		rm -rf "$dl"

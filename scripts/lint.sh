@@ -2,6 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Static checks behind "make lint":
+#   - shell syntax (busybox sh -n for the guest's scripts, bash -n for ours)
+#     and shellcheck (bookworm's) on every shell script;
+#   - the guest's lockdep recognizer on saved reports
+#     (tests/host/lockdep_known.sh);
 #   - checkpatch.pl --strict --no-tree -f on our .c/.h files (checkpatch from
 #     Debian's linux-source-6.1 tarball, unpacked once into the cache);
 #   - kernel-doc -Werror on the headers (from the same tarball);
@@ -24,7 +28,7 @@ get_checkpatch() {
 	local tarball deb
 	[ -x "$CP_DIR/scripts/checkpatch.pl" ] && [ -f "$CP_DIR/scripts/kernel-doc" ] &&
 		return 0
-	tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1 || true)
+	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
 	if [ -z "$tarball" ]; then
 		log "fetching linux-source-6.1 (once) for checkpatch.pl"
 		rm -rf "$CP_DIR.deb"
@@ -70,8 +74,8 @@ checkpatch() {
 
 run_checkpatch() {
 	local files f rc=0 probes="" compat="" ktap="" user="" rest=""
-	files=$(cd "$AUXSHIM_SRC" && git ls-files '*.c' '*.h' 2>/dev/null ||
-		find src include tests scripts -name '*.[ch]')
+	files=$(cd "$AUXSHIM_SRC" && { git ls-files '*.c' '*.h' 2>/dev/null ||
+		find src include tests scripts -name '*.[ch]'; })
 	[ -n "$files" ] || { log "checkpatch: no C files"; return 1; }
 	# A lint that could not run is a failure, never a silent pass.
 	get_checkpatch || { log "checkpatch: could not get linux-source-6.1"; return 1; }
@@ -84,15 +88,15 @@ run_checkpatch() {
 		*) rest="$rest $f" ;;
 		esac
 	done
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # file lists from git ls-files, one word each
 	checkpatch "" $rest || rc=1
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the same
 	checkpatch "$CP_IGNORE_COMPAT" $compat || rc=1
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the same
 	checkpatch "$CP_IGNORE_PROBES" $probes || rc=1
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the same
 	checkpatch "$CP_IGNORE_KTAP" $ktap || rc=1
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # the same
 	checkpatch "$CP_IGNORE_USER" $user || rc=1
 	return "$rc"
 }
@@ -120,6 +124,33 @@ run_shell_syntax() {
 	return "$rc"
 }
 
+# Run shellcheck on every shell script: the host's in bash (lib.sh says so in
+# a directive), .ci/run and tests/host/ in sh, the guest's as dash, the
+# strictest shell close to the busybox sh that runs them.  Guest scripts
+# source each other at their paths in the guest (/tests/NAME), so they are
+# followed through a directory whose tests/ is tests/guest/.  Libraries (sourced, never run) set variables for the
+# scripts that source them: "appears unused" (SC2034) is not checked there.
+GUEST_LIBS="ktap.sh sample_lib.sh pin_lib.sh bench_lib.sh"
+
+run_shellcheck() {
+	local root f rc=0 guest=() libs=()
+	command -v shellcheck >/dev/null || { log "shellcheck: not installed (scripts/setup-host.sh)"; return 1; }
+	(cd "$AUXSHIM_SRC" && shellcheck -x -P SCRIPTDIR scripts/*.sh .ci/run tests/host/*.sh) || rc=1
+	for f in "$AUXSHIM_SRC"/tests/guest/*.sh "$AUXSHIM_SRC"/tests/guest/init; do
+		case " $GUEST_LIBS " in
+		*" ${f##*/} "*) libs+=("${f#"$AUXSHIM_SRC"/}") ;;
+		*) guest+=("${f#"$AUXSHIM_SRC"/}") ;;
+		esac
+	done
+	root=$(mktemp -d)
+	ln -s "$AUXSHIM_SRC/tests/guest" "$root/tests"
+	(cd "$AUXSHIM_SRC" && shellcheck -s dash -x -P "$root" "${guest[@]}") || rc=1
+	(cd "$AUXSHIM_SRC" && shellcheck -s dash -x -P "$root" -e SC2034 "${libs[@]}") || rc=1
+	rm -rf "$root"
+	log "shellcheck: $(($(find "$AUXSHIM_SRC/scripts" "$AUXSHIM_SRC/tests/host" -name '*.sh' | wc -l) + 1)) host and $((${#guest[@]} + ${#libs[@]})) guest scripts"
+	return "$rc"
+}
+
 # Files clang-format does not check, each with its reason.  Everywhere else,
 # the only exception is a message or description string over 80 columns:
 # checkpatch forbids splitting it (SPLIT_STRING) and --strict a line ending
@@ -139,7 +170,7 @@ cf_excepted() {
 	local f=$1 pat
 	while IFS='	' read -r pat _; do
 		[ -n "$pat" ] || continue
-		# shellcheck disable=SC2254
+		# shellcheck disable=SC2254 # the pattern is a glob on purpose
 		case $f in $pat) return 0 ;; esac
 	done <<<"$CF_EXCEPT"
 	return 1
@@ -153,8 +184,8 @@ run_clang_format() {
 		log "clang-format: .clang-format is not the kernel's (linux-source-6.1)"
 		rc=1
 	fi
-	files=$(cd "$AUXSHIM_SRC" && git ls-files '*.c' '*.h' 2>/dev/null ||
-		find src include tests scripts -name '*.[ch]')
+	files=$(cd "$AUXSHIM_SRC" && { git ls-files '*.c' '*.h' 2>/dev/null ||
+		find src include tests scripts -name '*.[ch]'; })
 	for f in $files; do
 		cf_excepted "$f" && continue
 		n=$((n + 1))
@@ -192,6 +223,10 @@ main() {
 	local rc=0
 	log "shell syntax (busybox sh -n, bash -n)"
 	run_shell_syntax || rc=1
+	log "shellcheck"
+	run_shellcheck || rc=1
+	log "the guest's lockdep recognizer on saved reports (tests/host/lockdep_known.sh)"
+	"$AUXSHIM_SRC/tests/host/lockdep_known.sh" || rc=1
 	log "checkpatch --strict"
 	run_checkpatch || rc=1
 	log "kernel-doc -Werror"

@@ -80,7 +80,7 @@ host_clean() {
 no_traces() {
 	local t
 	t=$(traces)
-	[ -z "$t" ] || { echo "left behind:" $t; return 1; }
+	[ -z "$t" ] || { echo "left behind: $(echo "$t" | tr '\n' ' ')"; return 1; }
 }
 
 cleanup() {
@@ -94,15 +94,15 @@ cleanup() {
 	rm -rf "$FAKE" "/lib/modules/$REL-noiommu" "/lib/modules/$REL-nomdev"
 	if [ -s "$DIR/ours.list" ]; then
 		pkgs=$(sort -u "$DIR/ours.list" | tr '\n' ' ')
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # package names, one word each
 		apt_ purge $pkgs >>"$LOG" 2>&1 || true
 		rm -f "$DIR/ours.list"
 	fi
 	# depmod's indexes for the kernels whose headers we had (no image of
 	# them is installed here, or its kernel/ directory would be there).
 	for k in "$REL" "$REL2"; do
-		[ -n "$k" ] && [ -d "/lib/modules/$k" ] && [ ! -e "/lib/modules/$k/kernel" ] &&
-			! installed "linux-image-$k" && ! installed "linux-headers-$k" || continue
+		{ [ -n "$k" ] && [ -d "/lib/modules/$k" ] && [ ! -e "/lib/modules/$k/kernel" ] &&
+			! installed "linux-image-$k" && ! installed "linux-headers-$k"; } || continue
 		rm -f "/lib/modules/$k"/modules.*
 		rmdir "/lib/modules/$k/updates/dkms" "/lib/modules/$k/updates" "/lib/modules/$k" 2>/dev/null || true
 	done
@@ -148,12 +148,21 @@ one_version() {
 	vs=$(dkms_versions | tr '\n' ' ')
 	echo "registered: $vs"
 	[ "$vs" = "$1 " ] || { echo "dkms has [$vs], expected exactly $1"; return 1; }
-	[ "$(ls -d /usr/src/auxshim-* | tr '\n' ' ')" = "/usr/src/auxshim-$1 " ] ||
-		{ echo "sources: $(ls -d /usr/src/auxshim-*)"; return 1; }
+	[ "$(echo /usr/src/auxshim-*)" = "/usr/src/auxshim-$1" ] ||
+		{ echo "sources: $(echo /usr/src/auxshim-*)"; return 1; }
+}
+
+# Neither DKMS state nor an installed module of ours.
+no_dkms_state() {
+	local f
+	for f in /var/lib/dkms/auxshim /lib/modules/*/updates/dkms/auxshim*; do
+		[ ! -e "$f" ] || { echo "left: $f"; return 1; }
+	done
 }
 
 symvers_kept() {
-	local f=/var/lib/dkms/auxshim/$1/$2/$(uname -m)/Module.symvers
+	local f
+	f=/var/lib/dkms/auxshim/$1/$2/$(uname -m)/Module.symvers
 	grep -w auxshim_attach_group "$f" || { echo "no auxshim_attach_group in $f"; return 1; }
 }
 
@@ -236,7 +245,7 @@ no_mdev_shim_only() {
 	kdir=$(fake_headers "$REL-nomdev" CONFIG_VFIO_MDEV)
 	clean_env dkms build -m auxshim -v "$1" -k "$REL-nomdev" --kernelsourcedir "$kdir" ||
 		{ echo "dkms build failed"; return 1; }
-	mods=$(ls "/var/lib/dkms/auxshim/$1/$REL-nomdev/$(uname -m)/module/" | tr '\n' ' ')
+	mods=$(cd "/var/lib/dkms/auxshim/$1/$REL-nomdev/$(uname -m)/module/" && printf '%s ' *)
 	dkms remove -m auxshim -v "$1" -k "$REL-nomdev" >/dev/null 2>&1 || true
 	rm -rf "/lib/modules/$REL-nomdev"
 	echo "built: $mods"
@@ -307,8 +316,9 @@ main() {
 
 	# DKMS's kernel hook (/etc/kernel/header_postinst.d/dkms).
 	if apt-cache show "linux-headers-$rel2" >/dev/null 2>&1; then
-		check install-headers-"$rel2" install_headers "linux-headers-$rel2" &&
+		if check install-headers-"$rel2" install_headers "linux-headers-$rel2"; then
 			check kernel-hook-built-"$rel2" status_installed "$v" "$rel2" || true
+		fi
 	else
 		skip kernel-hook "no linux-headers-$rel2 in the host's apt sources"
 	fi
@@ -333,7 +343,7 @@ main() {
 	fi
 
 	check dpkg-remove clean_env dpkg -r "$PKG"
-	check removed-no-modules-no-dkms-state eval '[ -z "$(ls -d /var/lib/dkms/auxshim /lib/modules/*/updates/dkms/auxshim* 2>/dev/null)" ]'
+	check removed-no-modules-no-dkms-state no_dkms_state
 	check dpkg-purge clean_env dpkg -P "$PKG"
 	check purged-no-traces no_traces
 	cleanup

@@ -42,6 +42,8 @@ copy_tree() {
 
 # Every file's path and checksum: the tree before and after the build.
 tree_state() {
+	# The inner sh expands its own arguments.
+	# shellcheck disable=SC2016
 	(cd "$1" && find . -path ./debian/.debhelper -prune -o -print0 | sort -z |
 		xargs -0 sh -c 'for f; do
 			if [ -d "$f" ]; then echo "d $f"; else echo "$(md5sum <"$f") $f"; fi
@@ -82,7 +84,7 @@ main() {
 	fi
 	deb=$OUT/auxshim-dkms_${v}_all.deb
 	dsc=$OUT/auxshim_$v.dsc
-	[ -f "$deb" ] && [ -f "$dsc" ] || die "no $deb or $dsc after the build"
+	{ [ -f "$deb" ] && [ -f "$dsc" ]; } || die "no $deb or $dsc after the build"
 	log "lintian --pedantic $deb $dsc"
 	lintian --pedantic --display-experimental --show-overrides \
 		--fail-on error,warning "$deb" "$dsc" | tee "$OUT/lintian.log" >&2 || rc=1

@@ -45,6 +45,7 @@ debhelper:/usr/bin/dh
 dh-dkms:/usr/bin/dh_dkms
 lintian:/usr/bin/lintian
 clang-format:/usr/bin/clang-format
+shellcheck:/usr/bin/shellcheck
 mokutil:/usr/bin/mokutil
 linux-source-6.1:/usr/src/linux-source-6.1.tar.xz
 "
@@ -69,7 +70,7 @@ main() {
 	log "installing: $need"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # package names, one word each
 	apt-get install -y -q --no-install-recommends $need
 	need=$(missing | tr '\n' ' ')
 	[ -z "${need// /}" ] || die "still missing after install: $need"

@@ -61,7 +61,7 @@ fail_nth_off() {
 # Leaves the clean attach in place.  Sets INJECTED, FAILED, IN_SHIM.
 failslab_loop() {
 	local name=$1 knob=$2 value=$3 undo=$4 shim_ere=$5
-	local n=1 rc left l0 bad= clean=
+	local n=1 rc left l0 bad='' clean=''
 	INJECTED=0 FAILED=0 IN_SHIM=0
 
 	state_snapshot /tmp/fs.before
@@ -71,6 +71,8 @@ failslab_loop() {
 		# From the write of N on, nothing but the attach allocates here.
 		echo "$n" >"$FAIL_NTH"
 		echo "$value" >&3
+		# The write's own status: echo's.
+		# shellcheck disable=SC2320
 		rc=$?
 		left=
 		read -r left <"$FAIL_NTH"

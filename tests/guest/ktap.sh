@@ -50,7 +50,9 @@
 # Results are numbered when /init prints the one KTAP document of the boot
 # (ktap_finish) on the result port; progress lines go to the console.
 # Variables: MODDIR (our .ko files), KREL (uname -r), KERNEL (short name, e.g. 6.1),
-# SUITE (current suite name).
+# SUITE (current suite name); what this kernel must do, from scripts/lib.sh
+# (empty for a kernel it has no entry for): EXPECT_AUX_BACKEND (aux-domain,
+# pasid or none), EXPECT_UNLOAD_HELD (refused or waits).
 
 [ -n "${KTAP_LOADED:-}" ] && return 0
 KTAP_LOADED=1
@@ -94,7 +96,12 @@ ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
 # iommu->lock (an mdev driver's .dma_unmap unpinning, as type1 asks, under
 # the device_list_lock vfio_notify_dma_unmap holds; kvmgt does the same).
 # True iff the kernel log has exactly one lockdep report, a circular one,
-# whose lock classes are those two only; prints its chain.
+# whose lock classes are those two only; prints its chain.  Every class
+# the report names counts, in the chain, the lock taken and the locks
+# held: "(NAME){usage}" where NAME is "&field" for a lock in a structure
+# and the bare variable name for a static one (our auxshim_lock and
+# auxshim_bus_lock), "#N" a second class of the same name, "/N" a
+# subclass.  tests/host/lockdep_known.sh runs it on saved reports.
 lockdep_type1_known() {
 	dmesg | sed 's/^\[ *[0-9.]*\] //' | awk '
 		/possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|BUG: MAX_LOCKDEP/ {
@@ -104,12 +111,11 @@ lockdep_type1_known() {
 		}
 		inrep && /^stack backtrace:/ { inrep = 0 }
 		!inrep { next }
-		/\(&[^)]*\)\{/ {
-			c = $0
-			sub(/^[^(]*\(/, "", c)
-			sub(/\)\{.*/, "", c)
+		match($0, /[(][^{]*[)][{]/) {
+			c = substr($0, RSTART + 1, RLENGTH - 3)
+			sub(/\/[0-9]+$/, "", c)
 			sub(/#[0-9]+$/, "", c)
-			if (c != "&iommu->lock" && c != "&iommu->device_list_lock")
+			if (c != "&iommu->lock" && c != "&iommu->device_list_lock" && !seen[c]++)
 				other = other " " c
 		}
 		/vfio_iommu_type1_register_device/ { reg = 1 }

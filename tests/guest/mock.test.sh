@@ -21,6 +21,11 @@ mock_main() {
 	ktap_expect load-mocktest ktap_insmod auxshim_mocktest stress_secs=20
 	ktap_import_dmesg auxshim_mocktest
 	ktap_diag "$(dmesg | sed -n 's/^\[ *[0-9.]*\] auxshim_mocktest: # aux backend/aux backend/p' | tail -n 1)"
+	# The module skips its aux/PASID cases when the backend is "none": the
+	# backend must be the one this kernel has (scripts/lib.sh), or a broken
+	# probe would pass as skips.
+	backend=$(dmesg | sed -n 's/^\[ *[0-9.]*\] auxshim_mocktest: # aux backend \([^;]*\);.*/\1/p' | tail -n 1)
+	ktap_expect aux-backend-expected [ "${backend:-<not printed>}" = "${EXPECT_AUX_BACKEND:-<no entry in scripts/lib.sh for $KERNEL>}" ]
 	mock_loaded auxshim_mocktest || return 0
 
 	if dmesg | grep -q 'auxshim_mocktest: *ok [0-9]* detach_wrong_domain$'; then

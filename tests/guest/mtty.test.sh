@@ -61,7 +61,7 @@ life_cycle() {
 	ktap_expect "$p-avail-back" [ "$(avail "$type")" = "$a0" ]
 	i=0
 	while [ $i -lt 20 ]; do
-		echo "$u" >"$type/create" && echo 1 >"/sys/bus/mdev/devices/$u/remove" || break
+		{ echo "$u" >"$type/create" && echo 1 >"/sys/bus/mdev/devices/$u/remove"; } || break
 		i=$((i + 1))
 	done
 	ktap_expect "$p-20-cycles" [ $i = 20 ]

@@ -85,6 +85,8 @@ shim_suite() {
 	local bdf mode r0 l0 n kunit=
 
 	ktap_expect load-auxshim ktap_insmod auxshim || return
+	# The backend the probes chose is the one this kernel has (scripts/lib.sh).
+	ktap_expect aux-backend-expected [ "$(sed -n 's/^# aux backend: //p' "$VIEW")" = "${EXPECT_AUX_BACKEND:-<no entry in scripts/lib.sh for $KERNEL>}" ]
 	if ktap_uses_kunit auxshim_test; then
 		kunit=yes
 		ktap_diag "auxshim_test runs its suites through KUnit"

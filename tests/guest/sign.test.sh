@@ -40,6 +40,8 @@ signature_well_formed() {
 	size=$(wc -c <"$KO")
 	magic=$(tail -c 28 "$KO" | head -c 27)
 	[ "$magic" = "~Module signature appended~" ] || { echo "no signature magic: '$magic'"; return 1; }
+	# The 12 bytes of struct module_signature, one word each.
+	# shellcheck disable=SC2046
 	set -- $(tail -c 40 "$KO" | head -c 12 | od -An -tu1)
 	[ $# -eq 12 ] || { echo "short module_signature"; return 1; }
 	# PKEY_ID_PKCS7 = 2; the other fields are 0 for PKCS#7.
@@ -47,7 +49,7 @@ signature_well_formed() {
 	[ "$1$2$4$5" = 0000 ] || { echo "algo/hash/signer_len/key_id_len not 0: $1 $2 $4 $5"; return 1; }
 	len=$(( ($9 << 24) | (${10} << 16) | (${11} << 8) | ${12} ))
 	echo "signature: $len bytes of PKCS#7 in a $size-byte module"
-	[ "$len" -gt 0 ] && [ $((len + 40)) -lt "$size" ] || { echo "bad sig_len $len"; return 1; }
+	{ [ "$len" -gt 0 ] && [ $((len + 40)) -lt "$size" ]; } || { echo "bad sig_len $len"; return 1; }
 	first=$(tail -c $((len + 40)) "$KO" | head -c 1 | od -An -tx1 | tr -d ' ')
 	[ "$first" = 30 ] || { echo "PKCS#7 does not start with a DER SEQUENCE (0x$first)"; return 1; }
 	[ "$(field sig_hashalgo)" = sha256 ] || { echo "sig_hashalgo $(field sig_hashalgo)"; return 1; }
