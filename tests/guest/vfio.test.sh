@@ -237,8 +237,10 @@ vfio_suite() {
 	cat /tmp/race.ktap
 	ktap_import_file vfio_race /tmp/race.ktap
 	# A race only if some command was still running when its unmap
-	# returned (the client counts them).
-	inflight=$(sed -n 's/^# \([0-9]*\) commands still running when their unmap returned$/\1/p' /tmp/race.ktap)
+	# started (the client counts them).  Not "when it returned": the
+	# sample's unmap now waits for the command's pins (issue 18 item 11),
+	# so few are (0 to 32 of 300 by kernel).
+	inflight=$(sed -n 's/^# \([0-9]*\) commands running when their unmap started$/\1/p' /tmp/race.ktap)
 	ktap_expect race-commands-in-flight [ "${inflight:-0}" -gt 0 ]
 	ktap_expect race-pinned-0 pinned_is 0
 	ktap_expect race-remove mdev_remove "$UA"

@@ -1013,7 +1013,7 @@ static int cmd_race(const char *uuid, int n)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	int i, ret = 0, done = 0, efault = 0, inflight = 0, bad = 0;
+	int i, ret = 0, done = 0, efault = 0, inflight = 0, raced = 0, bad = 0;
 	long lck0, pin0, pin;
 	struct medu m;
 	uint8_t *buf;
@@ -1046,6 +1046,8 @@ static int cmd_race(const char *uuid, int n)
 		}
 		/* From at once to 2 ms later: across the command's pinning. */
 		usleep(i % 20 * 100);
+		/* The race: the unmap starts while the command runs. */
+		raced += !!(r32(&m, R_CMD) & CMD_START);
 		unmap.iova = RACE_IOVA;
 		unmap.size = 8192;
 		if (ioctl(m.container, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
@@ -1073,6 +1075,7 @@ static int cmd_race(const char *uuid, int n)
 	}
 	diag("%d rounds: %d transfers done, %d refused (EFAULT)", i, done,
 	     efault);
+	diag("%d commands running when their unmap started", raced);
 	diag("%d commands still running when their unmap returned", inflight);
 	result(!ret && i == n, "race-commands-end-0-or-efault", "round %d: %d",
 	       i, ret);
