@@ -38,6 +38,8 @@ client_case() {
 # A client stuck in the kernel holds the mdev for good: say so and stop.
 stuck() {
 	ktap_not_ok "$1-mdev-released" "a client call is stuck in the kernel: mdev $UA cannot be removed, the modules cannot unload"
+	# Selected by state, which busybox's pgrep cannot do.
+	# shellcheck disable=SC2009
 	ps -o pid,stat,comm 2>/dev/null | grep -E ' D' || true
 }
 
