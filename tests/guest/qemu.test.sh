@@ -19,19 +19,6 @@ PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
 MON=/tmp/qemu.mon
 QOUT=/tmp/qemu.out
 
-# Writing $2 to $1 fails with EBUSY, not with any other error.
-write_ebusy() {
-	local err
-	if err=$(sh -c "echo $2 > $1" 2>&1); then
-		echo "writing $2 to $1 succeeded"
-		return 1
-	fi
-	echo "$err"
-	case $err in *"resource busy"*) return 0 ;; esac
-	echo "the write failed, but not with EBUSY"
-	return 1
-}
-
 # Send monitor command $1, wait up to 60 s for text $2 in QEMU's output.
 mon() {
 	echo "$1" >&3

@@ -160,3 +160,16 @@ sample_untranslated_suite() {
 	ktap_expect "$1-unload-shim" rmmod auxshim
 	ktap_expect "$1-kernel-log-clean" kernel_log_clean
 }
+
+# Writing $2 to $1 fails with EBUSY, not with any other error.
+write_ebusy() {
+	local err
+	if err=$(sh -c "echo $2 > $1" 2>&1); then
+		echo "writing $2 to $1 succeeded"
+		return 1
+	fi
+	echo "$err"
+	case $err in *"resource busy"*) return 0 ;; esac
+	echo "the write failed, but not with EBUSY"
+	return 1
+}

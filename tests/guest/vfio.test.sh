@@ -39,17 +39,6 @@ hold_stop() {
 
 pinned_is() { [ "$(cat "$PINNED")" = "$1" ]; }
 
-# Write $2 to $1 and expect EBUSY.
-write_ebusy() {
-	local err
-	if err=$(sh -c "echo $2 > $1" 2>&1); then
-		echo "writing $2 to $1 succeeded"
-		return 1
-	fi
-	echo "$err"
-	echo "$err" | grep -qi busy
-}
-
 # Run "$@" in the background; its status lands in /tmp/bg.rc.
 bg_start() {
 	rm -f /tmp/bg.rc
