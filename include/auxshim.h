@@ -140,21 +140,30 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * Not part of the API: the shim's lookup table, here only so that
  * auxshim_get_domain_for_dev() is inline and a hit costs no call.
  *
- * An open-addressed table (linear probing) keyed by the recorded devices'
- * struct device pointers.  A whole-group attach needs no key for devices
- * that join the group later: the kernel's own call answers for them with
- * the same domain.  Written only by the shim under its lock, read under
- * RCU-sched: a slot's domain is set before its key is published and never
- * changes while its key does, a removed key becomes AUXSHIM_LUT_GONE and a
- * slot is never reused in place; growth, shrinking and sweeping replace the
- * table whole.
+ * A hash table with one probe per key, keyed by the recorded devices'
+ * struct device pointers (hash and displace): a key's hash gives its
+ * group (its top bits) and its home (the bits below); the key sits at its
+ * home plus its group's displacement, a byte per group that the writer
+ * chooses so that every key of the group lands on a slot of its own.  So
+ * every key costs one probe, wherever and whenever it was added.  A
+ * displacement of 0 means an empty group: a device the shim does not hold
+ * costs, but for groups shared with held devices, a load of that byte
+ * before the kernel's call.
  *
- * In front of it, auxshim_lut_filter counts the keys per hash of the
- * device: static, so read without RCU, and a device whose count is 0 (any
- * device the shim does not hold, but for collisions) costs one load before
- * the kernel's call.  auxshim_lut_used is off until the first attach and
- * again a second after the table empties, so that a lookup then costs the
- * kernel's call alone.
+ * Written only by the shim under its lock, read under RCU-sched.  A slot's
+ * domain is set before its key is published and never changes while its
+ * key does; a removed key becomes AUXSHIM_LUT_GONE and such a slot is not
+ * reused in place.  To make room, the writer moves a group whole: it
+ * copies its keys to their new slots, then publishes the new displacement,
+ * then marks the old slots gone; a reader that missed re-reads the
+ * displacement and retries if it changed, so that a key is never missed
+ * while it moves.  Growth, shrinking, sweeping, and a group with no room
+ * at any displacement, replace the table whole (built aside; the
+ * multiplier of the hash is drawn afresh each time).  A whole-group attach
+ * needs no key for devices that join the group later: the kernel's own
+ * call answers for them with the same domain.  auxshim_lut_used is off
+ * until the first attach and again a second after the table empties, so
+ * that a lookup then costs the kernel's call alone.
  */
 /*
  * The layout below, and what the inline reader does with it, is an ABI
@@ -167,73 +176,85 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * bumps AUXSHIM_LUT_ABI; scripts/lint.sh fails on a change without one.
  */
 /* lookup ABI: begin */
-#define AUXSHIM_LUT_ABI 1
+#define AUXSHIM_LUT_ABI 2
 #define auxshim_lut __PASTE(auxshim_lut_v, AUXSHIM_LUT_ABI)
-#define auxshim_lut_filter __PASTE(auxshim_lut_filter_v, AUXSHIM_LUT_ABI)
 #define auxshim_lut_used __PASTE(auxshim_lut_used_v, AUXSHIM_LUT_ABI)
 
 #define AUXSHIM_LUT_FREE 0UL
 #define AUXSHIM_LUT_GONE 1UL
-#define AUXSHIM_LUT_FILTER_BITS 16
+#define AUXSHIM_LUT_SHIFT_MASK 63UL
 
 struct auxshim_lut_slot {
 	unsigned long key;
 	struct iommu_domain *domain;
 };
 
+/*
+ * 2^b slots, then 2^b displacements (a byte per group), then the writer's
+ * own lists of each group's slots.  @hash is the hash's multiplier (its
+ * low bit taken as 1) and, in bits 0-5, BITS_PER_LONG - b and, in bits
+ * 6-11, BITS_PER_LONG - 2b: the shifts to a hash's group and home.
+ */
 struct auxshim_lut {
-	unsigned int bits; /* log2 of the slots */
-	unsigned long mask; /* slots - 1 */
+	unsigned long hash;
 	unsigned long used, gone; /* live and removed keys; the shim's */
 	struct rcu_head rcu;
 	struct auxshim_lut_slot slot[];
 };
 
 extern struct auxshim_lut __rcu *auxshim_lut;
-extern u8 auxshim_lut_filter[1 << AUXSHIM_LUT_FILTER_BITS];
 DECLARE_STATIC_KEY_FALSE(auxshim_lut_used);
 
-/* A key's hash; the filter and the table each take its top bits. */
-static __always_inline unsigned long auxshim_lut_hash(const void *key)
+/* The shift of @key's hash to its group; its slots - 1 is ~0UL >> it. */
+static __always_inline unsigned int auxshim_lut_gshift(unsigned long hash)
 {
-	return (unsigned long)key * GOLDEN_RATIO_64;
+	return hash & AUXSHIM_LUT_SHIFT_MASK;
 }
 
-static __always_inline unsigned long auxshim_lut_index(unsigned long h,
-						       unsigned int bits)
+static __always_inline unsigned int auxshim_lut_hshift(unsigned long hash)
 {
-	return h >> (BITS_PER_LONG - bits);
+	return (hash >> 6) & AUXSHIM_LUT_SHIFT_MASK;
+}
+
+static __always_inline u8 *auxshim_lut_disp(const struct auxshim_lut *lut,
+					    unsigned long mask)
+{
+	return (u8 *)&lut->slot[mask + 1];
 }
 
 /*
- * The domain the shim attached to @dev, or NULL.  @h is its
- * auxshim_lut_hash(), shared by the filter and the table (each takes its top
- * bits); the first slot is probed outside the loop, so that a hit takes no
- * jump back.
+ * The domain the shim attached to @dev, or NULL: one probe, at the home of
+ * its hash plus its group's displacement; after a miss, again if the
+ * displacement changed meanwhile (the group moved).
  */
 static __always_inline struct iommu_domain *
-auxshim_lut_domain(struct device *dev, unsigned long h)
+auxshim_lut_domain(struct device *dev)
 {
-	const struct auxshim_lut_slot *slot;
-	const struct auxshim_lut *lut;
+	unsigned long key = (unsigned long)dev, hash, h, mask, i;
 	struct iommu_domain *domain = NULL;
-	unsigned long i, k;
+	const struct auxshim_lut *lut;
+	const u8 *dispp;
+	u8 disp;
 
 	rcu_read_lock_sched_notrace();
 	lut = rcu_dereference_sched(auxshim_lut);
-	i = auxshim_lut_index(h, lut->bits);
-	slot = &lut->slot[i];
-	k = READ_ONCE(slot->key);
-	while (unlikely(k != (unsigned long)dev)) {
-		if (k == AUXSHIM_LUT_FREE)
-			goto out;
-		i = (i + 1) & lut->mask;
-		slot = &lut->slot[i];
-		k = READ_ONCE(slot->key);
+	hash = READ_ONCE(lut->hash);
+	h = key * (hash | 1);
+	mask = ~0UL >> auxshim_lut_gshift(hash);
+	dispp = &auxshim_lut_disp(lut, mask)[h >> auxshim_lut_gshift(hash)];
+	disp = READ_ONCE(*dispp);
+	while (disp) {
+		i = ((h >> auxshim_lut_hshift(hash)) + disp) & mask;
+		if (likely(READ_ONCE(lut->slot[i].key) == key)) {
+			smp_rmb(); /* the domain was set before the key */
+			domain = READ_ONCE(lut->slot[i].domain);
+			break;
+		}
+		smp_rmb(); /* a group's old slots go after its new displacement */
+		if (likely(READ_ONCE(*dispp) == disp))
+			break;
+		disp = READ_ONCE(*dispp);
 	}
-	smp_rmb(); /* the domain was set before the key */
-	domain = READ_ONCE(slot->domain);
-out:
 	rcu_read_unlock_sched_notrace();
 	return domain;
 }
@@ -242,15 +263,11 @@ out:
 static __always_inline struct iommu_domain *
 __auxshim_get_domain_for_dev(struct device *dev)
 {
-	unsigned long h = auxshim_lut_hash(dev);
-	unsigned long f = auxshim_lut_index(h, AUXSHIM_LUT_FILTER_BITS);
-
 	/* NULL or an ERR_PTR, in one compare. */
 	if (unlikely((unsigned long)dev - 1 >= (unsigned long)-MAX_ERRNO - 1))
 		return NULL;
-	if (static_branch_unlikely(&auxshim_lut_used) &&
-	    READ_ONCE(auxshim_lut_filter[f])) {
-		struct iommu_domain *domain = auxshim_lut_domain(dev, h);
+	if (static_branch_unlikely(&auxshim_lut_used)) {
+		struct iommu_domain *domain = auxshim_lut_domain(dev);
 
 		if (domain)
 			return domain;

@@ -200,6 +200,7 @@ run_clang_format() {
 # version's own line.  A new version appends its line here.
 LUT_ABI_HASHES="
 1	8a4640ac845eac8f
+2	73ae6cb984a4201d
 "
 
 lut_abi_hash() {

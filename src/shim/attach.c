@@ -202,7 +202,7 @@ int auxshim_core_attach(struct iommu_domain *domain, struct iommu_group *group,
 		}
 	}
 	iommu_group_ref_get(group);
-	/* Room for every key first: publishing cannot fail. */
+	/* Room for the keys; grp_fill claims each its slot: publishing cannot fail. */
 	ret = auxshim_lut_reserve(snap->n);
 	if (!ret)
 		ret = auxshim_grp_fill(grp, snap);

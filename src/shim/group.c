@@ -41,12 +41,14 @@ struct auxshim_rec *auxshim_rec_find(struct device *dev,
 	return NULL;
 }
 
-/* @published: @rec's key is in the lookup table. */
+/* @published: @rec's key is in the lookup table, else it may hold a claim. */
 void auxshim_rec_drop(struct auxshim_rec *rec, bool published)
 {
 	lockdep_assert_held(&auxshim_lock);
 	if (published)
 		auxshim_lut_del(rec->dev);
+	else
+		auxshim_lut_unclaim(rec->dev);
 	list_del(&rec->node);
 	hash_del(&rec->dnode);
 	if (rec->att) {
@@ -91,6 +93,7 @@ int auxshim_grp_fill(struct auxshim_grp *grp, struct auxshim_snapshot *snap)
 	struct auxshim_att *att;
 	struct auxshim_grp *other;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < snap->n; i++) {
 		slot = &snap->slots[i];
@@ -118,11 +121,15 @@ int auxshim_grp_fill(struct auxshim_grp *grp, struct auxshim_snapshot *snap)
 		rec->grp = grp;
 		list_add_tail(&rec->node, &grp->recs);
 		hash_add(auxshim_recs, &rec->dnode, (unsigned long)rec->dev);
+		/* Its slot in the lookup table: publishing cannot fail. */
+		ret = auxshim_lut_claim(rec->dev);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-/* Put a filled @grp's keys in the lookup table (room was reserved). */
+/* Put a filled @grp's keys in the lookup table, in the slots it claimed. */
 void auxshim_grp_publish(struct auxshim_grp *grp)
 {
 	struct auxshim_rec *rec;

@@ -134,11 +134,14 @@ void auxshim_core_exit(void);
 
 /* lut.c: the readers' lookup table */
 int auxshim_lut_reserve(unsigned long n);
+int auxshim_lut_claim(const void *key);
+void auxshim_lut_unclaim(const void *key);
 void auxshim_lut_add(const void *key, struct iommu_domain *domain);
 void auxshim_lut_del(const void *key);
 void auxshim_lut_key_on(void);
 void auxshim_lut_key_done(void);
 size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
+unsigned long auxshim_core_lut_moved(void);
 int auxshim_core_lut_grow(void);
 void auxshim_lut_exit(void);
 

@@ -87,6 +87,7 @@ void auxshim_test_get_sizes(struct auxshim_test_sizes *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->lut_bytes = auxshim_core_lut_bytes(&s->lut_keys, &s->lut_slots);
+	s->lut_moved = auxshim_core_lut_moved();
 	s->rec = auxshim_slab_size(sizeof(struct auxshim_rec));
 	s->grp = auxshim_slab_size(sizeof(struct auxshim_grp));
 	s->att = auxshim_slab_size(sizeof(struct auxshim_att));

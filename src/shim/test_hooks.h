@@ -40,13 +40,14 @@ void auxshim_test_get_counts(struct auxshim_test_counts *c);
  * @lut_bytes: the lookup table's allocation (kvmalloc'd: its requested size)
  * @lut_slots: its slots
  * @lut_keys: its live keys
+ * @lut_moved: live keys the shim has moved with their groups (since load)
  * @rec: slab object size (ksize()) of one device record
  * @grp: slab object size of one group entry
  * @att: slab object size of one attachment
  */
 struct auxshim_test_sizes {
 	size_t lut_bytes;
-	unsigned long lut_slots, lut_keys;
+	unsigned long lut_slots, lut_keys, lut_moved;
 	size_t rec, grp, att;
 };
 

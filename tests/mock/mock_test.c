@@ -1361,16 +1361,19 @@ static int mt_no_rcu_user_after_detach_sync(struct kt_test *t)
 }
 
 /*
- * Lookups while the table grows and shrinks: a steady group stays
- * attached while a writer attaches and detaches up to MT_RS_GROUPS others,
- * which replaces the table several times.  Every lookup of the steady
- * device gets its domain, and of a device never attached NULL.
+ * Lookups while the table grows, shrinks and moves keys: a steady group of
+ * four devices stays attached while a writer attaches and detaches up to
+ * MT_RS_GROUPS others, which replaces the table several times and moves
+ * keys with their hash groups in it (auxshim.h).  Every lookup of a steady
+ * device gets its domain, of a device never attached NULL, and after each
+ * attach every attached device its domain.
  */
 #define MT_RS_GROUPS 96
+#define MT_RS_STEADY 4
 static struct mt_grp mt_rs[MT_RS_GROUPS];
 static bool mt_rs_on[MT_RS_GROUPS];
 static atomic_long_t mt_rs_bad, mt_rs_lookups;
-static struct device *mt_rs_dev, *mt_rs_none;
+static struct device *mt_rs_dev[MT_RS_STEADY], *mt_rs_none;
 static struct iommu_domain *mt_rs_dom;
 static bool mt_rs_stop;
 
@@ -1379,7 +1382,8 @@ static int mt_rs_reader(void *unused)
 	unsigned long n = 0;
 
 	while (!READ_ONCE(mt_rs_stop) && !kthread_should_stop()) {
-		if (auxshim_get_domain_for_dev(mt_rs_dev) != mt_rs_dom)
+		if (auxshim_get_domain_for_dev(mt_rs_dev[n % MT_RS_STEADY]) !=
+		    mt_rs_dom)
 			atomic_long_inc(&mt_rs_bad);
 		if (auxshim_get_domain_for_dev(mt_rs_none))
 			atomic_long_inc(&mt_rs_bad);
@@ -1396,9 +1400,11 @@ static int mt_lookup_races_resize(struct kt_test *t)
 	struct auxshim_test_sizes sz;
 	struct task_struct *th = NULL;
 	unsigned long slots_max = 0, slots_min = ULONG_MAX, swaps = 0, prev = 0;
+	struct device *sb[MT_RS_STEADY];
 	struct mt_grp sg = {}, none = {};
+	unsigned long moved0, lost = 0;
 	struct mt_snap base;
-	int ret = 0, i, round, err;
+	int ret = 0, i, j, round, err;
 
 	memset(mt_rs, 0, sizeof(mt_rs));
 	memset(mt_rs_on, 0, sizeof(mt_rs_on));
@@ -1406,7 +1412,9 @@ static int mt_lookup_races_resize(struct kt_test *t)
 	other = mt_domain();
 	if (mt_fail(t, &ret, steady && other, "domain alloc"))
 		goto out;
-	if (mt_fail(t, &ret, !mt_grp_make(&sg, &mt_p[4], 1) &&
+	for (i = 0; i < MT_RS_STEADY; i++)
+		sb[i] = mt_p[4];
+	if (mt_fail(t, &ret, !mt_grp_make(&sg, sb, MT_RS_STEADY) &&
 		    !mt_grp_make(&none, &mt_p[4], 1), "making groups"))
 		goto out;
 	for (i = 0; i < MT_RS_GROUPS; i++)
@@ -1417,8 +1425,11 @@ static int mt_lookup_races_resize(struct kt_test *t)
 	err = auxshim_attach_group(steady, sg.group, auxshim_mock_sub_parent);
 	if (mt_fail(t, &ret, !err, "attach of the steady group: %d", err))
 		goto out;
-	mt_rs_dev = sg.subs[0];
+	for (i = 0; i < MT_RS_STEADY; i++)
+		mt_rs_dev[i] = sg.subs[i];
 	mt_rs_none = none.subs[0];
+	auxshim_test_get_sizes(&sz);
+	moved0 = sz.lut_moved;
 	mt_rs_dom = steady;
 	mt_rs_stop = false;
 	atomic_long_set(&mt_rs_bad, 0);
@@ -1442,6 +1453,10 @@ static int mt_lookup_races_resize(struct kt_test *t)
 			if (mt_fail(t, &ret, !err, "attach %d: %d", k, err))
 				break;
 			mt_rs_on[k] = i < MT_RS_GROUPS;
+			for (j = 0; j < MT_RS_GROUPS; j++)
+				if (mt_rs_on[j] &&
+				    auxshim_get_domain_for_dev(mt_rs[j].subs[0]) != other)
+					lost++;
 			auxshim_test_get_sizes(&sz);
 			slots_max = max(slots_max, sz.lut_slots);
 			slots_min = min(slots_min, sz.lut_slots);
@@ -1456,9 +1471,16 @@ static int mt_lookup_races_resize(struct kt_test *t)
 	for (i = 0; i < MT_RS_GROUPS; i++)
 		if (mt_rs_on[i])
 			auxshim_detach_group(other, mt_rs[i].group);
-	kt_info(t, "%ld lookups; table between %lu and %lu slots, resized %lu times",
-		atomic_long_read(&mt_rs_lookups), slots_min, slots_max, swaps);
+	kt_info(t, "%ld lookups; table between %lu and %lu slots, resized %lu times, %lu keys moved",
+		atomic_long_read(&mt_rs_lookups), slots_min, slots_max, swaps,
+		sz.lut_moved - moved0);
 	if (ret)
+		goto out_steady;
+	if (mt_fail(t, &ret, !lost, "%lu lookups of attached devices missed",
+		    lost))
+		goto out_steady;
+	if (mt_fail(t, &ret, sz.lut_moved > moved0,
+		    "no key was moved: the moves went untested"))
 		goto out_steady;
 	if (mt_fail(t, &ret, !atomic_long_read(&mt_rs_bad),
 		    "%ld wrong answers", atomic_long_read(&mt_rs_bad)))
