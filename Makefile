@@ -8,13 +8,15 @@
 #   make KDIR=<path>              build against any kernel build directory
 #   make AUXSHIM_TEST=1           also build the in-guest test modules and
 #                                 the shim's fault-injection hooks
-#   make check [KERNELS="6.1"]    the full test suite (see README)
+#   make check [KERNELS="6.1"]    the full test suite (see docs/testing.md)
 #   make check-debug              the suite on the debug kernel alone
-#                                 (KASAN, lockdep, kmemleak; see README)
-#   make demo [KERNEL=6.1]        the QEMU demo (see README)
+#                                 (KASAN, lockdep, kmemleak; see docs/testing.md)
+#   make bench [KERNELS="6.1"]    the benchmarks, into docs/benchmarks.md
+#   make lint                     the static checks (see docs/testing.md)
+#   make demo [KERNEL=6.1]        the QEMU demo (see README.md)
 #   make sign                     sign the modules with the DKMS MOK key
 #                                 (SIGN_KEY=..., SIGN_CERT=... to override)
-#   make deb                      the Debian package auxshim-dkms (see README)
+#   make deb                      the Debian package auxshim-dkms (see docs/packaging.md)
 #   make check-package            its life cycle on this host (root)
 #   make bug-report               collect what a bug report needs into one file
 

@@ -26,7 +26,7 @@ auxshim API reference
 =======================
 
 ``#include <auxshim.h>``: the package auxshim-dkms installs the header as
-``/usr/src/auxshim-<version>/include/auxshim.h`` (README, "Packaging").
+``/usr/src/auxshim-<version>/include/auxshim.h`` (docs/packaging.md).
 
 HEAD
 	(cd "$AUXSHIM_SRC" && perl "$KERNEL_DOC" -rst -sphinx-version 3.0 include/auxshim.h)

@@ -15,6 +15,8 @@
 #   - scripts/version.sh check: dkms.conf, debian/changelog and Kbuild agree;
 #   - the lookup ABI: include/auxshim.h's "lookup ABI" section is the one
 #     recorded below for its AUXSHIM_LUT_ABI (a change needs a new version);
+#   - every relative link and every repository path named in backticks in
+#     README.md and docs/*.md exists (run_doc_links says which tokens count);
 #   - sparse: "make C=2" of the test build for 6.1 through scripts/build.sh
 #     (any warning from our files fails).
 # Exit status non-zero if any of them reports anything.
@@ -220,6 +222,87 @@ run_lut_abi() {
 	log "lookup ABI $v: section unchanged"
 }
 
+# The docs' links and paths.  In README.md and docs/*.md, outside fenced
+# code blocks:
+#   - every relative link target must exist, and a link's #anchor must be
+#     the GitHub anchor of a heading of the markdown file it points to;
+#   - every repository path named in backticks must exist.  A backticked
+#     token (or the first word of a backticked command) is a repository
+#     path when its first component, before any "/", is a top-level name of
+#     the repository ("scripts/check.sh", "tests/guest/", "Makefile").  In
+#     it, "<...>" and "*" are wildcards that must match something.  Not
+#     checked: a token right after "kernel's " (the kernel's own
+#     scripts/kernel-doc is not ours), and tokens with "{", "$" or "...".
+md_anchors() {	# md_anchors FILE: the anchor of each heading, one a line
+	awk '/^```/ { f = !f; next } !f && /^#+ / { sub(/^#+ +/, ""); print }' "$1" |
+		tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9 _-]//g; s/ /-/g'
+}
+
+doc_path_exists() {	# doc_path_exists PATH (relative to the repository root)
+	local pat m
+	case $1 in
+	*'<'*'>'* | *'*'*)
+		pat=$(printf '%s' "$1" | sed 's/<[^>]*>/*/g')
+		# shellcheck disable=SC2086 # $pat is a glob on purpose
+		for m in "$AUXSHIM_SRC"/$pat; do
+			[ -e "$m" ] && return 0
+		done
+		return 1
+		;;
+	esac
+	[ -e "$AUXSHIM_SRC/$1" ]
+}
+
+run_doc_links() {
+	local f rel text span tok target path anchor dest rc=0 n=0
+	local -A top=()
+	while IFS= read -r tok; do
+		[ -n "$tok" ] && top[$tok]=1
+	done < <(cd "$AUXSHIM_SRC" && { git ls-files 2>/dev/null ||
+		find . -mindepth 1 -maxdepth 1 ! -name .git -printf '%P\n'; } | cut -d/ -f1 | sort -u)
+	for f in "$AUXSHIM_SRC"/README.md "$AUXSHIM_SRC"/docs/*.md; do
+		rel=${f#"$AUXSHIM_SRC"/}
+		# One line, so that a span or a link may wrap.
+		text=$(awk '/^```/ { f = !f; next } !f' "$f" | tr '\n' ' ')
+		while IFS= read -r span; do
+			case $span in "kernel's "*) continue ;; esac
+			tok=${span#\`}
+			tok=${tok%\`}
+			tok=${tok%% *}
+			case $tok in *'{'* | *'$'* | *...*) continue ;; esac
+			[ -n "${tok%%/*}" ] || continue
+			[ -n "${top[${tok%%/*}]:-}" ] || continue
+			n=$((n + 1))
+			doc_path_exists "$tok" || { log "$rel: \`$tok\` does not exist"; rc=1; }
+		done < <(printf '%s' "$text" | grep -o "\\(kernel's \\)\\?\`[^\`]*\`")
+		while IFS= read -r target; do
+			target=${target#](}
+			target=${target%)}
+			target=${target%% *}
+			case $target in *://* | mailto:*) continue ;; esac
+			n=$((n + 1))
+			path=${target%%#*}
+			anchor=
+			case $target in *'#'*) anchor=${target#*#} ;; esac
+			if [ -z "$path" ]; then
+				dest=$f
+			else
+				dest=$(dirname -- "$f")/$path
+			fi
+			if [ ! -e "$dest" ]; then
+				log "$rel: link ($target): $path does not exist"
+				rc=1
+			elif [ -n "$anchor" ] && [ "${dest%.md}" != "$dest" ] &&
+				! md_anchors "$dest" | grep -qxF -- "$anchor"; then
+				log "$rel: link ($target): no heading with anchor #$anchor in ${path:-$rel}"
+				rc=1
+			fi
+		done < <(printf '%s' "$text" | grep -o '](\([^)]*\))')
+	done
+	log "docs: $n links and paths checked in README.md and docs/*.md"
+	return "$rc"
+}
+
 main() {
 	local rc=0
 	log "shell syntax (busybox sh -n, bash -n)"
@@ -240,6 +323,8 @@ main() {
 	"$AUXSHIM_SRC/scripts/version.sh" check || rc=1
 	log "lookup ABI"
 	run_lut_abi || rc=1
+	log "the docs' links and paths (README.md, docs/*.md)"
+	run_doc_links || rc=1
 	log "sparse (make C=2, 6.1)"
 	"$AUXSHIM_SRC/scripts/build.sh" 6.1 AUXSHIM_TEST=1 C=2 || rc=1
 	if [ "$rc" -eq 0 ]; then log "lint clean"; else log "lint found problems"; fi
