@@ -64,7 +64,7 @@ plot() {	# plot <png> <title> <ylabel> <op>...
 	EOF
 }
 plot "$OUT/lookup.png" "auxshim_get_domain_for_dev / iommu_get_domain_for_dev" \
-	"ratio (shim / kernel)" lookup-held-oldest lookup-held-newest lookup-not-held
+	"ratio (shim / kernel)" lookup-held-median lookup-held-worst lookup-not-held
 plot "$OUT/attach.png" "attach and removal at a table size / the same at the smallest" \
 	"ratio" attach-at-size removal-at-size
 
@@ -94,7 +94,7 @@ table() {	# table <kernel>
 		## Method
 
 		\`make bench\` boots each kernel in QEMU (TCG, 2 vCPUs, emulated VT-d and
-		edu, \`slub_debug=FZPU\`) and loads \`auxshim_test.ko\` with \`bench_iters\`
+		edu, \`slub_debug=-\`) and loads \`auxshim_test.ko\` with \`bench_iters\`
 		set (\`tests/auxshim_test_bench.c\`, driven by \`tests/guest/shim.bench.sh\`).
 		Every lookup figure times \`auxshim_get_domain_for_dev()\` (inline, as an
 		outside module calls it) and the kernel's \`iommu_get_domain_for_dev()\`
@@ -103,8 +103,13 @@ table() {	# table <kernel>
 		medians of ns/op and the median of the per-round ratios.  The table is
 		filled with filler groups (\`iommu_group_alloc()\` and one root device
 		each, attached through the shim with a lookup that returns edu);
-		edu's own group is attached first, so "oldest" is edu and "newest" the
-		last filler.  "not-held" is a device in a group of its own that the
+		edu's own group is attached first.  At each size,
+		\`lookup-held-median\` and \`lookup-held-worst\` come from 64 held devices
+		spread evenly from the oldest (edu) to the newest filler, each timed
+		over the rounds at a quarter of the loop length: the median device's
+		row, and of the three dearest measured again at full length, the
+		dearest (a device may cost what its place in the table makes it cost,
+		so one device says nothing of the others).  "not-held" is a device in a group of its own that the
 		shim does not hold; "empty" is before any attach.  Answers are checked
 		in every loop.  \`attach-at-size\` is the median of the last 16
 		attaches before a size was reached against the median of the 2nd to
@@ -121,8 +126,8 @@ table() {	# table <kernel>
 		PASID where the kernel has it, whole-device on 6.1), per device,
 		against the kernel calls the shim makes underneath
 		(\`auxshim_test_raw_attach/_detach\`), 201 alternating rounds.  The
-		benchmark guests boot with \`slub_debug=-\`: the tests' slab debugging
-		makes every allocation several times dearer.
+		benchmark guests boot with \`slub_debug=-\` (the tests' slab debugging
+		makes every allocation several times dearer).
 
 		**Caveat:** under TCG only ratios mean anything; absolute ns are
 		emulation cost, and TCG charges branches and indirect jumps unlike

@@ -24,7 +24,7 @@ shim_bench() {
 		bench_iters=$BENCH_ITERS bench_rounds=$BENCH_ROUNDS || return
 	ktap_import_dmesg auxshim_test
 	bench_import auxshim_test
-	# lookup-empty, then per size: held-oldest, (held-newest), not-held, attach, mem.
+	# lookup-empty, then per size: held-median, held-worst, not-held, attach, mem.
 	n=$(grep -c -E '^bench row: ' /tmp/bench.txt)
 	ktap_expect bench-results-printed [ "$n" -ge 19 ]
 	ktap_expect unload sh -c "rmmod auxshim_test && rmmod auxshim"
