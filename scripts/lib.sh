@@ -182,34 +182,39 @@ kunit_get_locked() {
 kunit_get() { with_lock kunit kunit_get_locked; }
 
 # Parse the KTAP document in file $1 (nested as KUnit nests it; lines before
-# "KTAP version 1" are ignored) with kunit.py.  Prints "PASSED FAILED
-# SKIPPED" (leaf tests; a crashed test counts as failed), or "malformed:
-# why" when kunit.py found the document broken (no KTAP, a plan not met,
-# results out of order, a subtest cut short by a crash).  kunit.py's own
+# "KTAP version 1" are ignored) with kunit.py parse --json.  Prints "PASSED
+# FAILED SKIPPED" (leaf tests, from the JSON; a crashed test counts as
+# failed), or "malformed: why" when kunit.py found the document broken (no
+# KTAP, a plan not met, results out of order, a subtest cut short by a
+# crash: its [ERROR] lines, which the JSON does not carry).  kunit.py's own
 # report, one line per test, goes to file $2 if given.
 ktap_counts() {
-	local doc=$1 report=${2:-/dev/null} tmp sum p f s c e
+	local doc=$1 report=${2:-/dev/null} tmp e
 	kunit_get || { echo "malformed: kunit.py (linux-source-6.1) not available"; return 0; }
 	tmp=$(mktemp)
 	tr -d '\r' <"$doc" >"$tmp"
-	python3 "$KUNIT_DIR/kunit.py" parse "$tmp" </dev/null 2>&1 |
+	python3 "$KUNIT_DIR/kunit.py" parse --json="$tmp.json" "$tmp" </dev/null 2>&1 |
 		sed 's/^\[[0-9:]*\] //' >"$tmp.out" || true
-	rm -f "$tmp"
 	cp "$tmp.out" "$report" 2>/dev/null || true
-	sum=$(sed -n 's/^Testing complete\. Ran [0-9]* tests\{0,1\}: *//p' "$tmp.out" | tail -n 1)
-	if [ -z "$sum" ] && ! grep -q '^Testing complete\. Ran' "$tmp.out"; then
+	e=$(grep -c '^\[ERROR\]' "$tmp.out" || true)
+	if [ ! -s "$tmp.json" ]; then
 		echo "malformed: kunit.py parse failed: $(tail -n 1 "$tmp.out")"
-		rm -f "$tmp.out"
-		return 0
-	fi
-	ktap__field() { printf '%s\n' "$sum" | sed -n "s/.*\b$1: \([0-9]*\).*/\1/p"; }
-	p=$(ktap__field passed) f=$(ktap__field failed) s=$(ktap__field skipped) c=$(ktap__field crashed) e=$(ktap__field errors)
-	if [ "${e:-0}" -gt 0 ]; then
-		echo "malformed: $(grep -m 1 '\[ERROR\]' "$tmp.out" | sed 's/^\[ERROR\] //') ($e errors)"
+	elif [ "$e" -gt 0 ]; then
+		echo "malformed: $(grep -m 1 '^\[ERROR\]' "$tmp.out" | sed 's/^\[ERROR\] //') ($e errors)"
 	else
-		echo "${p:-0} $((${f:-0} + ${c:-0})) ${s:-0}"
+		python3 -c '
+import json, sys
+n = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+def walk(g):
+	for c in g["test_cases"]:
+		s = c["status"]
+		n[s if s in n else "FAIL"] += 1
+	for sub in g["sub_groups"]:
+		walk(sub)
+walk(json.load(open(sys.argv[1])))
+print(n["PASS"], n["FAIL"], n["SKIP"])' "$tmp.json"
 	fi
-	rm -f "$tmp.out"
+	rm -f "$tmp" "$tmp.out" "$tmp.json"
 }
 
 # The version DKMS and modinfo report, from dkms.conf.
