@@ -11,6 +11,10 @@
 #   make check [KERNELS="6.1"]    the full test suite (see README)
 #   make check-debug              the suite on the debug kernel alone
 #                                 (KASAN, lockdep, kmemleak; see README)
+#   make check-one SUITE=shim [KERNELS=6.1]  one suite (a guest suite, dkms,
+#                                 package or lint; see tests/README.md)
+#   make check-stress [KERNELS=...]  make check with the guest loops at
+#                                 their full counts
 #   make demo [KERNEL=6.1]        the QEMU demo (see README)
 #   make sign                     sign the modules with the DKMS MOK key
 #                                 (SIGN_KEY=..., SIGN_CERT=... to override)
@@ -38,7 +42,7 @@ ifneq ($(AUXSHIM_TEST),)
 CONFTEST_H += $(PWD_)/tests/mock/conftest.h
 endif
 
-.PHONY: all modules clean config check check-debug demo bench lint help headers-check sign sign-ko FORCE \
+.PHONY: all modules clean config check check-debug check-one check-stress demo bench lint help headers-check sign sign-ko FORCE \
 	deb check-package bug-report
 
 all: modules
@@ -98,6 +102,13 @@ check:
 
 check-debug:
 	$(PWD_)/scripts/check.sh --kernels debug
+
+check-one:
+	@test -n "$(SUITE)" || { echo "make check-one SUITE=name [KERNELS=...]: which suite?" >&2; exit 2; }
+	$(PWD_)/scripts/check.sh --suites "$(SUITE)" $(if $(KERNELS),--kernels "$(KERNELS)")
+
+check-stress:
+	$(PWD_)/scripts/check.sh --stress $(if $(KERNELS),--kernels "$(KERNELS)")
 
 demo:
 	$(PWD_)/scripts/demo.sh $(if $(KERNEL),--kernel "$(KERNEL)")

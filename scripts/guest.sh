@@ -319,7 +319,8 @@ apply_headers() {
 	PROGRAMS=$(header programs "${SCRIPTS[@]}" | tr '\n' ' ')
 	if [ -n "${PROGRAMS// /}" ]; then
 		for p in $PROGRAMS; do programs+=("$PROG_DIR/$p"); done
-		make -s -C "$AUXSHIM_SRC/tests/vfio" O="$PROG_DIR" "${programs[@]}" >&2 ||
+		# (Two lanes of make check may build them at once.)
+		with_lock guest-programs make -s -C "$AUXSHIM_SRC/tests/vfio" O="$PROG_DIR" "${programs[@]}" >&2 ||
 			die "cannot build the guest programs $PROGRAMS (tests/vfio)"
 	fi
 	EXTRA_QEMU="$EXTRA_QEMU $(header qemu "${SCRIPTS[@]}" | tr '\n' ' ')"
@@ -556,8 +557,9 @@ main() {
 		t0=$(awk -v n="$name" '$1 == n { print $2; exit }' "$OUT/sections")
 		t1=$(awk -v n="$name" 'f && NF { print $NF; exit } $1 == n { f = 1 }' "$OUT/sections")
 		echo "$passed $failed $skipped" >"$dir/counts"
-		echo $(( ${t1:-0} - ${t0:-0} )) >"$dir/seconds"
-		[ -n "$t0" ] || echo 0 >"$dir/seconds"
+		if [ "$dir" != "$OUT" ]; then
+			if [ -n "$t0" ]; then echo $((${t1:-0} - t0)) >"$dir/seconds"; else echo 0 >"$dir/seconds"; fi
+		fi
 		[ "$dir" = "$OUT" ] || log "[$KERNEL/$name] $passed passed, $failed failed, $skipped skipped ($(cat "$dir/seconds") s)"
 		tp=$((tp + passed)) tf=$((tf + failed)) ts=$((ts + skipped))
 		[ "$name" != "$last" ] || ran=0

@@ -43,6 +43,16 @@ kernel_unload_held() {
 	esac
 }
 
+# The make arguments of kernel K's test build (scripts/check.sh): sparse
+# (C=2) in the same build as W=1 on 6.1, the host's own kernel (lint.sh's
+# sparse is this build, so one build serves both).
+test_build_args() {
+	case $1 in
+	6.1) echo "AUXSHIM_TEST=1 C=2" ;;
+	*) echo "AUXSHIM_TEST=1" ;;
+	esac
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
 # The first of its arguments (a glob's matches) that is a file; nothing if
@@ -139,18 +149,40 @@ with_lock() {
 # a fresh mtime: kbuild rebuilds by mtime, and a source older than the
 # object built from its predecessor (another branch, another worktree
 # sharing the cache) would otherwise leave a stale object in the module.
+SYNC_EXCLUDE=(--exclude=/.git --exclude=/.ci
+	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
+	--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers
+	--exclude=conftest.h
+	--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk')
 sync_source() {
 	local f
 	mkdir -p "$1"
-	rsync -a --delete --itemize-changes \
-		--exclude=/.git --exclude=/.ci \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
-		--exclude=conftest.h \
-		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
+	rsync -a --delete --itemize-changes "${SYNC_EXCLUDE[@]}" \
 		"$AUXSHIM_SRC/" "$1/" |
 		sed -n 's/^>f[^ ]* //p' |
 		while IFS= read -r f; do touch "$1/$f"; done
+}
+
+# A key for what a run reads: the sha256 (16 hex digits) of the contents
+# of the repository's files under the given paths (globs, relative to the
+# repository; the whole tree without them; build products and .git never
+# count) and of any extra words in INPUTS_EXTRA (a kernel release, make
+# arguments).
+inputs_hash() {
+	local empty p paths=()
+	empty=$(mktemp -d)
+	(
+		cd "$AUXSHIM_SRC"
+		# shellcheck disable=SC2206 # globs, expanded here on purpose
+		for p in "${@:-./}"; do paths+=($p); done
+		# What sync_source would copy: the same filter, nothing copied.
+		rsync -a -R -n --out-format='%n' "${SYNC_EXCLUDE[@]}" "${paths[@]}" "$empty/" |
+			LC_ALL=C sort | while IFS= read -r f; do
+				[ -f "$f" ] && [ ! -L "$f" ] && printf '%s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$f"
+			done
+		echo "${INPUTS_EXTRA:-}"
+	) | sha256sum | cut -c1-16
+	rmdir "$empty"
 }
 
 # The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
