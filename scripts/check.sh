@@ -292,7 +292,7 @@ print_summary() {
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 	done < <(cat "$RUN_DIR"/main.rows "$RUN_DIR"/debug.rows "$RUN_DIR"/host.rows 2>/dev/null)
 	printf 'wall time per kernel:'
-	for w in $(cat "$RUN_DIR"/*.wall 2>/dev/null); do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
+	cat "$RUN_DIR"/*.wall 2>/dev/null | while IFS= read -r w; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
 	printf ' total %ss\n' $(($(now) - START))
 	echo "$tp passed, $tf failed, $ts skipped"
 	[ "$tf" -eq 0 ]

@@ -489,7 +489,7 @@ main() {
 		fi
 	fi
 	echo "$(($(now) - start))" >"$OUT/seconds"
-	echo "$(now)" >>"$OUT/sections"
+	now >>"$OUT/sections"
 	touch "$OUT/ktap.log" "$OUT/console.log"
 	echo "$rc" >"$OUT/qemu.rc"
 

@@ -172,7 +172,7 @@ inputs_hash() {
 	local empty p paths=()
 	empty=$(mktemp -d)
 	(
-		cd "$AUXSHIM_SRC"
+		cd "$AUXSHIM_SRC" || exit
 		# shellcheck disable=SC2206 # globs, expanded here on purpose
 		for p in "${@:-./}"; do paths+=($p); done
 		# What sync_source would copy: the same filter, nothing copied.
