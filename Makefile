@@ -97,18 +97,22 @@ sign-ko:
 	  echo "  SIGN    $$m"; \
 	done
 
+# FRESH=1: build, DKMS, package and lint run even when their inputs did
+# not change (scripts/check.sh --fresh).
+CHECK_FRESH = $(if $(FRESH),--fresh)
+
 check:
-	$(PWD_)/scripts/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) $(if $(KERNELS),--kernels "$(KERNELS)")
 
 check-debug:
 	$(PWD_)/scripts/check.sh --kernels debug
 
 check-one:
 	@test -n "$(SUITE)" || { echo "make check-one SUITE=name [KERNELS=...]: which suite?" >&2; exit 2; }
-	$(PWD_)/scripts/check.sh --suites "$(SUITE)" $(if $(KERNELS),--kernels "$(KERNELS)")
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) --suites "$(SUITE)" $(if $(KERNELS),--kernels "$(KERNELS)")
 
 check-stress:
-	$(PWD_)/scripts/check.sh --stress $(if $(KERNELS),--kernels "$(KERNELS)")
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) --stress $(if $(KERNELS),--kernels "$(KERNELS)")
 
 demo:
 	$(PWD_)/scripts/demo.sh $(if $(KERNEL),--kernel "$(KERNEL)")
