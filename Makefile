@@ -11,6 +11,10 @@
 #   make check [KERNELS="6.1"]    the full test suite (see docs/testing.md)
 #   make check-debug              the suite on the debug kernel alone
 #                                 (KASAN, lockdep, kmemleak; see docs/testing.md)
+#   make check-one SUITE=shim [KERNELS=6.1]  one suite (a guest suite, dkms,
+#                                 package or lint; see tests/README.md)
+#   make check-stress [KERNELS=...]  make check with the guest loops at
+#                                 their full counts
 #   make bench [KERNELS="6.1"]    the benchmarks, into docs/benchmarks.md
 #   make lint                     the static checks (see docs/testing.md)
 #   make demo [KERNEL=6.1]        the QEMU demo (see README.md)
@@ -40,7 +44,7 @@ ifneq ($(AUXSHIM_TEST),)
 CONFTEST_H += $(PWD_)/tests/mock/conftest.h
 endif
 
-.PHONY: all modules clean config check check-debug demo bench lint help headers-check sign sign-ko FORCE \
+.PHONY: all modules clean config check check-debug check-one check-stress demo bench lint help headers-check sign sign-ko FORCE \
 	deb check-package bug-report
 
 all: modules
@@ -95,11 +99,22 @@ sign-ko:
 	  echo "  SIGN    $$m"; \
 	done
 
+# FRESH=1: build, DKMS, package and lint run even when their inputs did
+# not change (scripts/check.sh --fresh).
+CHECK_FRESH = $(if $(FRESH),--fresh)
+
 check:
-	$(PWD_)/scripts/check.sh $(if $(KERNELS),--kernels "$(KERNELS)")
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) $(if $(KERNELS),--kernels "$(KERNELS)")
 
 check-debug:
 	$(PWD_)/scripts/check.sh --kernels debug
+
+check-one:
+	@test -n "$(SUITE)" || { echo "make check-one SUITE=name [KERNELS=...]: which suite?" >&2; exit 2; }
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) --suites "$(SUITE)" $(if $(KERNELS),--kernels "$(KERNELS)")
+
+check-stress:
+	$(PWD_)/scripts/check.sh $(CHECK_FRESH) --stress $(if $(KERNELS),--kernels "$(KERNELS)")
 
 demo:
 	$(PWD_)/scripts/demo.sh $(if $(KERNEL),--kernel "$(KERNEL)")

@@ -9,6 +9,9 @@
 # $AUXSHIM_CACHE/build/K/tree (or .../tree-test when ARGS contain
 # AUXSHIM_TEST=..., so a test build and a plain one never share objects)
 # and runs "make KDIR=... W=1 ARGS" there, on the host or in K's chroot.  Incremental: unchanged files keep their mtimes.
+# Skipped when the last clean build there had the same key: the contents of
+# BUILD_INPUTS, the kernel's release and the arguments (lib.sh inputs_hash;
+# AUXSHIM_FRESH=1 builds anyway).
 # Prints the .ko files it produced.  Exit status: 0 clean build, 1 build
 # failed, 3 built but our own sources produced warnings (they are printed).
 # The full log is $AUXSHIM_CACHE/build/K/build.log.
@@ -16,6 +19,11 @@ set -eu
 . "$(dirname -- "$0")/lib.sh"
 
 KERNELS_SH=$AUXSHIM_SRC/scripts/kernels.sh
+# What a build reads (Kbuild and the Makefile name every object): a
+# change anywhere else (guest scripts, docs, debian/) builds nothing anew.
+BUILD_INPUTS=(Kbuild Makefile dkms.conf include src tests/abi tests/mock
+	'tests/*.[ch]' scripts/conftest.sh scripts/probes scripts/build.sh
+	scripts/lib.sh scripts/kernels.sh)
 
 # Warnings from our own files: compiler/sparse diagnostics naming a file in
 # the tree, and modpost warnings about our modules.  Kernel headers always
@@ -43,7 +51,7 @@ drop_stale_modules() {
 }
 
 do_build() {
-	local k=$1 dir tree kdir log rc=0 warns
+	local k=$1 dir tree kdir log rc=0 warns key
 	shift
 	dir=$AUXSHIM_CACHE/build/$k
 	tree=$dir/tree
@@ -52,6 +60,14 @@ do_build() {
 	*" AUXSHIM_TEST="[!\ ]*) tree=$dir/tree-test log=$dir/build-test.log ;;
 	esac
 	kdir=$("$KERNELS_SH" path "$k" kdir)
+	key=$(INPUTS_EXTRA="$("$KERNELS_SH" path "$k" release) $kdir $*" inputs_hash "${BUILD_INPUTS[@]}")
+	if [ -z "${AUXSHIM_FRESH:-}" ] && [ "$(cat "$tree.key" 2>/dev/null)" = "$key" ] &&
+		ls "$tree"/*.ko >/dev/null 2>&1; then
+		log "$k: unchanged since the last clean build (key $key; $log)"
+		ls "$tree"/*.ko
+		return 0
+	fi
+	rm -f "$tree.key"
 	sync_source "$tree"
 	log "$k: make KDIR=$kdir W=1 $* (log: $log)"
 	"$KERNELS_SH" run "$k" "$tree" make -j"$(nproc)" KDIR="$kdir" W=1 "$@" \
@@ -70,6 +86,7 @@ do_build() {
 		return 3
 	fi
 	ls "$tree"/*.ko 2>/dev/null || true
+	echo "$key" >"$tree.key"
 	log "$k: build clean"
 }
 

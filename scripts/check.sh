@@ -4,41 +4,58 @@
 # The test suite behind "make check" (and "make bench"):
 #
 #   scripts/check.sh [--kernels "6.1 5.10"] [--bench] [--suites "boot shim package lint"]
+#                    [--stress] [--fresh]
 #
 # Sets up the host (scripts/setup-host.sh), fetches the kernels, then per
-# kernel: build with AUXSHIM_TEST=1 under W=1 (build and zero-warning cases),
-# the DKMS test (scripts/dkms-test.sh), and one guest boot per
-# tests/guest/*.test.sh (scripts/guest.sh); then, once per run, the host
-# tiers: the Debian package's life cycle (scripts/package-test.sh, "make
-# check-package"; with 6.1 among the kernels, whose headers it installs) and
-# the static checks (scripts/lint.sh, "make lint").  --bench runs only the
-# tests/guest/*.bench.sh files instead (no DKMS, no timeouts counted as
-# tests).  Prints a per-kernel, per-suite summary; the last line is exactly
-# "N passed, N failed, N skipped", summed from the counts of the kernel's
-# own KTAP parser (tools/testing/kunit/kunit.py parse, see lib.sh
-# ktap_counts).  Exit status non-zero if anything failed.
+# kernel: build with AUXSHIM_TEST=1 under W=1 (build and zero-warning cases;
+# sparse too on the kernel test_build_args names), the DKMS test
+# (scripts/dkms-test.sh), and the guest suites (tests/guest/*.test.sh,
+# scripts/guest.sh): every suite without a boot-changing header
+# (auxshim-append, -qemu, -sign, -lockdown) in one shared boot, in the
+# order of their "# auxshim-order:", the others in a boot each.  Then,
+# once per run, the host tiers: the Debian package's life cycle
+# (scripts/package-test.sh, "make check-package"; with 6.1 among the
+# kernels, whose headers it installs) and the static checks
+# (scripts/lint.sh, "make lint").  The build, DKMS, package and lint are
+# skipped when what they read has not changed since they last passed
+# (lib.sh inputs_hash; the build keys itself, the others replay their
+# last passing results, said in the note); --fresh (AUXSHIM_FRESH=1) runs
+# them all.  --stress runs the guest loops at their full counts (make
+# check-stress; ktap_stress in tests/guest/ktap.sh).  --bench runs only the
+# tests/guest/*.bench.sh files instead, a boot each (no DKMS, no timeouts
+# counted as tests).  Prints a per-kernel, per-suite summary; the last
+# line is exactly "N passed, N failed, N skipped", summed from the counts
+# of the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse
+# --json, see lib.sh ktap_counts).  Exit status non-zero if anything
+# failed.
 #
 # The debug tier: kernel "debug" (scripts/debug-kernel.sh: KASAN, lockdep,
-# kmemleak, failslab, KUnit) runs after the stock kernels when --kernels is
-# not given ("make check"), alone with --kernels debug ("make check-debug"),
-# not at all with a --kernels list without it ("make check KERNELS=6.1").
-# Its first case, "kernel", is the kernel's build (cold: 10-30 min, then
-# cached by source version and config hash; warm: seconds).  No DKMS test
-# there (DKMS is tested against the stock kernels' header packages); a guest
-# file with "# auxshim-debug-skip: REASON" is skipped there with REASON;
-# the guests' timeouts are scaled (scripts/guest.sh).  --bench never runs
-# it unless named.
+# kmemleak, failslab, KUnit) runs when --kernels is not given ("make
+# check"), in a lane of its own beside the stock kernels (the machine's
+# two cores: its guests and build mostly wait on TCG's one vCPU thread
+# each), alone with --kernels debug ("make check-debug"), not at all with
+# a --kernels list without it ("make check KERNELS=6.1").  Its first case,
+# "kernel", is the kernel's build (cold: 10-30 min, then cached by source
+# version and config hash; warm: seconds).  No DKMS test there (DKMS is
+# tested against the stock kernels' header packages); a guest file with
+# "# auxshim-debug-skip: REASON" is skipped there with REASON; the guests'
+# timeouts are scaled (scripts/guest.sh); its shared boot's "checkers" row
+# is the checkers' own cases (on, still on, kmemleak), once a boot.
+# --bench never runs it unless named.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
 S=$AUXSHIM_SRC/scripts
-SUMMARY=
+# Each lane writes its rows to a file of its own (RUN_DIR/LANE.rows).
+RUN_DIR=
+LANE=main
 
 # record KERNEL SUITE PASSED FAILED SKIPPED SECONDS [NOTE]
 record() {
-	SUMMARY="$SUMMARY$1|$2|$3|$4|$5|$6|${7:-}
-"
+	echo "$1|$2|$3|$4|$5|$6|${7:-}" >>"$RUN_DIR/$LANE.rows"
 }
+
+wall() { echo "$1:$2" >>"$RUN_DIR/$LANE.wall"; }
 
 # Counts from a guest run directory ("P F S"); a run that left none failed.
 run_counts() {
@@ -62,10 +79,25 @@ suite_wants_kernel() {
 
 needs_modules() { grep -q '^# auxshim-modules: *[^ ]' "$1"; }
 
+# A suite whose boot is not like the others' (its kernel command line,
+# QEMU arguments, signed modules, lockdown) has a boot of its own.
+own_boot() { grep -q -E '^# auxshim-(append|qemu|sign|lockdown):' "$1"; }
+
+# Guest files in the order of their "# auxshim-order:" (default 50), then
+# by name.
+by_order() {
+	local f o
+	for f in "$@"; do
+		o=$(sed -n 's/^# auxshim-order: *\([0-9]*\).*/\1/p' "$f" | head -n 1)
+		echo "${o:-50} $f"
+	done | sort -k1,1n -k2 | cut -d' ' -f2-
+}
+
 check_build() {
-	local k=$1 t0 rc=0
+	local k=$1 t0 rc=0 args
 	t0=$(now)
-	"$S/build.sh" "$k" AUXSHIM_TEST=1 >&2 || rc=$?
+	read -ra args <<<"$(test_build_args "$k")"
+	"$S/build.sh" "$k" "${args[@]}" >&2 || rc=$?
 	case $rc in
 	0) record "$k" build 2 0 0 $(($(now) - t0)) ;;
 	3) record "$k" build 1 1 0 $(($(now) - t0)) "warnings under W=1" ;;
@@ -74,67 +106,126 @@ check_build() {
 	return $((rc == 1))
 }
 
-check_dkms() {
-	local k=$1 t0 dir counts
-	dir=$AUXSHIM_CACHE/runs/$k/dkms
+# host_tier KERNEL SUITE DIR KEY CMD...: a tier whose KTAP document CMD
+# prints; its results are replayed (and said so) when KEY is the key of
+# its last run that passed.
+host_tier() {
+	local k=$1 suite=$2 dir=$3 key=$4 t0 counts note="" p f s
+	shift 4
 	t0=$(now)
 	mkdir -p "$dir"
-	"$S/dkms-test.sh" "$k" >"$dir/ktap.log" || true
+	if [ -z "${AUXSHIM_FRESH:-}" ] && [ -f "$dir/ktap.log" ] &&
+		[ "$(cat "$dir/passed.key" 2>/dev/null)" = "$key" ]; then
+		note="inputs unchanged (key $key): results of $(date -r "$dir/passed.key" '+%F %T')"
+		log "$k/$suite: $note"
+	else
+		rm -f "$dir/passed.key"
+		"$@" >"$dir/ktap.log" || true
+	fi
 	sed 's/^/  /' "$dir/ktap.log" | grep -E '^  not ok|# SKIP' >&2 || true
 	counts=$(ktap_counts "$dir/ktap.log")
 	case $counts in
-	malformed*) record "$k" dkms 0 1 0 $(($(now) - t0)) "$counts" ;;
+	malformed*) record "$k" "$suite" 0 1 0 $(($(now) - t0)) "$counts" ;;
 	*)
-		# shellcheck disable=SC2086 # three counts, one argument each
-		record "$k" dkms $counts $(($(now) - t0))
+		read -r p f s <<<"$counts"
+		record "$k" "$suite" "$p" "$f" "$s" $(($(now) - t0)) "$note"
+		[ "$f" != 0 ] || [ -f "$dir/passed.key" ] || echo "$key" >"$dir/passed.key"
 		;;
 	esac
 }
 
-check_guest() {
-	local k=$1 f=$2 built=$3 suite dir t0 timeout=() brief=(--brief)
-	suite=$(suite_name "$f")
-	dir=$AUXSHIM_CACHE/runs/$k/$suite
-	[ "$MODE" = test ] || dir=$dir.$MODE
-	if ! suite_wants_kernel "$k" "$f"; then
-		record "$k" "$suite" 0 0 1 0 "not for this kernel"
-		return
+# What the DKMS test reads: the package's sources and its own scripts.
+DKMS_INPUTS=(Kbuild Makefile dkms.conf include src scripts/conftest.sh
+	scripts/dkms-post-build.sh scripts/probes scripts/dkms-test.sh
+	scripts/lib.sh scripts/kernels.sh)
+
+check_dkms() {
+	local k=$1 key
+	key=$(INPUTS_EXTRA="$("$S/kernels.sh" path "$k" release)" inputs_hash "${DKMS_INPUTS[@]}")
+	host_tier "$k" dkms "$AUXSHIM_CACHE/runs/$k/dkms" "$key" "$S/dkms-test.sh" "$k"
+}
+
+# Record every suite of the run in directory $2 (scripts/guest.sh --out)
+# on kernel $1: "$2/SUITE" for a shared boot of several, "$2" for one.
+record_boot() {
+	local k=$1 dir=$2 f suite d
+	shift 2
+	for f in "$@"; do
+		suite=$(suite_name "$f")
+		d=$dir
+		[ $# -eq 1 ] || d=$dir/$suite
+		# shellcheck disable=SC2046 # three counts, one argument each
+		record "$k" "$suite" $(run_counts "$d") "$(cat "$d/seconds" 2>/dev/null || echo 0)"
+	done
+	if [ $# -gt 1 ] && [ -f "$dir/checkers.counts" ]; then
+		# shellcheck disable=SC2046 # the same
+		record "$k" checkers $(cat "$dir/checkers.counts") 0 "the debug kernel's checkers, once for the boot"
 	fi
-	if [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ] && grep -q '^# auxshim-debug-skip:' "$f"; then
-		record "$k" "$suite" 0 0 1 0 "$(sed -n 's/^# auxshim-debug-skip: *//p' "$f" | head -n 1)"
-		return
-	fi
-	if [ "$built" != 1 ] && needs_modules "$f"; then
-		record "$k" "$suite" 0 0 1 0 "not run: the build failed"
-		return
-	fi
+}
+
+# Boot kernel $1 once for the guest files "$3"...; run directory $2.
+run_boot() {
+	local k=$1 dir=$2 timeout=() brief=(--brief) stress=()
+	shift 2
 	# Benchmarks are never timed tests: a generous default; and their
 	# numbers (KTAP diagnostics) are the point, so print every line.
 	if [ "$MODE" = bench ]; then
 		brief=()
-		grep -q '^# auxshim-timeout:' "$f" || timeout=(--timeout 1800)
+		grep -q '^# auxshim-timeout:' "$@" || timeout=(--timeout 1800)
 	fi
-	t0=$(now)
-	rm -f "$dir/counts"
-	"$S/guest.sh" --kernel "$k" "${brief[@]}" --out "$dir" "${timeout[@]}" "$f" >&2 || true
-	# shellcheck disable=SC2046 # three counts, one argument each
-	record "$k" "$suite" $(run_counts "$dir") $(($(now) - t0))
+	[ -z "$STRESS" ] || stress=(--stress)
+	rm -rf "$dir"
+	"$S/guest.sh" --kernel "$k" "${brief[@]}" "${stress[@]}" --out "$dir" "${timeout[@]}" "$@" >&2 || true
+	record_boot "$k" "$dir" "$@"
+}
+
+# The guest suites of kernel $1 ($2: 1 if our modules built).
+check_guests() {
+	local k=$1 built=$2 f suite runs=$AUXSHIM_CACHE/runs/$1 shared=() own=()
+	for f in "$AUXSHIM_SRC"/tests/guest/*."$MODE".sh; do
+		[ -f "$f" ] || continue
+		suite=$(suite_name "$f")
+		if [ -n "$SUITES" ]; then
+			case " $SUITES " in *" $suite "*) ;; *) continue ;; esac
+		fi
+		if ! suite_wants_kernel "$k" "$f"; then
+			record "$k" "$suite" 0 0 1 0 "not for this kernel"
+		elif [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ] && grep -q '^# auxshim-debug-skip:' "$f"; then
+			record "$k" "$suite" 0 0 1 0 "$(sed -n 's/^# auxshim-debug-skip: *//p' "$f" | head -n 1)"
+		elif [ "$built" != 1 ] && needs_modules "$f"; then
+			record "$k" "$suite" 0 0 1 0 "not run: the build failed"
+		elif [ "$MODE" = test ] && ! own_boot "$f"; then
+			shared+=("$f")
+		else
+			own+=("$f")
+		fi
+	done
+	if [ ${#shared[@]} -gt 0 ]; then
+		# shellcheck disable=SC2046 # file paths, one word each
+		run_boot "$k" "$runs/shared" $(by_order "${shared[@]}")
+	fi
+	for f in "${own[@]}"; do
+		suite=$(suite_name "$f")
+		[ "$MODE" = test ] || suite=$suite.$MODE
+		run_boot "$k" "$runs/$suite" "$f"
+	done
+	[ $((${#shared[@]} + ${#own[@]})) -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files to run"
 }
 
 check_kernel() {
-	local k=$1 t0 built=1 f n=0
+	local k=$1 t0 built=1
 	t0=$(now)
 	log "==== $k ===="
 	if [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ]; then
 		if ! "$S/kernels.sh" fetch "$k" >&2; then
 			record "$k" kernel 0 1 0 $(($(now) - t0)) "the debug kernel did not build (scripts/debug-kernel.sh)"
-			WALL="$WALL $k:$(($(now) - t0))"
+			wall "$k" $(($(now) - t0))
 			return
 		fi
 		record "$k" kernel 1 0 0 $(($(now) - t0)) "$("$S/kernels.sh" path "$k" release)"
 	elif ! "$S/kernels.sh" fetch "$k" >&2; then
 		record "$k" fetch 0 1 0 $(($(now) - t0)) "could not fetch the kernel"
-		WALL="$WALL $k:$(($(now) - t0))"
+		wall "$k" $(($(now) - t0))
 		return
 	fi
 	check_build "$k" || built=0
@@ -142,55 +233,49 @@ check_kernel() {
 		:
 	elif [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ]; then
 		record "$k" dkms 0 0 1 0 "DKMS is tested on the stock kernels' header packages"
-	else
+	elif want_suite dkms; then
 		check_dkms "$k"
 	fi
-	for f in "$AUXSHIM_SRC"/tests/guest/*."$MODE".sh; do
-		[ -f "$f" ] || continue
-		if [ -n "$SUITES" ]; then
-			case " $SUITES " in *" $(suite_name "$f") "*) ;; *) continue ;; esac
-		fi
-		n=$((n + 1))
-		check_guest "$k" "$f" "$built"
-	done
-	[ "$n" -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files"
-	WALL="$WALL $k:$(($(now) - t0))"
+	check_guests "$k" "$built"
+	wall "$k" $(($(now) - t0))
 }
 
-# Host tiers run unless --suites names others.
-want_host() {
+# Host tiers and DKMS run unless --suites names others.
+want_suite() {
 	[ -z "$SUITES" ] && return 0
 	case " $SUITES " in *" $1 "*) return 0 ;; esac
 	return 1
 }
 
+# What the package's life cycle reads: what the package ships, how it is
+# built, and the scripts the test runs.
+PACKAGE_INPUTS=(debian Kbuild Makefile dkms.conf include src README.md
+	scripts/conftest.sh scripts/dkms-post-build.sh scripts/probes
+	scripts/package.sh scripts/package-test.sh scripts/version.sh
+	scripts/bug-report.sh scripts/lib.sh scripts/kernels.sh)
+
 # The package's life cycle on this host (KTAP from scripts/package-test.sh).
 check_package() {
-	local t0 dir=$AUXSHIM_CACHE/runs/host/package counts
-	t0=$(now)
-	mkdir -p "$dir"
+	local key
 	log "==== package (host) ===="
-	"$S/package-test.sh" >"$dir/ktap.log" || true
-	sed 's/^/  /' "$dir/ktap.log" | grep -E '^  not ok|# SKIP' >&2 || true
-	counts=$(ktap_counts "$dir/ktap.log")
-	case $counts in
-	malformed*) record host package 0 1 0 $(($(now) - t0)) "$counts" ;;
-	*)
-		# shellcheck disable=SC2086 # three counts, one argument each
-		record host package $counts $(($(now) - t0))
-		;;
-	esac
+	key=$(INPUTS_EXTRA="$("$S/kernels.sh" path 6.1 release)" inputs_hash "${PACKAGE_INPUTS[@]}")
+	host_tier host package "$AUXSHIM_CACHE/runs/host/package" "$key" "$S/package-test.sh"
 }
 
-# make lint, as one case.
+# make lint, as one case: it reads the whole tree.
 check_lint() {
-	local t0 dir=$AUXSHIM_CACHE/runs/host/lint
+	local t0 dir=$AUXSHIM_CACHE/runs/host/lint key
 	t0=$(now)
 	mkdir -p "$dir"
 	log "==== lint (host) ===="
-	if "$S/lint.sh" >"$dir/lint.log" 2>&1; then
+	key=$(inputs_hash)
+	if [ -z "${AUXSHIM_FRESH:-}" ] && [ "$(cat "$dir/passed.key" 2>/dev/null)" = "$key" ]; then
+		record host lint 1 0 0 $(($(now) - t0)) "inputs unchanged (key $key): result of $(date -r "$dir/passed.key" '+%F %T')"
+	elif "$S/lint.sh" >"$dir/lint.log" 2>&1; then
+		echo "$key" >"$dir/passed.key"
 		record host lint 1 0 0 $(($(now) - t0))
 	else
+		rm -f "$dir/passed.key"
 		tail -n 30 "$dir/lint.log" >&2
 		record host lint 0 1 0 $(($(now) - t0)) "see $dir/lint.log"
 	fi
@@ -205,23 +290,25 @@ print_summary() {
 		[ -n "$k" ] || continue
 		printf '%-6s %-12s %6d %6d %7d %6d  %s\n' "$k" "$suite" "$p" "$f" "$s" "$t" "$note"
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-	done <<<"$SUMMARY"
+	done < <(cat "$RUN_DIR"/main.rows "$RUN_DIR"/debug.rows "$RUN_DIR"/host.rows 2>/dev/null)
 	printf 'wall time per kernel:'
-	for w in $WALL; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
+	cat "$RUN_DIR"/*.wall 2>/dev/null | while IFS= read -r w; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
 	printf ' total %ss\n' $(($(now) - START))
 	echo "$tp passed, $tf failed, $ts skipped"
 	[ "$tf" -eq 0 ]
 }
 
 main() {
-	local kernels="" k stock=""
-	MODE=test SUITES='' WALL='' START=$(now)
+	local kernels="" k stock="" debug="" lane=""
+	MODE=test SUITES='' STRESS='' START=$(now)
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernels) kernels=$2; shift ;;
 		--bench) MODE=bench ;;
 		--suites) SUITES=$2; shift ;;
-		-h | --help) sed -n '4,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		--stress) STRESS=1 ;;
+		--fresh) export AUXSHIM_FRESH=1 ;;
+		-h | --help) sed -n '4,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument '$1' (see --help)" ;;
 		esac
 		shift
@@ -232,8 +319,10 @@ main() {
 	fi
 	for k in $kernels; do
 		kernel_known "$k" || die "unknown kernel '$k' (known: $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL)"
-		[ "$k" = "$AUXSHIM_DEBUG_KERNEL" ] || stock="$stock $k"
+		if [ "$k" = "$AUXSHIM_DEBUG_KERNEL" ]; then debug=$k; else stock="$stock $k"; fi
 	done
+	RUN_DIR=$(mktemp -d)
+	trap 'rm -rf "$RUN_DIR"' EXIT
 	"$S/setup-host.sh" >&2
 	# The KTAP parser every count below comes from (kunit.py).
 	kunit_get || die "no KTAP parser: tools/testing/kunit from linux-source-6.1 (and python3) needed"
@@ -241,15 +330,30 @@ main() {
 	# (The debug kernel is built in its own turn, timed as its first case.)
 	# shellcheck disable=SC2086 # kernel names, one word each
 	[ -z "$stock" ] || "$S/kernels.sh" fetch $stock >&2 || true
-	for k in $kernels; do check_kernel "$k"; done
+	# The debug kernel in a lane of its own beside the stock kernels; its
+	# log is printed when it ends.
+	if [ -n "$debug" ] && [ -n "$stock" ]; then
+		log "the debug kernel runs beside the stock kernels (its log: $RUN_DIR/debug.log, printed at its end)"
+		(LANE=debug check_kernel "$debug") 2>"$RUN_DIR/debug.log" &
+		lane=$!
+	elif [ -n "$debug" ]; then
+		LANE=debug check_kernel "$debug"
+	fi
+	for k in $stock; do check_kernel "$k"; done
 	if [ "$MODE" = test ]; then
-		if want_host package; then
+		LANE=host
+		if want_suite package; then
 			case " $kernels " in
 			*" 6.1 "*) check_package ;;
 			*) record host package 0 0 1 0 "needs 6.1 among the kernels" ;;
 			esac
 		fi
-		want_host lint && check_lint
+		want_suite lint && check_lint
+	fi
+	if [ -n "$lane" ]; then
+		wait "$lane" || true
+		log "==== the debug kernel's lane ===="
+		cat "$RUN_DIR/debug.log" >&2
 	fi
 	print_summary
 }

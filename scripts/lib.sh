@@ -43,6 +43,16 @@ kernel_unload_held() {
 	esac
 }
 
+# The make arguments of kernel K's test build (scripts/check.sh): sparse
+# (C=2) in the same build as W=1 on 6.1, the host's own kernel (lint.sh's
+# sparse is this build, so one build serves both).
+test_build_args() {
+	case $1 in
+	6.1) echo "AUXSHIM_TEST=1 C=2" ;;
+	*) echo "AUXSHIM_TEST=1" ;;
+	esac
+}
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
 # The first of its arguments (a glob's matches) that is a file; nothing if
@@ -139,18 +149,40 @@ with_lock() {
 # a fresh mtime: kbuild rebuilds by mtime, and a source older than the
 # object built from its predecessor (another branch, another worktree
 # sharing the cache) would otherwise leave a stale object in the module.
+SYNC_EXCLUDE=(--exclude=/.git --exclude=/.ci
+	--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
+	--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers
+	--exclude=conftest.h
+	--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk')
 sync_source() {
 	local f
 	mkdir -p "$1"
-	rsync -a --delete --itemize-changes \
-		--exclude=/.git --exclude=/.ci \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.order' --exclude=Module.symvers \
-		--exclude=conftest.h \
-		--exclude='*.dwo' --exclude='.tmp_versions' --exclude='.cache.mk' \
+	rsync -a --delete --itemize-changes "${SYNC_EXCLUDE[@]}" \
 		"$AUXSHIM_SRC/" "$1/" |
 		sed -n 's/^>f[^ ]* //p' |
 		while IFS= read -r f; do touch "$1/$f"; done
+}
+
+# A key for what a run reads: the sha256 (16 hex digits) of the contents
+# of the repository's files under the given paths (globs, relative to the
+# repository; the whole tree without them; build products and .git never
+# count) and of any extra words in INPUTS_EXTRA (a kernel release, make
+# arguments).
+inputs_hash() {
+	local empty p paths=()
+	empty=$(mktemp -d)
+	(
+		cd "$AUXSHIM_SRC" || exit
+		# shellcheck disable=SC2206 # globs, expanded here on purpose
+		for p in "${@:-./}"; do paths+=($p); done
+		# What sync_source would copy: the same filter, nothing copied.
+		rsync -a -R -n --out-format='%n' "${SYNC_EXCLUDE[@]}" "${paths[@]}" "$empty/" |
+			LC_ALL=C sort | while IFS= read -r f; do
+				[ -f "$f" ] && [ ! -L "$f" ] && printf '%s %s\n' "$(sha256sum <"$f" | cut -c1-64)" "$f"
+			done
+		echo "${INPUTS_EXTRA:-}"
+	) | sha256sum | cut -c1-16
+	rmdir "$empty"
 }
 
 # The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
@@ -182,34 +214,39 @@ kunit_get_locked() {
 kunit_get() { with_lock kunit kunit_get_locked; }
 
 # Parse the KTAP document in file $1 (nested as KUnit nests it; lines before
-# "KTAP version 1" are ignored) with kunit.py.  Prints "PASSED FAILED
-# SKIPPED" (leaf tests; a crashed test counts as failed), or "malformed:
-# why" when kunit.py found the document broken (no KTAP, a plan not met,
-# results out of order, a subtest cut short by a crash).  kunit.py's own
+# "KTAP version 1" are ignored) with kunit.py parse --json.  Prints "PASSED
+# FAILED SKIPPED" (leaf tests, from the JSON; a crashed test counts as
+# failed), or "malformed: why" when kunit.py found the document broken (no
+# KTAP, a plan not met, results out of order, a subtest cut short by a
+# crash: its [ERROR] lines, which the JSON does not carry).  kunit.py's own
 # report, one line per test, goes to file $2 if given.
 ktap_counts() {
-	local doc=$1 report=${2:-/dev/null} tmp sum p f s c e
+	local doc=$1 report=${2:-/dev/null} tmp e
 	kunit_get || { echo "malformed: kunit.py (linux-source-6.1) not available"; return 0; }
 	tmp=$(mktemp)
 	tr -d '\r' <"$doc" >"$tmp"
-	python3 "$KUNIT_DIR/kunit.py" parse "$tmp" </dev/null 2>&1 |
+	python3 "$KUNIT_DIR/kunit.py" parse --json="$tmp.json" "$tmp" </dev/null 2>&1 |
 		sed 's/^\[[0-9:]*\] //' >"$tmp.out" || true
-	rm -f "$tmp"
 	cp "$tmp.out" "$report" 2>/dev/null || true
-	sum=$(sed -n 's/^Testing complete\. Ran [0-9]* tests\{0,1\}: *//p' "$tmp.out" | tail -n 1)
-	if [ -z "$sum" ] && ! grep -q '^Testing complete\. Ran' "$tmp.out"; then
+	e=$(grep -c '^\[ERROR\]' "$tmp.out" || true)
+	if [ ! -s "$tmp.json" ]; then
 		echo "malformed: kunit.py parse failed: $(tail -n 1 "$tmp.out")"
-		rm -f "$tmp.out"
-		return 0
-	fi
-	ktap__field() { printf '%s\n' "$sum" | sed -n "s/.*\b$1: \([0-9]*\).*/\1/p"; }
-	p=$(ktap__field passed) f=$(ktap__field failed) s=$(ktap__field skipped) c=$(ktap__field crashed) e=$(ktap__field errors)
-	if [ "${e:-0}" -gt 0 ]; then
-		echo "malformed: $(grep -m 1 '\[ERROR\]' "$tmp.out" | sed 's/^\[ERROR\] //') ($e errors)"
+	elif [ "$e" -gt 0 ]; then
+		echo "malformed: $(grep -m 1 '^\[ERROR\]' "$tmp.out" | sed 's/^\[ERROR\] //') ($e errors)"
 	else
-		echo "${p:-0} $((${f:-0} + ${c:-0})) ${s:-0}"
+		python3 -c '
+import json, sys
+n = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+def walk(g):
+	for c in g["test_cases"]:
+		s = c["status"]
+		n[s if s in n else "FAIL"] += 1
+	for sub in g["sub_groups"]:
+		walk(sub)
+walk(json.load(open(sys.argv[1])))
+print(n["PASS"], n["FAIL"], n["SKIP"])' "$tmp.json"
 	fi
-	rm -f "$tmp.out"
+	rm -f "$tmp" "$tmp.out" "$tmp.json"
 }
 
 # The version DKMS and modinfo report, from dkms.conf.

@@ -323,10 +323,11 @@ main() {
 	"$AUXSHIM_SRC/scripts/version.sh" check || rc=1
 	log "lookup ABI"
 	run_lut_abi || rc=1
-	log "the docs' links and paths (README.md, docs/*.md)"
+	log "the docs' links and paths (README.md, docs/*.md, tests/README.md)"
 	run_doc_links || rc=1
-	log "sparse (make C=2, 6.1)"
-	"$AUXSHIM_SRC/scripts/build.sh" 6.1 AUXSHIM_TEST=1 C=2 || rc=1
+	log "sparse (make C=2, 6.1: the test build of make check, lib.sh test_build_args)"
+	# shellcheck disable=SC2046 # make arguments, one word each
+	"$AUXSHIM_SRC/scripts/build.sh" 6.1 $(test_build_args 6.1) || rc=1
 	if [ "$rc" -eq 0 ]; then log "lint clean"; else log "lint found problems"; fi
 	return "$rc"
 }

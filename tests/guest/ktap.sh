@@ -4,8 +4,10 @@
 # before it sources each tests/guest/*.test.sh (or *.bench.sh), so a script
 # just calls the functions; sourcing it again is harmless.
 #
-# Guest test file convention (one file = one guest boot = one suite; the
-# suite is the file name without .test.sh/.bench.sh).  Header comments the
+# Guest test file convention (one file = one suite, the file name without
+# .test.sh/.bench.sh; suites without a boot-changing header below share a
+# boot, in the order of their "# auxshim-order:", and each sees only its own
+# part of the kernel log: tests/README.md).  Header comments the
 # host reads (scripts/guest.sh), all optional, each may repeat:
 #
 #   # auxshim-modules: auxshim auxshim_test   our .ko files the boot needs (from the
@@ -17,11 +19,14 @@
 #   # auxshim-kmods: dummy                    extra stock kernel modules to load at boot
 #                                             (NAME?: only where the kernel has it)
 #                                             (vfio, vfio_iommu_type1, mdev... always are)
-#   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments
-#   # auxshim-append: foo.bar=1               extra kernel command line
-#   # auxshim-timeout: 300                    seconds before the boot is killed
+#   # auxshim-qemu: -device foo,bar=1         extra QEMU arguments (a boot of its own)
+#   # auxshim-append: foo.bar=1               extra kernel command line (a boot of its own)
+#   # auxshim-timeout: 300                    seconds the suite may run before the boot is killed
+#   # auxshim-sign: yes                       our modules go in signed (a boot of its own)
+#   # auxshim-lockdown: yes                   the suite raises lockdown (a boot of its own)
 #   # auxshim-allow: WARNING:.*auxshim_detach  kernel log lines (ERE) that are expected
 #   # auxshim-kernels: 6.12 7.3               run only on these (else the suite is skipped)
+#   # auxshim-order: 90                       in a shared boot, lower runs first (default 50)
 #   # auxshim-debug-skip: REASON              not on the debug kernel (scripts/check.sh skips
 #                                             the suite there, printing REASON)
 #
@@ -45,6 +50,8 @@
 #   ktap_import_file NAME FILE       take the KTAP document in FILE (a program's output)
 #                                    into the boot's document as the subtest NAME
 #   ktap_allow ERE                   declare kernel log lines matching ERE expected
+#   ktap_stress QUICK FULL           a loop count: QUICK in make check, FULL in
+#                                    make check-stress
 #   ktap_diag TEXT...                diagnostic line in the final document
 #
 # Results are numbered when /init prints the one KTAP document of the boot
@@ -88,6 +95,11 @@ ktap_skip() {
 
 ktap_diag() { printf '# %s\n' "$*" >>"$KTAP_DIR/results"; echo "auxshim-ktap: # $*"; }
 
+# ktap_stress QUICK FULL: a loop's count, QUICK in make check, FULL (the
+# count before the two differed) in make check-stress (STRESS=1 in
+# /etc/auxshim.conf, scripts/guest.sh --stress).
+ktap_stress() { if [ -n "${STRESS:-}" ]; then echo "$2"; else echo "$1"; fi; }
+
 ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
 
 # Lockdep's one report of a boot (it turns itself off after it) is type1's
@@ -95,7 +107,7 @@ ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
 # (vfio_iommu_type1_register_device) against device_list_lock ->
 # iommu->lock (an mdev driver's .dma_unmap unpinning, as type1 asks, under
 # the device_list_lock vfio_notify_dma_unmap holds; kvmgt does the same).
-# True iff the kernel log has exactly one lockdep report, a circular one,
+# True iff the kernel log (file $1, else dmesg) has exactly one lockdep report, a circular one,
 # whose lock classes are those two only; prints its chain.  Every class
 # the report names counts, in the chain, the lock taken and the locks
 # held: "(NAME){usage}" where NAME is "&field" for a lock in a structure
@@ -103,7 +115,7 @@ ktap_allow() { printf '%s\n' "$1" >>"$KTAP_DIR/allow"; }
 # auxshim_bus_lock), "#N" a second class of the same name, "/N" a
 # subclass.  tests/host/lockdep_known.sh runs it on saved reports.
 lockdep_type1_known() {
-	dmesg | sed 's/^\[ *[0-9.]*\] //' | awk '
+	{ if [ -n "${1:-}" ]; then cat "$1"; else dmesg; fi; } | sed 's/^\[ *[0-9.]*\] //' | awk '
 		/possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|BUG: MAX_LOCKDEP/ {
 			reports++
 			if ($0 ~ /circular/) inrep = 1

@@ -18,7 +18,8 @@ mock_loaded() { [ -d "/sys/module/$1" ]; }
 mock_main() {
 	ktap_expect load-auxshim ktap_insmod auxshim || return 0
 	ktap_expect load-mockiommu ktap_insmod auxshim_mockiommu || return 0
-	ktap_expect load-mocktest ktap_insmod auxshim_mocktest stress_secs=20
+	# The concurrency cases' duration: 5 s (make check-stress: 20).
+	ktap_expect load-mocktest ktap_insmod auxshim_mocktest stress_secs="$(ktap_stress 5 20)"
 	ktap_import_dmesg auxshim_mocktest
 	ktap_diag "$(dmesg | sed -n 's/^\[ *[0-9.]*\] auxshim_mocktest: # aux backend/aux backend/p' | tail -n 1)"
 	# The module skips its aux/PASID cases when the backend is "none": the

@@ -12,6 +12,8 @@
 # auxshim-host-files: /usr/bin/qemu-system-x86_64 /usr/share/seabios/bios-256k.bin
 # auxshim-host-files: /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so /usr/share/qemu/kvmvapic.bin
 # auxshim-timeout: 600
+# Opens VFIO through type1: after the suites that need lockdep (vfio.test.sh).
+# auxshim-order: 90
 
 . /tests/sample_lib.sh
 

@@ -10,6 +10,8 @@
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
 # auxshim-timeout: 400
+# Opens VFIO through type1: after the suites that need lockdep (vfio.test.sh).
+# auxshim-order: 90
 
 . /tests/sample_lib.sh
 
@@ -66,14 +68,14 @@ vfio_dma_suite() {
 
 	# ---- resets racing commands: a refused command never runs
 	f0=$(dmar_faults)
-	client_case resetrace "$UA" 30
+	client_case resetrace "$UA" "$(ktap_stress 8 30)"
 	[ $? = 3 ] && { stuck resetrace; return; }
 	ktap_expect resetrace-no-dmar-fault no_new_dmar_fault "$f0"
 	ktap_expect resetrace-pinned-0 pinned_is 0
 
 	# ---- two unmapping threads and commands: every call returns
 	f0=$(dmar_faults)
-	client_case unmaps "$UA" 20
+	client_case unmaps "$UA" "$(ktap_stress 6 20)"
 	[ $? = 3 ] && { stuck unmaps; return; }
 	ktap_expect unmaps-no-dmar-fault no_new_dmar_fault "$f0"
 	ktap_expect unmaps-pinned-0 pinned_is 0
