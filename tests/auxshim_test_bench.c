@@ -90,11 +90,11 @@ struct bench_fig {
  * kernel's call says, @expect what the shim's must.
  */
 static struct bench_fig bench_measure(struct kt_test *t, const char *op,
-				     unsigned int size, struct device *dev,
-				     struct iommu_domain *expect,
-				     struct iommu_domain *kexpect,
-				     unsigned long iters, unsigned int rounds,
-				     u64 *ns)
+				      unsigned int size, struct device *dev,
+				      struct iommu_domain *expect,
+				      struct iommu_domain *kexpect,
+				      unsigned long iters, unsigned int rounds,
+				      u64 *ns)
 {
 	u64 *shim = ns, *kern = ns + rounds, *ratio = ns + 2 * rounds;
 	unsigned long bad[2] = { };
@@ -133,8 +133,10 @@ static void bench_lookup_row(struct kt_test *t, const char *op,
 	bench_print_row(op, size, f.shim, f.kern, f.ratio);
 }
 
-/* Held devices measured per size (edu, the newest filler, and between),
- * and how many of the dearest are measured again at full length. */
+/*
+ * Held devices measured per size (edu, the newest filler, and between),
+ * and how many of the dearest are measured again at full length.
+ */
 #define BENCH_SWEEP 64
 #define BENCH_RECHECK 3
 
@@ -153,10 +155,10 @@ static int bench_dev_cmp(const void *a, const void *b)
 
 /*
  * The held lookup of up to BENCH_SWEEP devices of the @n in the table,
- * spread evenly from the oldest (edu) to the newest, each over @rounds
- * rounds of a quarter of @iters: the median device's figures; and the
- * worst device's, as the dearest of the BENCH_RECHECK dearest in the sweep
- * measured again over @rounds rounds of @iters (one noisy round must not
+ * spread evenly from the oldest (edu) to the newest, each over @rounds of
+ * a quarter of @iters calls: the median device's figures; and the worst
+ * device's, as the dearest of the BENCH_RECHECK dearest in the sweep
+ * measured again over @rounds of @iters calls (one noisy round must not
  * make a device the worst, nor hide one).  A device may cost what its
  * place in the table makes it cost, so one device says nothing about the
  * others.
