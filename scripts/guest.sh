@@ -58,13 +58,8 @@ BAD_RE="$BAD_RE|possible (circular|recursive) locking|inconsistent lock state|su
 DEBUG_TIMEOUT_SCALE=${AUXSHIM_DEBUG_TIMEOUT_SCALE:-4}
 
 # The stock modules every guest loads (busybox insmod ignores softdeps, so
-# vfio_iommu_type1 is named explicitly).
-base_kmods() {
-	case $1 in
-	5.10) echo "vfio vfio_iommu_type1 vfio-pci mdev vfio_mdev" ;;
-	*) echo "vfio vfio_iommu_type1 vfio-pci mdev" ;;
-	esac
-}
+# vfio_iommu_type1 is named explicitly), and the kernel's own (lib.sh).
+base_kmods() { echo "vfio vfio_iommu_type1 vfio-pci mdev $(kernel_fact "$1" kmods)"; }
 
 # Header values "# auxshim-KEY: value" of the given scripts, one per line.
 header() {
