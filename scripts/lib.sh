@@ -186,30 +186,44 @@ inputs_hash() {
 	rmdir "$empty"
 }
 
-# The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
-# "parse" command), from Debian's linux-source-6.1 tarball, unpacked once
-# into the cache directory lint.sh unpacks checkpatch.pl into.
-KUNIT_DIR=$AUXSHIM_CACHE/checkpatch/tools/testing/kunit
+# Files of Debian's linux-source-6.1 (the host's own kernel version) that
+# the host's tools run: kunit.py here, checkpatch.pl, kernel-doc and the
+# kernel's .clang-format in lint.sh.  Unpacked into LINUX_SOURCE_DIR from
+# /usr/src/linux-source-6.1.tar.* (scripts/setup-host.sh installs the
+# package), or from the package fetched once into the cache.
+LINUX_SOURCE_DIR=$AUXSHIM_CACHE/checkpatch
 
-kunit_get_locked() {
-	local tarball dl=$AUXSHIM_CACHE/kunit.deb
-	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
-	command -v python3 >/dev/null ||
-		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
+# linux_source_get PATH...: unpack these paths of the tree (tar wildcards,
+# below its top directory) into LINUX_SOURCE_DIR.
+linux_source_get_locked() {
+	local tarball dl=$LINUX_SOURCE_DIR.deb p pats=() rc=0
 	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
 	if [ -z "$tarball" ]; then
-		log "fetching linux-source-6.1 (once) for tools/testing/kunit"
+		log "fetching linux-source-6.1 (once) for $*"
 		rm -rf "$dl"
 		"$AUXSHIM_SRC/scripts/kernels.sh" download "$dl" linux-source-6.1 >&2 || return 1
 		mkdir -p "$dl/x"
 		dpkg-deb -x "$(ls "$dl"/linux-source-6.1_*.deb)" "$dl/x"
 		tarball=$(ls "$dl"/x/usr/src/linux-source-6.1.tar.*)
 	fi
-	mkdir -p "$AUXSHIM_CACHE/checkpatch"
-	tar -xf "$tarball" -C "$AUXSHIM_CACHE/checkpatch" --strip-components=1 \
-		--wildcards '*/tools/testing/kunit/*'
+	for p in "$@"; do pats+=("*/$p"); done
+	mkdir -p "$LINUX_SOURCE_DIR"
+	tar -xf "$tarball" -C "$LINUX_SOURCE_DIR" --strip-components=1 --wildcards "${pats[@]}" || rc=1
 	rm -rf "$dl"
-	[ -f "$KUNIT_DIR/kunit.py" ]
+	return "$rc"
+}
+
+linux_source_get() { with_lock linux-source linux_source_get_locked "$@"; }
+
+# The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
+# "parse" command), from linux-source-6.1.
+KUNIT_DIR=$LINUX_SOURCE_DIR/tools/testing/kunit
+
+kunit_get_locked() {
+	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
+	command -v python3 >/dev/null ||
+		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
+	linux_source_get 'tools/testing/kunit/*' && [ -f "$KUNIT_DIR/kunit.py" ]
 }
 
 kunit_get() { with_lock kunit kunit_get_locked; }
