@@ -157,6 +157,20 @@ kernel_log_clean() {
 # kernel_oopsed N: the kernel crashed or hit a BUG after the first N lines.
 kernel_oopsed() { dmesg | tail -n +"$(($1 + 1))" | grep -q -E -- "$KLOG_OOPS_RE"; }
 
+# kmemleak_scan2: the two scans after which kmemleak has reported what was
+# leaked before the call.  It reports an object found unreferenced by a
+# scan, unchanged since the scan before (its checksum) and allocated 5 s or
+# more before that scan started.  So the first scan runs at once (it takes
+# seconds under TCG; an idle sleep before it bought nothing), the second
+# once 6 s have passed since the first began.
+kmemleak_scan2() {
+	_k_t0=$(date +%s)
+	echo scan >/sys/kernel/debug/kmemleak
+	_k_left=$((_k_t0 + 6 - $(date +%s)))
+	[ "$_k_left" -le 0 ] || sleep "$_k_left"
+	echo scan >/sys/kernel/debug/kmemleak
+}
+
 ktap__run() {
 	_k_out=$KTAP_DIR/cmd.out
 	"$@" >"$_k_out" 2>&1
