@@ -14,7 +14,7 @@
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
-KERNELS="5.10 6.1 6.12 7.3"
+KERNELS=$AUXSHIM_KERNELS
 [ "${1:-}" = --kernels ] && KERNELS=$2
 
 OUT=$AUXSHIM_SRC/docs/bench

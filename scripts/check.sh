@@ -57,6 +57,8 @@ record() {
 
 wall() { echo "$1:$2" >>"$RUN_DIR/$LANE.wall"; }
 
+lane_wall() { echo "$1:$2" >>"$RUN_DIR/lanes"; }
+
 # Counts from a guest run directory ("P F S"); a run that left none failed.
 run_counts() {
 	if [ -f "$1/counts" ]; then cat "$1/counts"; else echo "0 1 0"; fi
@@ -179,6 +181,87 @@ run_boot() {
 	record_boot "$k" "$dir" "$@"
 }
 
+run_own_boot() {
+	local suite
+	suite=$(suite_name "$2")
+	[ "$MODE" = test ] || suite=$suite.$MODE
+	run_boot "$1" "$AUXSHIM_CACHE/runs/$1/$suite" "$2"
+}
+
+# Two lanes share what is left when each is done with its own work: the
+# boots of their own (sample_noiommu, sample_pt, sign, on every kernel)
+# and the host tiers wait in a queue, and a lane that has finished its
+# kernels takes from it, the longest first (by the seconds of their last
+# run), until it is empty and the stock lane will add nothing more.  So
+# neither lane idles while the other has work, whichever is slower (the
+# debug kernel's build when cold, a first DKMS/package/lint run).
+# Lines: "KERNEL GUEST-FILE" or "host TIER".
+enqueue() {
+	(
+		flock 9
+		echo "$1 $2" >>"$RUN_DIR/queue"
+	) 9>"$RUN_DIR/queue.lock"
+}
+
+# The seconds job "$1 $2" took last time (60 if unknown).
+job_estimate() {
+	local f
+	case $1 in
+	host) f=$AUXSHIM_CACHE/runs/host/$2/seconds ;;
+	*) f=$AUXSHIM_CACHE/runs/$1/$(suite_name "$2")/seconds ;;
+	esac
+	cat "$f" 2>/dev/null || echo 60
+}
+
+# Take the longest job from the queue: print it, or fail if none is there.
+dequeue() {
+	(
+		flock 9
+		local job best='' t max=-1
+		[ -s "$RUN_DIR/queue" ] || exit 1
+		while IFS= read -r job; do
+			# shellcheck disable=SC2086 # "KERNEL FILE", two words
+			t=$(job_estimate $job)
+			[ "$t" -le "$max" ] || { max=$t; best=$job; }
+		done <"$RUN_DIR/queue"
+		grep -vxF -- "$best" "$RUN_DIR/queue" >"$RUN_DIR/queue.new" || true
+		mv "$RUN_DIR/queue.new" "$RUN_DIR/queue"
+		echo "$best"
+	) 9>"$RUN_DIR/queue.lock"
+}
+
+run_job() {
+	local t0 k=$1
+	t0=$(now)
+	case $k in
+	host)
+		case $2 in
+		package) check_package ;;
+		lint) check_lint ;;
+		esac
+		mkdir -p "$AUXSHIM_CACHE/runs/host/$2"
+		echo $(($(now) - t0)) >"$AUXSHIM_CACHE/runs/host/$2/seconds"
+		;;
+	*) run_own_boot "$k" "$2" ;;
+	esac
+}
+
+# Run queued jobs until none is left and none can come (the stock lane
+# removes "$RUN_DIR/queue.open" when it has queued all of its own).
+drain() {
+	local job
+	while :; do
+		if job=$(dequeue); then
+			# shellcheck disable=SC2086 # the same
+			run_job $job
+		elif [ -e "$RUN_DIR/queue.open" ]; then
+			sleep 2
+		else
+			return 0
+		fi
+	done
+}
+
 # The guest suites of kernel $1 ($2: 1 if our modules built).
 check_guests() {
 	local k=$1 built=$2 f suite runs=$AUXSHIM_CACHE/runs/$1 shared=() own=()
@@ -205,9 +288,11 @@ check_guests() {
 		run_boot "$k" "$runs/shared" $(by_order "${shared[@]}")
 	fi
 	for f in "${own[@]}"; do
-		suite=$(suite_name "$f")
-		[ "$MODE" = test ] || suite=$suite.$MODE
-		run_boot "$k" "$runs/$suite" "$f"
+		if [ -n "$FLOAT" ]; then
+			enqueue "$k" "$f"
+		else
+			run_own_boot "$k" "$f"
+		fi
 	done
 	[ $((${#shared[@]} + ${#own[@]})) -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files to run"
 }
@@ -290,17 +375,25 @@ print_summary() {
 		[ -n "$k" ] || continue
 		printf '%-6s %-12s %6d %6d %7d %6d  %s\n' "$k" "$suite" "$p" "$f" "$s" "$t" "$note"
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-	done < <(cat "$RUN_DIR"/main.rows "$RUN_DIR"/debug.rows "$RUN_DIR"/host.rows 2>/dev/null)
-	printf 'wall time per kernel:'
+	done < <(cat "$RUN_DIR"/main.rows "$RUN_DIR"/debug.rows "$RUN_DIR"/host.rows 2>/dev/null |
+		awk -F'|' -v order="$AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL host" '
+			BEGIN { n = split(order, o, " "); for (i = 1; i <= n; i++) at[o[i]] = i }
+			{ print (($1 in at) ? at[$1] : n + 1) "|" $0 }' | sort -s -t'|' -k1,1n | cut -d'|' -f2-)
+	printf 'wall time per kernel (its build, DKMS and shared boot):'
 	cat "$RUN_DIR"/*.wall 2>/dev/null | while IFS= read -r w; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done
 	printf ' total %ss\n' $(($(now) - START))
+	if [ -f "$RUN_DIR/lanes" ]; then
+		printf 'lanes, each until it ended (shared queue included):'
+		while IFS= read -r w; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done <"$RUN_DIR/lanes"
+		echo
+	fi
 	echo "$tp passed, $tf failed, $ts skipped"
 	[ "$tf" -eq 0 ]
 }
 
 main() {
 	local kernels="" k stock="" debug="" lane=""
-	MODE=test SUITES='' STRESS='' START=$(now)
+	MODE=test SUITES='' STRESS='' START=$(now) FLOAT=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernels) kernels=$2; shift ;;
@@ -334,23 +427,34 @@ main() {
 	# log is printed when it ends.
 	if [ -n "$debug" ] && [ -n "$stock" ]; then
 		log "the debug kernel runs beside the stock kernels (its log: $RUN_DIR/debug.log, printed at its end)"
-		(LANE=debug check_kernel "$debug") 2>"$RUN_DIR/debug.log" &
+		FLOAT=1
+		: >"$RUN_DIR/queue.open"
+		(
+			LANE=debug
+			check_kernel "$debug"
+			drain
+			lane_wall debug $(($(now) - START))
+		) 2>"$RUN_DIR/debug.log" &
 		lane=$!
 	elif [ -n "$debug" ]; then
 		LANE=debug check_kernel "$debug"
 	fi
 	for k in $stock; do check_kernel "$k"; done
 	if [ "$MODE" = test ]; then
-		LANE=host
 		if want_suite package; then
 			case " $kernels " in
-			*" 6.1 "*) check_package ;;
-			*) record host package 0 0 1 0 "needs 6.1 among the kernels" ;;
+			*" 6.1 "*) if [ -n "$FLOAT" ]; then enqueue host package; else LANE=host check_package; fi ;;
+			*) LANE=host record host package 0 0 1 0 "needs 6.1 among the kernels" ;;
 			esac
 		fi
-		want_suite lint && check_lint
+		if want_suite lint; then
+			if [ -n "$FLOAT" ]; then enqueue host lint; else LANE=host check_lint; fi
+		fi
 	fi
 	if [ -n "$lane" ]; then
+		rm -f "$RUN_DIR/queue.open"
+		drain
+		lane_wall main $(($(now) - START))
 		wait "$lane" || true
 		log "==== the debug kernel's lane ===="
 		cat "$RUN_DIR/debug.log" >&2

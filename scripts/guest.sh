@@ -44,27 +44,17 @@ DEFAULT_DEVICES="-device intel-iommu,intremap=on,caching-mode=on -device edu"
 # oops=panic: an oops ends the boot at once (panic=-1, -no-reboot) instead
 # of leaving a killed task's locks to hang the script until the timeout.
 BASE_APPEND="console=ttyS0 intel_iommu=on panic=-1 oops=panic slub_debug=FZPU loglevel=5 printk.time=1 no_timer_check"
-# Kernel log lines that fail a run.
-# The debug kernel's checkers (scripts/debug-kernel.sh) print more: lockdep
-# ("WARNING: possible circular locking dependency detected" and the like,
-# and lockdep switching itself off after a first report or at a limit,
-# "BUG: MAX_LOCKDEP_..."), might_sleep ("BUG: sleeping function called
-# from invalid context"), KASAN ("BUG: KASAN: ..."), kmemleak ("kmemleak: N
-# new suspected memory leaks"; or kmemleak disabling itself).
-BAD_RE='BUG:|BUG [a-z0-9_-]+ \(|kernel BUG|Oops|WARNING:|general protection|Kernel panic|Redzone|Poison overwritten|Object padding|={70,}|UBSAN:|KASAN:|INFO: task .* blocked|rcu_.*stall|watchdog: BUG|Unable to handle'
-BAD_RE="$BAD_RE|possible (circular|recursive) locking|inconsistent lock state|suspicious RCU usage|lockdep is turned off|turning off the locking correctness validator|sleeping function called from invalid context|kmemleak: .*(suspected memory leak|disabled|Cannot allocate)"
+# Kernel log lines that fail a run: KLOG_BAD_RE, defined once for the host
+# and the guest.
+# shellcheck source=../tests/guest/kernel_log.sh
+. "$GUEST_DIR/kernel_log.sh"
 # Guest timeouts on the debug kernel (KASAN, lockdep and kmemleak under TCG
 # are slow) are the scripts' own times this many times over.
 DEBUG_TIMEOUT_SCALE=${AUXSHIM_DEBUG_TIMEOUT_SCALE:-4}
 
 # The stock modules every guest loads (busybox insmod ignores softdeps, so
-# vfio_iommu_type1 is named explicitly).
-base_kmods() {
-	case $1 in
-	5.10) echo "vfio vfio_iommu_type1 vfio-pci mdev vfio_mdev" ;;
-	*) echo "vfio vfio_iommu_type1 vfio-pci mdev" ;;
-	esac
-}
+# vfio_iommu_type1 is named explicitly), and the kernel's own (lib.sh).
+base_kmods() { echo "vfio vfio_iommu_type1 vfio-pci mdev $(kernel_fact "$1" kmods)"; }
 
 # Header values "# auxshim-KEY: value" of the given scripts, one per line.
 header() {
@@ -250,7 +240,7 @@ kernel_errors() {
 			/auxshim-ktap: # running / { s = $4; next }
 			/auxshim-ktap: # section / { s = $4; next }
 			/^\[ *[0-9]+\.[0-9]+\] / { sub(/^\[ *[0-9.]*\] /, ""); print s "\t" $0 }'
-	done | grep -E -- "	.*($BAD_RE)" |
+	done | grep -E -- "	.*($KLOG_BAD_RE)" |
 		{ if [ -n "$allow" ]; then grep -Ev -- "	.*($allow)"; else cat; fi; } |
 		awk '!seen[$0]++' || true
 }

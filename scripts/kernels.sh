@@ -63,8 +63,11 @@ apt_update() {
 	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/state"
 	: >"$APTDIR/status"
 	{
-		for s in bullseye bullseye-security bookworm bookworm-security \
-			 bookworm-backports trixie trixie-backports; do
+		# Every suite that may hold a target kernel, and the chroots'.
+		for s in $(for k in $AUXSHIM_KERNELS; do
+			kernel_fact "$k" suites
+			kernel_fact "$k" chroot
+		done | tr ' ' '\n' | awk 'NF && !seen[$0]++'); do
 			case $s in
 			*-security) echo "deb $SECURITY_MIRROR $s main" ;;
 			*) echo "deb $DEBIAN_MIRROR $s main" ;;
@@ -77,17 +80,13 @@ apt_update() {
 	touch "$APTDIR/updated"
 }
 
-# Newest KERNELRELEASE the archive has for short name $1.
+# Newest KERNELRELEASE the archive has for short name $1 (its headers
+# package, lib.sh's kernel table).
 resolve_release() {
 	local re
-	case $1 in
-	5.10) re='^linux-headers-5\.10\.0-[0-9]+-amd64$' ;;
-	6.1) re='^linux-headers-6\.1\.0-[0-9]+-amd64$' ;;
-	6.12) re='^linux-headers-6\.12\.[0-9]+\+(deb12|bpo)-amd64$' ;;
-	7.3) re='^linux-headers-7\.3\.[0-9]+\+(deb13|bpo)-amd64$' ;;
-	*) die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)" ;;
-	esac
-	papt_cache pkgnames linux-headers- | grep -E "$re" | sed 's/^linux-headers-//' |
+	re=$(kernel_fact "$1" headers)
+	[ -n "$re" ] || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
+	papt_cache pkgnames linux-headers- | grep -E "^$re\$" | sed 's/^linux-headers-//' |
 		sort -V | tail -n 1
 }
 
@@ -113,7 +112,7 @@ image_packages() {
 make_chroot() {
 	local k=$1 rel=$2 dir=$3 suite gcc
 	suite=$(kernel_chroot_suite "$k")
-	case $suite in bullseye) gcc="gcc-10" ;; *) gcc="gcc-14" ;; esac
+	gcc=$(kernel_fact "$k" cc)
 	local -a mirrors=()
 	local line
 	while IFS= read -r line; do mirrors+=("$line"); done < <(chroot_sources_list "$suite")

@@ -11,47 +11,57 @@ export AUXSHIM_CACHE
 # Repository root: the parent of this scripts/ directory.
 AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 
-# The kernels we build and test on, by short name: Debian's stock kernels,
-# and "debug", built from linux-source-6.1 with KASAN, lockdep and kmemleak
-# (scripts/debug-kernel.sh; check.sh runs it as a tier of its own).
-AUXSHIM_KERNELS="5.10 6.1 6.12 7.3"
+# The kernels we build and test on, one row each: the one place for what
+# differs between them (every script reads it through kernel_fact).
+# Columns, "-" for none, "," between words:
+#   kernel   short name ("debug": built from linux-source-6.1 with KASAN,
+#            lockdep and kmemleak by scripts/debug-kernel.sh; check.sh runs
+#            it as a tier of its own)
+#   suites   Debian suites that may hold it (the newest ABI wins; kernels.sh)
+#   headers  its linux-headers package, an ERE with the ABI left open
+#   chroot   the suite of the mmdebstrap chroot it builds in (-: the host)
+#   cc       the compiler it builds with (the chroot's; the host's gcc-12)
+#   aux      the shim's aux backend (src/shim/compat.h, from the probes):
+#            the aux-domain API up to v5.17, PASID attach from v6.6,
+#            neither in between.  A guest suite compares it with what it
+#            sees (EXPECT_AUX_BACKEND), so that a broken probe cannot turn
+#            the aux/PASID cases into skips and stay green
+#   unload   "rmmod auxshim_sample" while a VFIO client holds an mdev
+#            (EXPECT_UNLOAD_HELD): 5.10's vfio_mdev waits in
+#            vfio_del_group_dev() for the client to close; from v5.16 the
+#            open vfio device holds the driver's module, so it is refused
+#   kmods    stock modules every guest loads beyond vfio, vfio_iommu_type1,
+#            vfio-pci and mdev (busybox insmod ignores softdeps)
+#   build    the make arguments of the test build (check.sh): sparse (C=2)
+#            in the same build as W=1 on 6.1, the host's own kernel
+#            (lint.sh's sparse is this build, so one build serves both)
+AUXSHIM_KERNEL_TABLE='
+#kernel suites                              headers                                        chroot   cc     aux        unload  kmods     build
+5.10     bullseye,bullseye-security          linux-headers-5\.10\.0-[0-9]+-amd64            bullseye gcc-10 aux-domain waits   vfio_mdev AUXSHIM_TEST=1
+6.1      bookworm,bookworm-security          linux-headers-6\.1\.0-[0-9]+-amd64             -        gcc-12 none       refused -         AUXSHIM_TEST=1,C=2
+6.12     bookworm-security,bookworm-backports linux-headers-6\.12\.[0-9]+\+(deb12|bpo)-amd64  -        gcc-12 pasid      refused -         AUXSHIM_TEST=1
+7.3      trixie,trixie-backports             linux-headers-7\.3\.[0-9]+\+(deb13|bpo)-amd64   trixie   gcc-14 pasid      refused -         AUXSHIM_TEST=1
+debug    -                                   -                                              -        gcc-12 none       refused -         AUXSHIM_TEST=1
+'
+
+# kernel_fact K COLUMN: kernel K's entry in that column ("," printed as
+# spaces, "-" as nothing); nothing for a kernel without a row.
+kernel_fact() {
+	awk -v k="$1" -v col="$2" '
+		BEGIN { split("kernel suites headers chroot cc aux unload kmods build", c, " ")
+			for (i in c) n[c[i]] = i }
+		!(col in n) { exit 2 }
+		$1 == k { v = $(n[col]); if (v == "-") v = ""; gsub(",", " ", v); print v; exit }
+	' <<<"$AUXSHIM_KERNEL_TABLE"
+}
+
+# The stock kernels by short name, and the debug kernel's.
+AUXSHIM_KERNELS=$(awk '/^[0-9]/ { printf "%s%s", s, $1; s = " " }' <<<"$AUXSHIM_KERNEL_TABLE")
 AUXSHIM_DEBUG_KERNEL=debug
 
-# What each kernel must do, so that a guest suite never takes what it sees
-# for what should be (a broken probe would otherwise turn the aux/PASID
-# cases into skips and stay green).  guest.sh hands both to the guest as
-# EXPECT_AUX_BACKEND and EXPECT_UNLOAD_HELD.  A kernel without an entry
-# fails the cases that need one.
-#
-# The shim's aux backend (src/shim/compat.h, from the probes): the
-# aux-domain API up to v5.17, PASID attach from v6.6, neither in between.
-kernel_aux_backend() {
-	case $1 in
-	5.10) echo aux-domain ;;
-	6.1 | "$AUXSHIM_DEBUG_KERNEL") echo none ;;
-	6.12 | 7.3) echo pasid ;;
-	esac
-}
-
-# "rmmod auxshim_sample" while a VFIO client holds an mdev: 5.10's
-# vfio_mdev waits in vfio_del_group_dev() for the client to close; from
-# v5.16 the open vfio device holds the driver's module, so it is refused.
-kernel_unload_held() {
-	case $1 in
-	5.10) echo waits ;;
-	6.1 | 6.12 | 7.3 | "$AUXSHIM_DEBUG_KERNEL") echo refused ;;
-	esac
-}
-
-# The make arguments of kernel K's test build (scripts/check.sh): sparse
-# (C=2) in the same build as W=1 on 6.1, the host's own kernel (lint.sh's
-# sparse is this build, so one build serves both).
-test_build_args() {
-	case $1 in
-	6.1) echo "AUXSHIM_TEST=1 C=2" ;;
-	*) echo "AUXSHIM_TEST=1" ;;
-	esac
-}
+kernel_aux_backend() { kernel_fact "$1" aux; }
+kernel_unload_held() { kernel_fact "$1" unload; }
+test_build_args() { kernel_fact "$1" build; }
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
@@ -66,21 +76,12 @@ first_file() {
 }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 
-# Short kernel name -> Debian suites that may hold it (newest ABI wins),
-# the suite of the chroot it builds in ("" = host) and the suites of that
-# chroot.
 kernel_known() {
 	case " $AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL " in *" $1 "*) return 0 ;; esac
 	return 1
 }
 
-kernel_chroot_suite() {
-	case $1 in
-	5.10) echo bullseye ;;
-	7.3) echo trixie ;;
-	*) echo "" ;;
-	esac
-}
+kernel_chroot_suite() { kernel_fact "$1" chroot; }
 
 # The host's Debian mirrors, from its own apt configuration.  Sets
 # DEBIAN_MIRROR and SECURITY_MIRROR (AUXSHIM_MIRROR and
@@ -185,30 +186,44 @@ inputs_hash() {
 	rmdir "$empty"
 }
 
-# The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
-# "parse" command), from Debian's linux-source-6.1 tarball, unpacked once
-# into the cache directory lint.sh unpacks checkpatch.pl into.
-KUNIT_DIR=$AUXSHIM_CACHE/checkpatch/tools/testing/kunit
+# Files of Debian's linux-source-6.1 (the host's own kernel version) that
+# the host's tools run: kunit.py here, checkpatch.pl, kernel-doc and the
+# kernel's .clang-format in lint.sh.  Unpacked into LINUX_SOURCE_DIR from
+# /usr/src/linux-source-6.1.tar.* (scripts/setup-host.sh installs the
+# package), or from the package fetched once into the cache.
+LINUX_SOURCE_DIR=$AUXSHIM_CACHE/checkpatch
 
-kunit_get_locked() {
-	local tarball dl=$AUXSHIM_CACHE/kunit.deb
-	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
-	command -v python3 >/dev/null ||
-		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
+# linux_source_get PATH...: unpack these paths of the tree (tar wildcards,
+# below its top directory) into LINUX_SOURCE_DIR.
+linux_source_get_locked() {
+	local tarball dl=$LINUX_SOURCE_DIR.deb p pats=() rc=0
 	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
 	if [ -z "$tarball" ]; then
-		log "fetching linux-source-6.1 (once) for tools/testing/kunit"
+		log "fetching linux-source-6.1 (once) for $*"
 		rm -rf "$dl"
 		"$AUXSHIM_SRC/scripts/kernels.sh" download "$dl" linux-source-6.1 >&2 || return 1
 		mkdir -p "$dl/x"
 		dpkg-deb -x "$(ls "$dl"/linux-source-6.1_*.deb)" "$dl/x"
 		tarball=$(ls "$dl"/x/usr/src/linux-source-6.1.tar.*)
 	fi
-	mkdir -p "$AUXSHIM_CACHE/checkpatch"
-	tar -xf "$tarball" -C "$AUXSHIM_CACHE/checkpatch" --strip-components=1 \
-		--wildcards '*/tools/testing/kunit/*'
+	for p in "$@"; do pats+=("*/$p"); done
+	mkdir -p "$LINUX_SOURCE_DIR"
+	tar -xf "$tarball" -C "$LINUX_SOURCE_DIR" --strip-components=1 --wildcards "${pats[@]}" || rc=1
 	rm -rf "$dl"
-	[ -f "$KUNIT_DIR/kunit.py" ]
+	return "$rc"
+}
+
+linux_source_get() { with_lock linux-source linux_source_get_locked "$@"; }
+
+# The one KTAP parser: the kernel's own tools/testing/kunit/kunit.py (its
+# "parse" command), from linux-source-6.1.
+KUNIT_DIR=$LINUX_SOURCE_DIR/tools/testing/kunit
+
+kunit_get_locked() {
+	[ -f "$KUNIT_DIR/kunit.py" ] && [ -f "$KUNIT_DIR/kunit_parser.py" ] && return 0
+	command -v python3 >/dev/null ||
+		{ log "python3 is needed to parse KTAP (kunit.py)"; return 1; }
+	linux_source_get 'tools/testing/kunit/*' && [ -f "$KUNIT_DIR/kunit.py" ]
 }
 
 kunit_get() { with_lock kunit kunit_get_locked; }

@@ -23,31 +23,16 @@
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
-CP_DIR=$AUXSHIM_CACHE/checkpatch
+CP_DIR=$LINUX_SOURCE_DIR
 
-# checkpatch.pl and its data files from linux-source-6.1.
+# checkpatch.pl and its data files, kernel-doc and .clang-format from
+# linux-source-6.1 (lib.sh linux_source_get).
 get_checkpatch() {
-	local tarball deb
 	[ -x "$CP_DIR/scripts/checkpatch.pl" ] && [ -f "$CP_DIR/scripts/kernel-doc" ] &&
 		return 0
-	tarball=$(first_file /usr/src/linux-source-6.1.tar.*)
-	if [ -z "$tarball" ]; then
-		log "fetching linux-source-6.1 (once) for checkpatch.pl"
-		rm -rf "$CP_DIR.deb"
-		"$AUXSHIM_SRC/scripts/kernels.sh" download "$CP_DIR.deb" linux-source-6.1 >&2 ||
-			return 1
-		deb=$(ls "$CP_DIR.deb"/linux-source-6.1_*.deb)
-		mkdir -p "$CP_DIR.deb/x"
-		dpkg-deb -x "$deb" "$CP_DIR.deb/x"
-		tarball=$(ls "$CP_DIR.deb"/x/usr/src/linux-source-6.1.tar.*)
-	fi
-	mkdir -p "$CP_DIR"
-	tar -xf "$tarball" -C "$CP_DIR" --strip-components=1 --wildcards \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch' '*/.clang-format' \
-		'*/scripts/kernel-doc'
-	rm -rf "$CP_DIR.deb"
-	[ -x "$CP_DIR/scripts/checkpatch.pl" ]
+	linux_source_get scripts/checkpatch.pl scripts/spelling.txt \
+		scripts/const_structs.checkpatch .clang-format scripts/kernel-doc &&
+		[ -x "$CP_DIR/scripts/checkpatch.pl" ]
 }
 
 # Findings we accept on purpose, by file: the compat header holds the one
@@ -132,7 +117,7 @@ run_shell_syntax() {
 # source each other at their paths in the guest (/tests/NAME), so they are
 # followed through a directory whose tests/ is tests/guest/.  Libraries (sourced, never run) set variables for the
 # scripts that source them: "appears unused" (SC2034) is not checked there.
-GUEST_LIBS="ktap.sh sample_lib.sh pin_lib.sh bench_lib.sh"
+GUEST_LIBS="ktap.sh kernel_log.sh sample_lib.sh pin_lib.sh bench_lib.sh"
 
 run_shellcheck() {
 	local root f rc=0 guest=() libs=()

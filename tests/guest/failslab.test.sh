@@ -168,11 +168,8 @@ failslab_suite() {
 
 	echo Y >"$FS/ignore-gfp-wait"
 
-	# kmemleak reports an object once it has been unreferenced for 5 s.
 	if [ -w "$KMEMLEAK" ]; then
-		sleep 6
-		echo scan >"$KMEMLEAK"
-		echo scan >"$KMEMLEAK"
+		kmemleak_scan2
 		n=$(kmemleak_ours)
 		[ "$n" = 0 ] || cat "$KMEMLEAK"
 		ktap_expect kmemleak-nothing-of-ours [ "$n" = 0 ]

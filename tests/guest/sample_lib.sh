@@ -124,15 +124,6 @@ view_has() {
 
 dmesg_has() { dmesg | grep -qF "$1"; }
 
-# (Lockdep's report of type1's own cycle is reported by /init, as a skip.)
-kernel_log_clean() {
-	local known='^$'
-
-	lockdep_type1_known >/dev/null && known='WARNING: possible circular locking dependency detected$'
-	! dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Unable to handle|kernel BUG' |
-		grep -Ev -- "$known"
-}
-
 # edu's PCI address, whatever it is bound to.
 edu_bdf() {
 	local d

@@ -70,17 +70,6 @@ wait_bound() {
 
 shim_gone() { [ ! -d /sys/module/auxshim ] && [ ! -d /sys/kernel/debug/auxshim ]; }
 
-kernel_oopsed() {
-	dmesg | tail -n +"$(($1 + 1))" |
-		grep -q -E 'BUG:|Oops|general protection|Unable to handle'
-}
-
-# No WARN/BUG/Oops in the kernel log since line $1 of it.
-kernel_log_clean() {
-	! dmesg | tail -n +"$(($1 + 1))" |
-		grep -E 'WARNING:|BUG:|Oops|general protection|Unable to handle'
-}
-
 shim_suite() {
 	local bdf mode r0 l0 n kunit=
 

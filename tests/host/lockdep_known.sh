@@ -31,7 +31,7 @@ check() {
 	# The inner sh expands its own arguments.
 	# shellcheck disable=SC2016
 	got=$(env PATH="$tmp/bin" KTAP_DIR="$tmp/ktap" FIXTURE="$here/lockdep/$2" \
-		busybox sh -c '. "$1"; dmesg() { cat "$FIXTURE"; }; lockdep_type1_known' _ \
+		busybox sh -c '. "${1%/*}/kernel_log.sh"; . "$1"; dmesg() { cat "$FIXTURE"; }; lockdep_type1_known' _ \
 		"$here/../guest/ktap.sh" 2>&1)
 	rc=$?
 	if [ "$rc" = "$3" ] && printf '%s\n' "$got" | grep -q -- "$4"; then
