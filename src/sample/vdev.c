@@ -859,6 +859,12 @@ static long sample_get_irq_info(unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/* The eventfd a client passed: NULL for a negative fd, else ERR_PTR or it. */
+static struct eventfd_ctx *sample_eventfd_of(s32 fd)
+{
+	return fd >= 0 ? eventfd_ctx_fdget(fd) : NULL;
+}
+
 /*
  * REQ, as vfio-pci has it (vfio_pci_set_ctx_trigger_single()): DATA_EVENTFD
  * sets the eventfd (-1: none), DATA_NONE with count 1 and DATA_BOOL with a
@@ -882,12 +888,9 @@ static long sample_set_req(struct sample_mdev *sm, const struct vfio_irq_set *hd
 			return -EFAULT;
 		if (fd < -1)
 			return 0; /* vfio-pci: neither a file nor -1: no change */
-		ctx = NULL;
-		if (fd >= 0) {
-			ctx = eventfd_ctx_fdget(fd);
-			if (IS_ERR(ctx))
-				return PTR_ERR(ctx);
-		}
+		ctx = sample_eventfd_of(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
 		sample_set_req_trigger(sm, ctx);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
@@ -946,11 +949,9 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 		    copy_from_user(&fd, (void __user *)(arg + minsz),
 				   sizeof(fd)))
 			return -EFAULT;
-		if (fd >= 0) {
-			ctx = eventfd_ctx_fdget(fd);
-			if (IS_ERR(ctx))
-				return PTR_ERR(ctx);
-		}
+		ctx = sample_eventfd_of(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
 		sample_set_trigger(sm, ctx);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:

@@ -1013,23 +1013,32 @@ static void on_signal(int sig)
 	_exit(0);
 }
 
-/* Hold the device (with a page pinned) until a signal: for removal tests. */
-static int cmd_hold(const char *uuid, const char *ready)
+/* Open the device and have a page of ours pinned; 0, or 1 (said why). */
+static int open_pinned(struct medu *m, const char *uuid)
 {
-	struct medu m;
-	int ret, fd;
+	int ret = medu_open(m, uuid, true);
 
-	ret = medu_open(&m, uuid, true);
 	if (ret) {
-		fprintf(stderr, "vfio_client: %s: %s\n", m.step,
+		fprintf(stderr, "vfio_client: %s: %s\n", m->step,
 			strerror(-ret));
 		return 1;
 	}
-	ret = to_dev(&m, 0, DEV_BUF, 64);
+	ret = to_dev(m, 0, DEV_BUF, 64);
 	if (ret) {
 		fprintf(stderr, "vfio_client: DMA: %d\n", ret);
 		return 1;
 	}
+	return 0;
+}
+
+/* Hold the device (with a page pinned) until a signal: for removal tests. */
+static int cmd_hold(const char *uuid, const char *ready)
+{
+	struct medu m;
+	int fd;
+
+	if (open_pinned(&m, uuid))
+		return 1;
 	signal(SIGTERM, on_signal);
 	fd = open(ready, O_CREAT | O_WRONLY, 0644);
 	if (fd >= 0)
@@ -1051,20 +1060,13 @@ static int cmd_req(const char *uuid, const char *ready, bool honor)
 	struct medu m;
 	double t0;
 
-	ret = medu_open(&m, uuid, true);
-	if (ret) {
-		fprintf(stderr, "vfio_client: %s: %s\n", m.step,
-			strerror(-ret));
+	if (open_pinned(&m, uuid))
 		return 1;
-	}
-	ret = to_dev(&m, 0, DEV_BUF, 64);
-	if (!ret)
-		ret = set_msi(&m, efd,
-			      VFIO_IRQ_SET_DATA_EVENTFD |
-				      VFIO_IRQ_SET_ACTION_TRIGGER,
-			      1, VFIO_PCI_REQ_IRQ_INDEX);
+	ret = set_msi(&m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      1, VFIO_PCI_REQ_IRQ_INDEX);
 	if (ret) {
-		fprintf(stderr, "vfio_client: DMA or REQ eventfd: %d\n", ret);
+		fprintf(stderr, "vfio_client: REQ eventfd: %d\n", ret);
 		return 1;
 	}
 	signal(SIGTERM, on_signal);
