@@ -260,18 +260,18 @@ static inline long auxshim_sample_ioctl(struct mdev_device *mdev,
 /*
  * v5.10's struct mdev_parent_ops has no request member and vfio_mdev no
  * .request (read from Debian's 5.10 headers and vfio_mdev.ko): its
- * vfio_del_group_dev() waits for the last close without asking.  The v6.1 behaviour instead: when an
- * mdev of ours leaves the bus (BUS_NOTIFY_DEL_DEVICE comes before
- * vfio_mdev's remove, which waits) while open, call .request with count 0,
- * then again every 10 s, as the v6.1 vfio core does, until the last close.
+ * vfio_del_group_dev() waits for the last close without asking.  The
+ * v6.1 behaviour instead: when an mdev of ours leaves the bus
+ * (BUS_NOTIFY_DEL_DEVICE comes before vfio_mdev's remove, which waits)
+ * while open, call .request with count 0, then again every 10 s, as the
+ * v6.1 vfio core does, until the last close.
  */
 #define AUXSHIM_SAMPLE_REQ_PERIOD (10 * HZ)
 
 static inline void auxshim_sample_req_work(struct work_struct *work)
 {
-	struct vfio_device *vdev =
-		container_of(to_delayed_work(work), struct vfio_device,
-			     req_work);
+	struct vfio_device *vdev = container_of(to_delayed_work(work),
+						struct vfio_device, req_work);
 
 	mutex_lock(&vdev->lock);
 	if (vdev->open_count) {

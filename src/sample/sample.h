@@ -77,7 +77,7 @@ struct sample_mdev {
 	char result[80]; /* of the last dma_test */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
-	struct mutex regs_lock; /* cfg, regs, job, triggers, opener, the four below */
+	struct mutex regs_lock; /* cfg, regs, job, triggers, opener, four below */
 	u8 cfg[256]; /* PCI config space */
 	struct sample_edu_regs regs;
 	struct sample_dma_job job; /* the last command that passed its checks */

@@ -872,8 +872,8 @@ static struct eventfd_ctx *sample_eventfd_of(s32 fd)
  * clears it.  DATA_NONE without an eventfd and a count of 0 with data are
  * refused.
  */
-static long sample_set_req(struct sample_mdev *sm, const struct vfio_irq_set *hdr,
-			   unsigned long data)
+static long sample_set_req(struct sample_mdev *sm,
+			   const struct vfio_irq_set *hdr, unsigned long data)
 {
 	struct eventfd_ctx *ctx;
 	s32 fd;
@@ -1044,14 +1044,16 @@ static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
 	mutex_lock(&sm->regs_lock);
 	if (sm->req_trigger) {
 		if (log)
-			dev_notice(sm->dev,
-				   "still in use by pid %d (%s), which opened it; requesting release (count %u)\n",
-				   sm->opener_pid, sm->opener_comm, count);
+			dev_notice(
+				sm->dev,
+				"still in use by pid %d (%s), which opened it; requesting release (count %u)\n",
+				sm->opener_pid, sm->opener_comm, count);
 		auxshim_sample_eventfd_signal(sm->req_trigger);
 	} else if (log) {
-		dev_notice(sm->dev,
-			   "still in use by pid %d (%s), which opened it and set no REQ eventfd; blocked until it closes (count %u)\n",
-			   sm->opener_pid, sm->opener_comm, count);
+		dev_notice(
+			sm->dev,
+			"still in use by pid %d (%s), which opened it and set no REQ eventfd; blocked until it closes (count %u)\n",
+			sm->opener_pid, sm->opener_comm, count);
 	}
 	mutex_unlock(&sm->regs_lock);
 }

@@ -48,8 +48,7 @@ rm_running() { kill -0 "$RM" 2>/dev/null; }
 
 # The background removal $RM ends within $1 s.
 rm_ends_within() {
-	local i
-	for i in $(seq 1 $(($1 * 10))); do
+	for _ in $(seq 1 $(($1 * 10))); do
 		rm_running || { wait "$RM"; return; }
 		sleep 0.1
 	done

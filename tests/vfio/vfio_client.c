@@ -860,13 +860,14 @@ static void abi_req(struct medu *m)
 	       ret, (unsigned long long)n);
 	ret = set_irq_bool(m, VFIO_PCI_REQ_IRQ_INDEX, 0);
 	n = wait_irq(efd, 200);
-	result(!ret && n == 0, "irq-req-bool-false-silent",
-	       "ret %d count %llu", ret, (unsigned long long)n);
+	result(!ret && n == 0, "irq-req-bool-false-silent", "ret %d count %llu",
+	       ret, (unsigned long long)n);
 	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | trig, 2,
 		      VFIO_PCI_REQ_IRQ_INDEX);
 	result(ret == -EINVAL, "irq-req-count-2-einval", "ret %d", ret);
-	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
-		      1, VFIO_PCI_REQ_IRQ_INDEX);
+	ret = set_msi(m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
 	result(ret == -EINVAL, "irq-req-mask-einval", "ret %d", ret);
 	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | trig, 0,
 		      VFIO_PCI_REQ_IRQ_INDEX);
@@ -884,8 +885,8 @@ static void abi_req(struct medu *m)
 	if (!ret)
 		ret = set_irq_bool(m, VFIO_PCI_REQ_IRQ_INDEX, 1);
 	n = wait_irq(efd, 200);
-	result(!ret && n == 0, "irq-req-fd-minus-1-clears",
-	       "ret %d count %llu", ret, (unsigned long long)n);
+	result(!ret && n == 0, "irq-req-fd-minus-1-clears", "ret %d count %llu",
+	       ret, (unsigned long long)n);
 	close(efd);
 }
 
