@@ -1036,6 +1036,14 @@ static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
  */
 #define SAMPLE_REQ_LOG_EVERY 10
 
+static void sample_req_log(struct sample_mdev *sm, const char *what,
+			   unsigned int count)
+{
+	dev_notice(sm->dev,
+		   "still in use by pid %d (%s), which opened it%s (count %u)\n",
+		   sm->opener_pid, sm->opener_comm, what, count);
+}
+
 static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct sample_mdev *sm = to_sm(vdev);
@@ -1044,16 +1052,12 @@ static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
 	mutex_lock(&sm->regs_lock);
 	if (sm->req_trigger) {
 		if (log)
-			dev_notice(
-				sm->dev,
-				"still in use by pid %d (%s), which opened it; requesting release (count %u)\n",
-				sm->opener_pid, sm->opener_comm, count);
+			sample_req_log(sm, "; requesting release", count);
 		auxshim_sample_eventfd_signal(sm->req_trigger);
 	} else if (log) {
-		dev_notice(
-			sm->dev,
-			"still in use by pid %d (%s), which opened it and set no REQ eventfd; blocked until it closes (count %u)\n",
-			sm->opener_pid, sm->opener_comm, count);
+		sample_req_log(sm,
+			       " and set no REQ eventfd; blocked until it closes",
+			       count);
 	}
 	mutex_unlock(&sm->regs_lock);
 }

@@ -454,7 +454,7 @@ static void abi_info(struct medu *m)
 	struct vfio_region_info ri;
 	struct vfio_irq_info ii;
 	unsigned int i;
-	bool ok;
+	bool ok, req_ok;
 	int ret;
 
 	ret = ioctl(m->device, VFIO_DEVICE_GET_INFO, &info) ? -errno : 0;
@@ -506,10 +506,11 @@ static void abi_info(struct medu *m)
 			       "ret %d count %u flags %#x", ret, ii.count,
 			       ii.flags);
 		} else if (i == VFIO_PCI_REQ_IRQ_INDEX) {
-			result(!ret && ii.count == 1 &&
-				       (ii.flags & VFIO_IRQ_INFO_EVENTFD),
-			       "irq-info-req-1", "ret %d count %u flags %#x",
-			       ret, ii.count, ii.flags);
+			req_ok = !ret && ii.count == 1 &&
+				 (ii.flags & VFIO_IRQ_INFO_EVENTFD);
+			result(req_ok, "irq-info-req-1",
+			       "ret %d count %u flags %#x", ret, ii.count,
+			       ii.flags);
 		} else if (i == VFIO_PCI_INTX_IRQ_INDEX) {
 			result(!ret && ii.count == 0, "irq-info-intx-0",
 			       "ret %d count %u", ret, ii.count);
