@@ -98,11 +98,25 @@ waits_for_client() {
 	return 1
 }
 
-# Run "$@"; succeed iff it succeeds within 2 s (the time is printed).
+# Run "$@" (a removal the holding client should answer); succeed iff it
+# succeeds within 2 s (the time is printed).  Bounded: a removal still
+# waiting after 15 s is a failure, and the holder is killed to end it.
 within_2s() {
-	local t0 t1 rc
+	local t0 t1 p rc
 	t0=$(awk '{ print $1 * 100 }' /proc/uptime)
-	"$@"
+	"$@" &
+	p=$!
+	for _ in $(seq 1 150); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$p" 2>/dev/null; then
+		echo "# still waiting after 15 s: killing the holder"
+		hold_stop
+		wait "$p"
+		return 1
+	fi
+	wait "$p"
 	rc=$?
 	t1=$(awk '{ print $1 * 100 }' /proc/uptime)
 	awk -v d=$((t1 - t0)) -v rc=$rc 'BEGIN { printf "# status %d after %.2f s\n", rc, d / 100 }'
