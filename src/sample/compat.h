@@ -20,6 +20,7 @@
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <linux/workqueue.h>
 
 #include "conftest.h"
 
@@ -136,14 +137,18 @@ struct mdev_parent {
 	struct attribute *type_attr_list[AUXSHIM_SAMPLE_TYPE_ATTRS + 1];
 	struct attribute_group type_group;
 	struct attribute_group *type_groups[2];
+	struct notifier_block bus_nb; /* its mdevs' removal, for .request */
 };
 
 struct vfio_device {
 	struct device *dev;
 	const struct vfio_device_ops *ops;
-	struct mutex lock; /* open_count */
+	struct mutex lock; /* open_count, req_count */
 	unsigned int open_count;
 	struct notifier_block iommu_nb; /* type1's unmaps, for .dma_unmap */
+	/* .request while the removal waits: at once, then every 10 s */
+	struct delayed_work req_work;
+	unsigned int req_count;
 };
 
 struct vfio_device_ops {
@@ -158,6 +163,7 @@ struct vfio_device_ops {
 	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd,
 		      unsigned long arg);
 	void (*dma_unmap)(struct vfio_device *vdev, u64 iova, u64 length);
+	void (*request)(struct vfio_device *vdev, unsigned int count);
 };
 
 /*
@@ -249,6 +255,48 @@ static inline long auxshim_sample_ioctl(struct mdev_device *mdev,
 	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
 
 	return vdev->ops->ioctl(vdev, cmd, arg);
+}
+
+/*
+ * v5.10's struct mdev_parent_ops has no request member and vfio_mdev no
+ * .request (read from Debian's 5.10 headers and vfio_mdev.ko): its
+ * vfio_del_group_dev() waits for the last close without asking.  The
+ * v6.1 behaviour instead: when an mdev of ours leaves the bus
+ * (BUS_NOTIFY_DEL_DEVICE comes before vfio_mdev's remove, which waits)
+ * while open, call .request with count 0, then again every 10 s, as the
+ * v6.1 vfio core does, until the last close.
+ */
+#define AUXSHIM_SAMPLE_REQ_PERIOD (10 * HZ)
+
+static inline void auxshim_sample_req_work(struct work_struct *work)
+{
+	struct vfio_device *vdev = container_of(to_delayed_work(work),
+						struct vfio_device, req_work);
+
+	mutex_lock(&vdev->lock);
+	if (vdev->open_count) {
+		vdev->ops->request(vdev, vdev->req_count++);
+		schedule_delayed_work(&vdev->req_work,
+				      AUXSHIM_SAMPLE_REQ_PERIOD);
+	}
+	mutex_unlock(&vdev->lock);
+}
+
+static inline int auxshim_sample_bus_notify(struct notifier_block *nb,
+					    unsigned long action, void *data)
+{
+	struct mdev_parent *parent =
+		container_of(nb, struct mdev_parent, bus_nb);
+	struct mdev_device *mdev = mdev_from_dev(data);
+	struct vfio_device *vdev;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE || !mdev ||
+	    mdev_parent_dev(mdev) != parent->dev)
+		return NOTIFY_DONE;
+	vdev = auxshim_sample_vdev(mdev);
+	if (vdev && vdev->ops->request)
+		mod_delayed_work(system_wq, &vdev->req_work, 0);
+	return NOTIFY_OK;
 }
 
 /*
@@ -360,6 +408,8 @@ static inline int auxshim_sample_remove(struct mdev_device *mdev)
 	struct mdev_parent *parent =
 		auxshim_sample_parent(mdev_parent_dev(mdev));
 
+	/* vfio_mdev has seen the last close: no request is due any more. */
+	cancel_delayed_work_sync(&auxshim_sample_vdev(mdev)->req_work);
 	parent->mdev_driver->remove(mdev);
 	return 0;
 }
@@ -431,15 +481,27 @@ static inline int mdev_register_parent(struct mdev_parent *parent,
 		return -ENOMEM;
 	*res = parent;
 	devres_add(dev, res);
+	parent->bus_nb.notifier_call = auxshim_sample_bus_notify;
+	ret = bus_register_notifier(&mdev_bus_type, &parent->bus_nb);
+	if (ret)
+		goto err_devres;
 	ret = mdev_register_device(dev, &parent->ops);
 	if (ret)
-		devres_release(dev, auxshim_sample_parent_release, NULL, NULL);
+		goto err_notifier;
+	return 0;
+
+err_notifier:
+	bus_unregister_notifier(&mdev_bus_type, &parent->bus_nb);
+err_devres:
+	devres_release(dev, auxshim_sample_parent_release, NULL, NULL);
 	return ret;
 }
 
+/* Its mdevs are removed first: their requests go out meanwhile. */
 static inline void mdev_unregister_parent(struct mdev_parent *parent)
 {
 	mdev_unregister_device(parent->dev);
+	bus_unregister_notifier(&mdev_bus_type, &parent->bus_nb);
 	devres_release(parent->dev, auxshim_sample_parent_release, NULL, NULL);
 }
 
@@ -479,6 +541,7 @@ auxshim_sample_vfio_alloc_device(size_t size, size_t offset, struct device *dev,
 	vdev->dev = dev;
 	vdev->ops = ops;
 	mutex_init(&vdev->lock);
+	INIT_DELAYED_WORK(&vdev->req_work, auxshim_sample_req_work);
 	return vdev;
 }
 

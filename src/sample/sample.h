@@ -16,6 +16,7 @@
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
 #include <linux/wait.h>
@@ -76,7 +77,7 @@ struct sample_mdev {
 	char result[80]; /* of the last dma_test */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
-	struct mutex regs_lock; /* cfg, regs, job, trigger, the four below */
+	struct mutex regs_lock; /* cfg, regs, job, triggers, opener, four below */
 	u8 cfg[256]; /* PCI config space */
 	struct sample_edu_regs regs;
 	struct sample_dma_job job; /* the last command that passed its checks */
@@ -86,6 +87,9 @@ struct sample_mdev {
 	u64 cmd_started;
 	wait_queue_head_t cmd_wq; /* woken when cmd_started moves */
 	struct eventfd_ctx *trigger; /* the MSI vector's eventfd */
+	struct eventfd_ctx *req_trigger; /* the REQ eventfd: give it back */
+	pid_t opener_pid; /* who opened it: named when it is requested */
+	char opener_comm[TASK_COMM_LEN];
 	struct work_struct dma_work;
 	/*
 	 * dma_lock: the pinned client pages and their mappings in the

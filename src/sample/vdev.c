@@ -604,6 +604,17 @@ static void sample_set_trigger(struct sample_mdev *sm, struct eventfd_ctx *ctx)
 	mutex_unlock(&sm->regs_lock);
 }
 
+/* Replace the REQ eventfd (NULL: none). */
+static void sample_set_req_trigger(struct sample_mdev *sm,
+				   struct eventfd_ctx *ctx)
+{
+	mutex_lock(&sm->regs_lock);
+	if (sm->req_trigger)
+		eventfd_ctx_put(sm->req_trigger);
+	sm->req_trigger = ctx;
+	mutex_unlock(&sm->regs_lock);
+}
+
 static void sample_power_on(struct sample_mdev *sm)
 {
 	mutex_lock(&sm->regs_lock);
@@ -647,6 +658,11 @@ static int sample_vfio_open(struct vfio_device *vdev)
 	}
 	sp->vfio_user = sm;
 	sample_power_on(sm);
+	/* .request runs in the remover's context: name the opener there. */
+	mutex_lock(&sm->regs_lock);
+	sm->opener_pid = task_tgid_nr(current);
+	get_task_comm(sm->opener_comm, current);
+	mutex_unlock(&sm->regs_lock);
 	dev_info(sm->dev, "opened: DMA through its own domain on %s\n",
 		 pci_name(sp->pdev));
 out_unlock:
@@ -673,6 +689,7 @@ static void sample_vfio_close(struct vfio_device *vdev)
 	mutex_unlock(&sm->dma_lock);
 
 	sample_set_trigger(sm, NULL);
+	sample_set_req_trigger(sm, NULL);
 	dev_info(sm->dev, "closed\n");
 }
 
@@ -833,15 +850,76 @@ static long sample_get_irq_info(unsigned long arg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
 	info.flags = 0;
-	info.count = 0; /* no INTx, no MSI-X, no err/req */
-	if (info.index == VFIO_PCI_MSI_IRQ_INDEX) {
+	info.count = 0; /* no INTx, no MSI-X, no err */
+	if (info.index == VFIO_PCI_MSI_IRQ_INDEX ||
+	    info.index == VFIO_PCI_REQ_IRQ_INDEX) {
 		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
 		info.count = 1;
 	}
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/* MSI, one vector, ACTION_TRIGGER only: set, clear or fire its eventfd. */
+/* The eventfd a client passed: NULL for a negative fd, else ERR_PTR or it. */
+static struct eventfd_ctx *sample_eventfd_of(s32 fd)
+{
+	return fd >= 0 ? eventfd_ctx_fdget(fd) : NULL;
+}
+
+/*
+ * REQ, as vfio-pci has it (vfio_pci_set_ctx_trigger_single()): DATA_EVENTFD
+ * sets the eventfd (-1: none), DATA_NONE with count 1 and DATA_BOOL with a
+ * true byte fire it (a client's loopback test), DATA_NONE with count 0
+ * clears it.  DATA_NONE without an eventfd and a count of 0 with data are
+ * refused.
+ */
+static long sample_set_req(struct sample_mdev *sm,
+			   const struct vfio_irq_set *hdr, unsigned long data)
+{
+	struct eventfd_ctx *ctx;
+	s32 fd;
+	u8 fire;
+	int ret = 0;
+
+	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		if (!hdr->count)
+			return -EINVAL;
+		if (copy_from_user(&fd, (void __user *)data, sizeof(fd)))
+			return -EFAULT;
+		if (fd < -1)
+			return 0; /* vfio-pci: neither a file nor -1: no change */
+		ctx = sample_eventfd_of(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		sample_set_req_trigger(sm, ctx);
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		if (!hdr->count)
+			return -EINVAL;
+		if (copy_from_user(&fire, (void __user *)data, 1))
+			return -EFAULT;
+		break;
+	default: /* DATA_NONE */
+		fire = hdr->count;
+		break;
+	}
+	mutex_lock(&sm->regs_lock);
+	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) && !sm->req_trigger) {
+		ret = -EINVAL;
+	} else if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) && !fire) {
+		eventfd_ctx_put(sm->req_trigger);
+		sm->req_trigger = NULL;
+	} else if (fire && sm->req_trigger) {
+		auxshim_sample_eventfd_signal(sm->req_trigger);
+	}
+	mutex_unlock(&sm->regs_lock);
+	return ret;
+}
+
+/*
+ * MSI, one vector, and REQ; ACTION_TRIGGER only: set, clear or fire the
+ * index's eventfd.
+ */
 static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
@@ -854,7 +932,8 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 
 	if (copy_from_user(&hdr, (void __user *)arg, minsz))
 		return -EFAULT;
-	nvec = hdr.index == VFIO_PCI_MSI_IRQ_INDEX;
+	nvec = hdr.index == VFIO_PCI_MSI_IRQ_INDEX ||
+	       hdr.index == VFIO_PCI_REQ_IRQ_INDEX;
 	ret = vfio_set_irqs_validate_and_prepare(&hdr, nvec, VFIO_PCI_NUM_IRQS,
 						 &data_size);
 	if (ret)
@@ -862,17 +941,17 @@ static long sample_set_irqs(struct sample_mdev *sm, unsigned long arg)
 	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
+	if (hdr.index == VFIO_PCI_REQ_IRQ_INDEX)
+		return sample_set_req(sm, &hdr, arg + minsz);
 	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
 	case VFIO_IRQ_SET_DATA_EVENTFD:
 		if (data_size &&
 		    copy_from_user(&fd, (void __user *)(arg + minsz),
 				   sizeof(fd)))
 			return -EFAULT;
-		if (fd >= 0) {
-			ctx = eventfd_ctx_fdget(fd);
-			if (IS_ERR(ctx))
-				return PTR_ERR(ctx);
-		}
+		ctx = sample_eventfd_of(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
 		sample_set_trigger(sm, ctx);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
@@ -947,6 +1026,42 @@ static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 }
 
+/*
+ * The mdev is being removed, or edu unbound, while a client has it open:
+ * the vfio core waits for the close and calls this at once and again every
+ * 10 s with a count (v5.10: compat.h does, from the mdev's removal).  As
+ * vfio-pci: signal the client's REQ eventfd; say so the first time and
+ * every SAMPLE_REQ_LOG_EVERY-th.  This runs in the remover's context: the
+ * holder is named as the process that opened the device.
+ */
+#define SAMPLE_REQ_LOG_EVERY 10
+
+static void sample_req_log(struct sample_mdev *sm, const char *what,
+			   unsigned int count)
+{
+	dev_notice(sm->dev,
+		   "still in use by pid %d (%s), which opened it%s (count %u)\n",
+		   sm->opener_pid, sm->opener_comm, what, count);
+}
+
+static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct sample_mdev *sm = to_sm(vdev);
+	bool log = !(count % SAMPLE_REQ_LOG_EVERY);
+
+	mutex_lock(&sm->regs_lock);
+	if (sm->req_trigger) {
+		if (log)
+			sample_req_log(sm, "; requesting release", count);
+		auxshim_sample_eventfd_signal(sm->req_trigger);
+	} else if (log) {
+		sample_req_log(sm,
+			       " and set no REQ eventfd; blocked until it closes",
+			       count);
+	}
+	mutex_unlock(&sm->regs_lock);
+}
+
 /* v6.1 frees the device here; later kernels free it after .release. */
 static void sample_vfio_release(struct vfio_device *vdev)
 {
@@ -962,6 +1077,7 @@ const struct vfio_device_ops sample_vfio_ops = {
 	.write = sample_vfio_write,
 	.ioctl = sample_vfio_ioctl,
 	.dma_unmap = sample_vfio_dma_unmap,
+	.request = sample_vfio_request,
 	AUXSHIM_VFIO_REGION_INFO_OPS(sample_region_info)
 		AUXSHIM_VFIO_IOMMUFD_EMULATED_OPS
 };

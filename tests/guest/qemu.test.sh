@@ -32,6 +32,32 @@ mon() {
 	return 1
 }
 
+# QEMU with mdev $UA, paused, its monitor on fd 3: sets QPID.
+qemu_start() {
+	rm -f "$MON"
+	mkfifo "$MON"
+	qemu-system-x86_64 -M q35 -accel tcg -m 64 -nodefaults -display none -S \
+		-monitor stdio -trace vfio_msi_setup -trace vfio_populate_device_config \
+		-trace acpi_pci_unplug_request \
+		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$UA,addr=05.0" \
+		<"$MON" >"$QOUT" 2>&1 &
+	QPID=$!
+	exec 3>"$MON"
+}
+
+# The background removal $RM still runs.
+rm_running() { kill -0 "$RM" 2>/dev/null; }
+
+# The background removal $RM ends within $1 s.
+rm_ends_within() {
+	for _ in $(seq 1 $(($1 * 10))); do
+		rm_running || { wait "$RM"; return; }
+		sleep 0.1
+	done
+	echo "the removal still waits after $1 s"
+	return 1
+}
+
 qemu_suite() {
 	local bdf
 
@@ -40,14 +66,7 @@ qemu_suite() {
 	ktap_expect create mdev_create "$UA" || return
 	ktap_expect qemu-runs qemu-system-x86_64 -version
 
-	rm -f "$MON"
-	mkfifo "$MON"
-	qemu-system-x86_64 -M q35 -accel tcg -m 64 -nodefaults -display none -S \
-		-monitor stdio -trace vfio_msi_setup -trace vfio_populate_device_config \
-		-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$UA,addr=05.0" \
-		<"$MON" >"$QOUT" 2>&1 &
-	QPID=$!
-	exec 3>"$MON"
+	qemu_start
 	ktap_expect qemu-monitor-up mon "info status" "paused"
 	cat "$QOUT"
 	ktap_expect qemu-info-pci mon "info pci" "1234:11e8"
@@ -76,7 +95,32 @@ qemu_suite() {
 	ktap_expect released-attach-0 [ "$(cat "$(A "$UA" attach)")" = 0 ]
 	ktap_expect released-pinned-0 [ "$(cat "$PINNED")" = 0 ]
 	ktap_expect released-view-empty view_empty
-	ktap_expect remove mdev_remove "$UA"
+
+	# ---- removing the mdev while QEMU holds it: QEMU gets the request
+	# (vfio-pci's REQ notifier, x-req, on by default) and asks the machine
+	# to unplug the device.  The device sits on q35's root bus, which QEMU
+	# cannot hot-unplug from (and there is no guest OS to eject it): QEMU
+	# warns, keeps the device, and the removal waits for QEMU to quit.
+	qemu_start
+	ktap_expect req-qemu-monitor-up mon "info status" "paused"
+	( mdev_remove "$UA" ) &
+	RM=$!
+	ktap_expect req-qemu-log-names-qemu dmesg_within "$UA: still in use by pid $QPID \\(qemu-system-x86\\), which opened it; requesting release \\(count 0\\)" 10
+	sleep 3
+	echo "# QEMU's output:"
+	sed 's/^/# /' "$QOUT"
+	# What QEMU 7.2 was seen to do: refuse the unplug, with a warning.
+	ktap_expect req-qemu-refuses-unplug grep -qF "warning: vfio $UA: Bus 'pcie.0' does not support hotplugging" "$QOUT"
+	ktap_expect req-qemu-removal-waits rm_running
+	ktap_expect req-qemu-still-has-device mon "info pci" "1234:11e8"
+	echo quit >&3
+	exec 3>&-
+	wait "$QPID"
+	ktap_expect req-qemu-exit-0 [ $? = 0 ]
+	cat "$QOUT"
+	ktap_expect req-qemu-removal-ends-on-quit rm_ends_within 2
+	ktap_expect req-qemu-gone [ ! -e "/sys/bus/mdev/devices/$UA" ]
+	ktap_expect req-qemu-pinned-0 [ "$(cat "$PINNED")" = 0 ]
 	ktap_expect no-vt-d-fault sh -c "! dmesg | grep -Ei 'DMAR.*fault'"
 	ktap_expect unload sh -c "rmmod auxshim_sample && rmmod auxshim"
 	ktap_expect kernel-log-clean kernel_log_clean

@@ -124,6 +124,17 @@ view_has() {
 
 dmesg_has() { dmesg | grep -qF "$1"; }
 
+# Within $2 s, the kernel log has a line matching ERE $1.
+dmesg_within() {
+	local i
+	for i in $(seq 1 $(($2 * 2))); do
+		dmesg | grep -E "$1" && return 0
+		sleep 0.5
+	done
+	echo "no kernel log line matches: $1"
+	return 1
+}
+
 # edu's PCI address, whatever it is bound to.
 edu_bdf() {
 	local d

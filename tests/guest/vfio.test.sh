@@ -10,7 +10,7 @@
 # its pages.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
-# auxshim-timeout: 400
+# auxshim-timeout: 460
 # Opens VFIO through type1: on the debug kernel lockdep turns itself off at
 # type1's known report (tests/guest/init), so after the suites that need it.
 # auxshim-order: 90
@@ -21,10 +21,12 @@ CLIENT=/tests/bin/vfio_client
 PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
 HOLD=
 
-# Start a client that holds mdev $1 open (a page pinned) until killed.
+# Start a client that holds mdev $1 open (a page pinned) until killed, or
+# (mode $2: req-close, req-ignore) until the REQ eventfd fires; its
+# output goes to /tmp/held.out.
 hold_start() {
 	rm -f /tmp/held
-	"$CLIENT" hold "$1" /tmp/held &
+	"$CLIENT" "${2:-hold}" "$1" /tmp/held >/tmp/held.out 2>&1 &
 	HOLD=$!
 	for _ in $(seq 1 300); do
 		[ -e /tmp/held ] && return 0
@@ -97,6 +99,73 @@ waits_for_client() {
 		sleep 0.5
 	done
 	echo "no task waits in the vfio core after 30 s"
+	return 1
+}
+
+# Run "$@" (a removal the holding client should answer); succeed iff it
+# succeeds within 2 s (the time is printed).  Bounded: a removal still
+# waiting after 15 s is a failure, and the holder is killed to end it.
+within_2s() {
+	local t0 t1 p rc
+	t0=$(awk '{ print $1 * 100 }' /proc/uptime)
+	"$@" &
+	p=$!
+	for _ in $(seq 1 150); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$p" 2>/dev/null; then
+		echo "# still waiting after 15 s: killing the holder"
+		hold_stop
+		wait "$p"
+		return 1
+	fi
+	wait "$p"
+	rc=$?
+	t1=$(awk '{ print $1 * 100 }' /proc/uptime)
+	awk -v d=$((t1 - t0)) -v rc=$rc 'BEGIN { printf "# status %d after %.2f s\n", rc, d / 100 }'
+	[ "$rc" = 0 ] && [ $((t1 - t0)) -le 200 ]
+}
+
+# The holding client exits (within 10 s) and said $1.
+held_exited_saying() {
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$HOLD" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat /tmp/held.out
+	kill -0 "$HOLD" 2>/dev/null && { echo "client $HOLD still runs"; return 1; }
+	wait "$HOLD"
+	HOLD=
+	grep -qF "$1" /tmp/held.out
+}
+
+# Within $2 s, the ignoring client has seen request number $1.
+req_seen_within() {
+	local i
+	for i in $(seq 1 $(($2 * 2))); do
+		grep -q "^# request $1 " /tmp/held.out && { cat /tmp/held.out; return 0; }
+		sleep 0.5
+	done
+	cat /tmp/held.out
+	return 1
+}
+
+# The background task still runs $1 s from now.
+bg_still_running_after() {
+	sleep "$1"
+	kill -0 "$BG" 2>/dev/null || { echo "the background task ended"; return 1; }
+	grep -E 'vfio_(unregister_group_dev|del_group_dev)\+' "/proc/$BG/stack"
+}
+
+# The background task ends within $1 s.
+bg_ends_within() {
+	local i
+	for i in $(seq 1 $(($1 * 2))); do
+		kill -0 "$BG" 2>/dev/null || { wait "$BG"; return 0; }
+		sleep 0.5
+	done
 	return 1
 }
 
@@ -176,6 +245,51 @@ vfio_suite() {
 	ktap_expect unbind-pinned-0 pinned_is 0
 	ktap_expect unbind-view-empty view_empty
 	ktap_expect unbind-rebind sh -c "echo $bdf > /sys/bus/pci/drivers/auxshim_sample/bind"
+
+	# ---- removal and unbind ask the client for the device (REQ): a
+	# client that honors it closes, and the removal completes in 2 s
+	ktap_expect req-close-create mdev_create "$UA"
+	ktap_expect req-close-held hold_start "$UA" req-close
+	holder=$HOLD
+	ktap_expect req-close-remove-within-2s within_2s mdev_remove "$UA"
+	ktap_expect req-close-client-closed held_exited_saying "closed on request"
+	ktap_expect req-close-log-names-holder dmesg_has "$UA: still in use by pid $holder (vfio_client), which opened it; requesting release (count 0)"
+	ktap_expect req-close-gone [ ! -e "/sys/bus/mdev/devices/$UA" ]
+	ktap_expect req-close-pinned-0 pinned_is 0
+	ktap_expect req-unbind-create mdev_create "$UA"
+	ktap_expect req-unbind-held hold_start "$UA" req-close
+	ktap_expect req-unbind-within-2s within_2s sh -c "echo $bdf > /sys/bus/pci/drivers/auxshim_sample/unbind"
+	ktap_expect req-unbind-client-closed held_exited_saying "closed on request"
+	ktap_expect req-unbind-mdevs-gone no_mdevs
+	ktap_expect req-unbind-pinned-0 pinned_is 0
+	ktap_expect req-unbind-rebind sh -c "echo $bdf > /sys/bus/pci/drivers/auxshim_sample/bind"
+
+	# ---- a client that ignores the request: the removal waits, the
+	# request comes again (every 10 s) and the log names the holder.  A
+	# signal to the remover does not end its wait on any target kernel:
+	# the vfio core's wait is interruptible only until the first signal,
+	# which it logs, then waits on uninterruptibly (5.10:
+	# vfio_del_group_dev(), 6.1+: vfio_unregister_group_dev()).  Killing
+	# the holder ends it.
+	ktap_expect req-ignore-create mdev_create "$UA"
+	ktap_expect req-ignore-held hold_start "$UA" req-ignore
+	holder=$HOLD
+	bg_start mdev_remove "$UA"
+	ktap_expect req-ignore-removal-waits waits_for_client
+	ktap_expect req-ignore-log-names-holder dmesg_within "$UA: still in use by pid $holder \\(vfio_client\\), which opened it; requesting release \\(count 0\\)" 5
+	ktap_expect req-ignore-requested-again req_seen_within 2 25
+	kill -TERM "$BG"
+	ktap_expect req-ignore-core-logs-signal dmesg_within "task \"[^\"]*\" \\($BG\\) blocked until device is released" 5
+	ktap_expect req-ignore-remover-still-waits-after-signal bg_still_running_after 3
+	ktap_expect req-ignore-client-unharmed kill -0 "$HOLD"
+	hold_stop
+	ktap_expect req-ignore-removal-ends-with-holder bg_ends_within 15
+	ktap_expect req-ignore-gone [ ! -e "/sys/bus/mdev/devices/$UA" ]
+	ktap_expect req-ignore-pinned-0 pinned_is 0
+	ktap_expect req-ignore-view-empty view_empty
+	ktap_expect req-ignore-recreate mdev_create "$UA"
+	ktap_expect req-ignore-then-usable "$CLIENT" cycles "$UA" 1
+	ktap_expect req-ignore-remove mdev_remove "$UA"
 
 	# ---- unloading the module with a client: refused (v6.x: the open
 	# vfio device holds the module) or waits for the client (v5.10:

@@ -454,7 +454,7 @@ static void abi_info(struct medu *m)
 	struct vfio_region_info ri;
 	struct vfio_irq_info ii;
 	unsigned int i;
-	bool ok;
+	bool ok, req_ok;
 	int ret;
 
 	ret = ioctl(m->device, VFIO_DEVICE_GET_INFO, &info) ? -errno : 0;
@@ -503,6 +503,12 @@ static void abi_info(struct medu *m)
 			ok = !ret && ii.count == 1 &&
 			     (ii.flags & VFIO_IRQ_INFO_EVENTFD);
 			result(ok, "irq-info-msi-1",
+			       "ret %d count %u flags %#x", ret, ii.count,
+			       ii.flags);
+		} else if (i == VFIO_PCI_REQ_IRQ_INDEX) {
+			req_ok = !ret && ii.count == 1 &&
+				 (ii.flags & VFIO_IRQ_INFO_EVENTFD);
+			result(req_ok, "irq-info-req-1",
 			       "ret %d count %u flags %#x", ret, ii.count,
 			       ii.flags);
 		} else if (i == VFIO_PCI_INTX_IRQ_INDEX) {
@@ -816,6 +822,75 @@ static void abi_irq(struct medu *m)
 	close(efd);
 }
 
+/* SET_IRQS with a one-byte bool (DATA_BOOL). */
+static int set_irq_bool(struct medu *m, uint32_t index, uint8_t v)
+{
+	char buf[sizeof(struct vfio_irq_set) + 1];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	s->argsz = sizeof(buf);
+	s->flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER;
+	s->index = index;
+	s->count = 1;
+	s->data[0] = v;
+	return ioctl(m->device, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+/* The REQ index as vfio-pci has it; its loopback (DATA_NONE/BOOL) fires it. */
+static void abi_req(struct medu *m)
+{
+	const uint32_t trig = VFIO_IRQ_SET_ACTION_TRIGGER;
+	int efd = eventfd(0, EFD_NONBLOCK), ret;
+	uint64_t n;
+
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | trig, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	result(!ret, "irq-req-set-eventfd", "ret %d", ret);
+	n = wait_irq(efd, 200);
+	result(n == 0, "irq-req-quiet-while-unrequested", "count %llu",
+	       (unsigned long long)n);
+	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | trig, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	n = wait_irq(efd, 1000);
+	result(!ret && n == 1, "irq-req-data-none-fires", "ret %d count %llu",
+	       ret, (unsigned long long)n);
+	ret = set_irq_bool(m, VFIO_PCI_REQ_IRQ_INDEX, 1);
+	n = wait_irq(efd, 1000);
+	result(!ret && n == 1, "irq-req-bool-true-fires", "ret %d count %llu",
+	       ret, (unsigned long long)n);
+	ret = set_irq_bool(m, VFIO_PCI_REQ_IRQ_INDEX, 0);
+	n = wait_irq(efd, 200);
+	result(!ret && n == 0, "irq-req-bool-false-silent", "ret %d count %llu",
+	       ret, (unsigned long long)n);
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | trig, 2,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	result(ret == -EINVAL, "irq-req-count-2-einval", "ret %d", ret);
+	ret = set_msi(m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	result(ret == -EINVAL, "irq-req-mask-einval", "ret %d", ret);
+	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | trig, 0,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	result(!ret, "irq-req-data-none-0-clears", "ret %d", ret);
+	ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_NONE | trig, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	n = wait_irq(efd, 200);
+	result(ret == -EINVAL && n == 0, "irq-req-cleared-none-einval",
+	       "ret %d count %llu", ret, (unsigned long long)n);
+	ret = set_msi(m, efd, VFIO_IRQ_SET_DATA_EVENTFD | trig, 1,
+		      VFIO_PCI_REQ_IRQ_INDEX);
+	if (!ret)
+		ret = set_msi(m, -1, VFIO_IRQ_SET_DATA_EVENTFD | trig, 1,
+			      VFIO_PCI_REQ_IRQ_INDEX);
+	if (!ret)
+		ret = set_irq_bool(m, VFIO_PCI_REQ_IRQ_INDEX, 1);
+	n = wait_irq(efd, 200);
+	result(!ret && n == 0, "irq-req-fd-minus-1-clears", "ret %d count %llu",
+	       ret, (unsigned long long)n);
+	close(efd);
+}
+
 static void abi_reset(struct medu *m)
 {
 	bool ok;
@@ -859,6 +934,7 @@ static int cmd_abi(const char *a, const char *b)
 	abi_dma(&m);
 	abi_unmap(&m);
 	abi_irq(&m);
+	abi_req(&m);
 
 	ret = medu_open(&m2, b, true);
 	result(ret == -EBUSY && !strcmp(m2.step, "VFIO_GROUP_GET_DEVICE_FD"),
@@ -939,29 +1015,83 @@ static void on_signal(int sig)
 	_exit(0);
 }
 
-/* Hold the device (with a page pinned) until a signal: for removal tests. */
-static int cmd_hold(const char *uuid, const char *ready)
+/* Open the device and have a page of ours pinned; 0, or 1 (said why). */
+static int open_pinned(struct medu *m, const char *uuid)
 {
-	struct medu m;
-	int ret, fd;
+	int ret = medu_open(m, uuid, true);
 
-	ret = medu_open(&m, uuid, true);
 	if (ret) {
-		fprintf(stderr, "vfio_client: %s: %s\n", m.step,
+		fprintf(stderr, "vfio_client: %s: %s\n", m->step,
 			strerror(-ret));
 		return 1;
 	}
-	ret = to_dev(&m, 0, DEV_BUF, 64);
+	ret = to_dev(m, 0, DEV_BUF, 64);
 	if (ret) {
 		fprintf(stderr, "vfio_client: DMA: %d\n", ret);
 		return 1;
 	}
+	return 0;
+}
+
+/* Hold the device (with a page pinned) until a signal: for removal tests. */
+static int cmd_hold(const char *uuid, const char *ready)
+{
+	struct medu m;
+	int fd;
+
+	if (open_pinned(&m, uuid))
+		return 1;
 	signal(SIGTERM, on_signal);
 	fd = open(ready, O_CREAT | O_WRONLY, 0644);
 	if (fd >= 0)
 		close(fd);
 	for (;;)
 		pause();
+}
+
+/*
+ * Hold the device (a page pinned) with a REQ eventfd set, FILE created once
+ * it is.  "req-close": close the device when the REQ eventfd fires, say so
+ * on stdout and exit 0.  "req-ignore": report each request on stdout
+ * ("# request N") and hold on, until killed.
+ */
+static int cmd_req(const char *uuid, const char *ready, bool honor)
+{
+	int efd = eventfd(0, 0), ret, fd;
+	uint64_t v, total = 0;
+	struct medu m;
+	double t0;
+
+	if (open_pinned(&m, uuid))
+		return 1;
+	ret = set_msi(&m, efd,
+		      VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+		      1, VFIO_PCI_REQ_IRQ_INDEX);
+	if (ret) {
+		fprintf(stderr, "vfio_client: REQ eventfd: %d\n", ret);
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	setvbuf(stdout, NULL, _IONBF, 0);
+	fd = open(ready, O_CREAT | O_WRONLY, 0644);
+	if (fd >= 0)
+		close(fd);
+	t0 = now();
+	for (;;) {
+		if (read(efd, &v, sizeof(v)) != sizeof(v)) {
+			fprintf(stderr, "vfio_client: REQ eventfd: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		total += v;
+		printf("# request %llu after %.1f s\n",
+		       (unsigned long long)total, now() - t0);
+		if (honor)
+			break;
+	}
+	medu_close(&m);
+	printf("# closed on request\n");
+	return 0;
 }
 
 /* The demo: edu copies TEXT from one of our buffers to another. */
@@ -1617,6 +1747,10 @@ int main(int argc, char **argv)
 		return run_bounded("timeout", cmd_timeout, argv[2], 0);
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "req-close"))
+		return cmd_req(argv[2], argv[3], true);
+	if (argc == 4 && !strcmp(argv[1], "req-ignore"))
+		return cmd_req(argv[2], argv[3], false);
 	if (argc == 4 && !strcmp(argv[1], "copy"))
 		return cmd_copy(argv[2], argv[3]);
 	fprintf(stderr,
@@ -1624,6 +1758,7 @@ int main(int argc, char **argv)
 		"       vfio_client race UUID N | unmaps UUID SECS\n"
 		"       vfio_client resetrace UUID SECS | timeout UUID\n"
 		"       vfio_client refusals UUID\n"
-		"       vfio_client hold UUID FILE | copy UUID TEXT\n");
+		"       vfio_client hold UUID FILE | copy UUID TEXT\n"
+		"       vfio_client req-close UUID FILE | req-ignore UUID FILE\n");
 	return 2;
 }
