@@ -1039,9 +1039,12 @@ static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 static void sample_req_log(struct sample_mdev *sm, const char *what,
 			   unsigned int count)
 {
+	/* A whole message, over 80 columns: see scripts/lint.sh. */
+	/* clang-format off */
 	dev_notice(sm->dev,
 		   "still in use by pid %d (%s), which opened it%s (count %u)\n",
 		   sm->opener_pid, sm->opener_comm, what, count);
+	/* clang-format on */
 }
 
 static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
@@ -1055,9 +1058,11 @@ static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
 			sample_req_log(sm, "; requesting release", count);
 		auxshim_sample_eventfd_signal(sm->req_trigger);
 	} else if (log) {
+		/* clang-format off */
 		sample_req_log(sm,
 			       " and set no REQ eventfd; blocked until it closes",
 			       count);
+		/* clang-format on */
 	}
 	mutex_unlock(&sm->regs_lock);
 }
