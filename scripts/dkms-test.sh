@@ -12,6 +12,7 @@
 # $AUXSHIM_CACHE/dkms/K (--sourcetree, --dkmstree, --installtree,
 # --kernelsourcedir = the extracted headers, --no-depmod), so the host's
 # /usr/src, /var/lib/dkms and /lib/modules are never touched.
+# The modules DKMS installs must hold no test-only code (no-test-only-code).
 # Log: $AUXSHIM_CACHE/dkms/K/dkms.log.  Exit status 0 iff every case passed.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
@@ -90,6 +91,38 @@ modinfo_ok() {
 		;;
 	*) echo "$m: no expected depends in $0"; return 1 ;;
 	esac
+}
+
+# Test-only code, by a string only it puts in a module: the sample's test
+# harness (src/sample/test_harness.c, the auxshim/dma_test knob) and the
+# shim's test hooks (src/shim/test_hooks.c).  Only a test build
+# (make AUXSHIM_TEST=1) has them; dkms.conf's make must not.
+TEST_ONLY_STRINGS="dma_test auxshim_test_get_counts"
+
+# The text of a module, whatever it is compressed with (7.3's are .ko.xz).
+ko_text() {
+	case $1 in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -dcq "$1" ;;
+	*.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# The modules DKMS installed carry none of TEST_ONLY_STRINGS.
+no_test_code() {
+	local m ko s rc=0
+	for m in $MODULES; do
+		ko=$(installed_ko "$m") || { echo "$m not installed"; return 1; }
+		for s in $TEST_ONLY_STRINGS; do
+			if ko_text "$ko" | grep -aqF "$s"; then
+				echo "$m: ${ko##*/} has test-only code ('$s')"
+				rc=1
+			fi
+		done
+	done
+	[ "$rc" -ne 0 ] || echo "no test-only code in: $MODULES"
+	return "$rc"
 }
 
 installed_all() {
@@ -203,6 +236,7 @@ run_cases() {
 		if step dkms-install dkms_ install -m auxshim -v "$VERSION" $kopts; then
 			check installed-under-updates-dkms installed_all
 			for m in $MODULES; do check "modinfo-$m" modinfo_ok "$m"; done
+			check no-test-only-code no_test_code
 			check status-installed status_is installed
 			# shellcheck disable=SC2086 # options, one word each
 			step dkms-uninstall dkms_ uninstall -m auxshim -v "$VERSION" $kopts
@@ -215,7 +249,7 @@ run_cases() {
 }
 
 main() {
-	[ $# -eq 1 ] || { sed -n '4,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+	[ $# -eq 1 ] || { sed -n '4,17s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 	kernel_known "$1" || die "unknown kernel '$1' (known: $AUXSHIM_KERNELS)"
 	setup "$1"
 	# One dkms test per kernel at a time.

@@ -13,6 +13,8 @@
 #     repository carries unchanged, on every C file but the exceptions below;
 #   - docs/api.rst is what scripts/api-doc.sh generates from include/auxshim.h;
 #   - scripts/version.sh check: dkms.conf, debian/changelog and Kbuild agree;
+#   - the compat headers rename no kernel identifier: every #define in a
+#     compat.h names one of ours (AUXSHIM_*, auxshim_*);
 #   - the lookup ABI: include/auxshim.h's "lookup ABI" section is the one
 #     recorded below for its AUXSHIM_LUT_ABI (a change needs a new version);
 #   - every relative link and every repository path named in backticks in
@@ -117,7 +119,7 @@ run_shell_syntax() {
 # source each other at their paths in the guest (/tests/NAME), so they are
 # followed through a directory whose tests/ is tests/guest/.  Libraries (sourced, never run) set variables for the
 # scripts that source them: "appears unused" (SC2034) is not checked there.
-GUEST_LIBS="ktap.sh kernel_log.sh sample_lib.sh pin_lib.sh bench_lib.sh"
+GUEST_LIBS="ktap.sh kernel_log.sh sample_lib.sh pin_lib.sh bench_lib.sh vm_lib.sh"
 
 run_shellcheck() {
 	local root f rc=0 guest=() libs=()
@@ -180,6 +182,24 @@ run_clang_format() {
 	done
 	log "clang-format: $n files checked, $(printf '%s\n' "$CF_EXCEPT" | grep -c .) exception(s)"
 	return "$rc"
+}
+
+# A compat header may alias one of our names to the kernel's (on the
+# kernels that have it), never a kernel name to one of ours: code that reads
+# vfio_pin_pages() or struct vfio_device must mean the running kernel's.
+run_compat_names() {
+	local files out
+	files=$(cd "$AUXSHIM_SRC" && { git ls-files '*compat.h' 2>/dev/null ||
+		find src include tests -name compat.h; })
+	[ -n "$files" ] || { log "compat names: no compat.h"; return 1; }
+	# shellcheck disable=SC2086 # file list from git ls-files, one word each
+	out=$(
+		cd "$AUXSHIM_SRC" || exit 1
+		grep -nE '^[[:space:]]*#[[:space:]]*define[[:space:]]+' $files |
+			grep -vE '#[[:space:]]*define[[:space:]]+_*(AUXSHIM|auxshim)_' || true
+	)
+	[ -z "$out" ] || { printf '%s\n' "$out"; log "compat names: a compat.h #defines a name that is not ours (above)"; return 1; }
+	log "compat names: $(echo "$files" | wc -w) compat headers, every #define ours"
 }
 
 # The lookup's layout per AUXSHIM_LUT_ABI: the first 16 hex digits of the
@@ -306,6 +326,8 @@ main() {
 	{ get_checkpatch && "$AUXSHIM_SRC/scripts/api-doc.sh" --check; } || rc=1
 	log "one version"
 	"$AUXSHIM_SRC/scripts/version.sh" check || rc=1
+	log "compat headers rename no kernel identifier"
+	run_compat_names || rc=1
 	log "lookup ABI"
 	run_lut_abi || rc=1
 	log "the docs' links and paths (README.md, docs/*.md, tests/README.md)"

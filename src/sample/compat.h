@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * auxshim_sample.ko's compat header.  src/sample/sample.c is written against
- * the v6.1 mdev/vfio API, the way samples/vfio-mdev/mtty.c is; this header
+ * auxshim_sample.ko's compat header.  The sample is written against the
+ * v6.1 mdev/vfio API, the way samples/vfio-mdev/mtty.c is; this header
  * fills in what other kernels lack or do differently.  Its AUXSHIM_HAVE_*
  * come from the probes in scripts/probes/sample/ (src/sample/conftest.h).
- * Include it last: on v5.10 it renames kernel identifiers (WireGuard's
- * compat.h does the same).
+ *
+ * It renames no kernel identifier: a kernel name in the sample means the
+ * kernel's own on every kernel.  Where the sample needs the v6.1 API that
+ * v5.10 lacks or has with another meaning (struct vfio_device,
+ * vfio_pin_pages(), struct mdev_driver, ...), it uses this header's
+ * auxshim_sample_<kernel name> instead: on v6.1+ that is the kernel's own
+ * (a macro for a type, a static inline for a function), on v5.10 the same
+ * v6.1 shape built here on top of mdev_parent_ops.
  */
 #ifndef AUXSHIM_SAMPLE_COMPAT_H
 #define AUXSHIM_SAMPLE_COMPAT_H
@@ -50,6 +56,80 @@
 #endif
 
 #if !defined(AUXSHIM_HAVE_MDEV_PARENT_OPS)
+/* v6.1+: the kernel's own. */
+#define auxshim_sample_mdev_type mdev_type
+#define auxshim_sample_mdev_parent mdev_parent
+#define auxshim_sample_mdev_driver mdev_driver
+#define auxshim_sample_vfio_device vfio_device
+#define auxshim_sample_vfio_device_ops vfio_device_ops
+#define auxshim_sample_vfio_alloc_device vfio_alloc_device
+
+static inline int
+auxshim_sample_mdev_register_parent(struct mdev_parent *parent,
+				    struct device *dev, struct mdev_driver *drv,
+				    struct mdev_type **types, unsigned int n)
+{
+	return mdev_register_parent(parent, dev, drv, types, n);
+}
+
+static inline void
+auxshim_sample_mdev_unregister_parent(struct mdev_parent *parent)
+{
+	mdev_unregister_parent(parent);
+}
+
+static inline int auxshim_sample_mdev_register_driver(struct mdev_driver *drv)
+{
+	return mdev_register_driver(drv);
+}
+
+static inline void
+auxshim_sample_mdev_unregister_driver(struct mdev_driver *drv)
+{
+	mdev_unregister_driver(drv);
+}
+
+static inline int
+auxshim_sample_vfio_register_emulated_iommu_dev(struct vfio_device *vdev)
+{
+	return vfio_register_emulated_iommu_dev(vdev);
+}
+
+static inline void
+auxshim_sample_vfio_unregister_group_dev(struct vfio_device *vdev)
+{
+	vfio_unregister_group_dev(vdev);
+}
+
+static inline void auxshim_sample_vfio_put_device(struct vfio_device *vdev)
+{
+	vfio_put_device(vdev);
+}
+
+/*
+ * v6.1's .release frees the device; v6.2+ frees it itself once .release
+ * has returned (913447d06f03 "vfio: Remove vfio_free_device").
+ */
+static inline void auxshim_sample_vfio_free_device(struct vfio_device *vdev)
+{
+#if defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
+	vfio_free_device(vdev);
+#endif
+}
+
+static inline int auxshim_sample_vfio_pin_pages(struct vfio_device *vdev,
+						dma_addr_t iova, int npage,
+						int prot, struct page **pages)
+{
+	return vfio_pin_pages(vdev, iova, npage, prot, pages);
+}
+
+static inline void auxshim_sample_vfio_unpin_pages(struct vfio_device *vdev,
+						   dma_addr_t iova, int npage)
+{
+	vfio_unpin_pages(vdev, iova, npage);
+}
+
 /*
  * The mdev's driver data.  A function of its own because on v5.10 the
  * mdev's struct device belongs to vfio_mdev (and vfio sets its drvdata).
@@ -65,17 +145,6 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 	return dev_get_drvdata(dev);
 }
 
-#if !defined(AUXSHIM_HAVE_VFIO_FREE_DEVICE)
-/*
- * v6.2+ frees the device itself once .release has returned (913447d06f03
- * "vfio: Remove vfio_free_device").
- */
-#define vfio_free_device auxshim_sample_vfio_free_device
-static inline void vfio_free_device(struct vfio_device *vdev)
-{
-}
-#endif
-
 #else /* AUXSHIM_HAVE_MDEV_PARENT_OPS */
 /*
  * v5.10: struct mdev_parent_ops.  mdev core calls the parent's create()
@@ -83,54 +152,43 @@ static inline void vfio_free_device(struct vfio_device *vdev)
  * remove() after vfio_mdev unbound it, by when the mdev has left its
  * iommu_group.  Here is the v6.1 API on top of that:
  *
- * - mdev_register_parent() builds the mdev_parent_ops and the type's
- *   attributes inside struct mdev_parent, and routes create()/remove() to
- *   the mdev_driver's probe()/remove(); mdev_register_driver() has nothing
- *   to register.  One type per parent: v5.10's type attributes are not told
- *   which type they are read on.
+ * - auxshim_sample_mdev_register_parent() builds the mdev_parent_ops and
+ *   the type's attributes inside struct auxshim_sample_mdev_parent, and
+ *   routes create()/remove() to the mdev driver's probe()/remove();
+ *   auxshim_sample_mdev_register_driver() has nothing to register.  One
+ *   type per parent: v5.10's type attributes are not told which type they
+ *   are read on.
  * - the vfio device the driver allocates is only the container of its
  *   state: making the mdev a vfio device is vfio_mdev's business.
  *
- * Only what the sample uses.  v5.10's own struct mdev_driver, struct
- * vfio_device, struct vfio_device_ops and mdev_register_driver() differ
- * from v6.1's: the v6.1 ones below take over their names in the includer.
+ * Only what the sample uses.  v5.10 has a struct mdev_driver, a struct
+ * vfio_device, a struct vfio_device_ops, an mdev_register_driver() and a
+ * vfio_pin_pages() of its own, which mean something else: the v6.1 shapes
+ * here are auxshim_sample_*, and the kernel's names keep their meaning.
  */
-#define mdev_type auxshim_sample_mdev_type
-#define mdev_parent auxshim_sample_mdev_parent
-#define mdev_driver auxshim_sample_mdev_driver
-#define mdev_register_parent auxshim_sample_mdev_register_parent
-#define mdev_unregister_parent auxshim_sample_mdev_unregister_parent
-#define mdev_register_driver auxshim_sample_mdev_register_driver
-#define mdev_unregister_driver auxshim_sample_mdev_unregister_driver
-#define vfio_device auxshim_sample_vfio_device
-#define vfio_device_ops auxshim_sample_vfio_device_ops
-#define vfio_register_emulated_iommu_dev \
-	auxshim_sample_vfio_register_emulated_iommu_dev
-#define vfio_unregister_group_dev auxshim_sample_vfio_unregister_group_dev
-#define vfio_put_device auxshim_sample_vfio_put_device
-#define vfio_free_device auxshim_sample_vfio_free_device
 
-struct mdev_type {
+struct auxshim_sample_mdev_type {
 	const char *sysfs_name;
 	const char *pretty_name;
-	struct mdev_parent *parent;
+	struct auxshim_sample_mdev_parent *parent;
 };
 
-struct mdev_driver {
+struct auxshim_sample_mdev_driver {
 	const char *device_api;
 	int (*probe)(struct mdev_device *mdev);
 	void (*remove)(struct mdev_device *mdev);
-	unsigned int (*get_available)(struct mdev_type *mtype);
-	ssize_t (*show_description)(struct mdev_type *mtype, char *buf);
+	unsigned int (*get_available)(struct auxshim_sample_mdev_type *mtype);
+	ssize_t (*show_description)(struct auxshim_sample_mdev_type *mtype,
+				    char *buf);
 	struct device_driver driver;
 };
 
 #define AUXSHIM_SAMPLE_TYPE_ATTRS 4
 
-struct mdev_parent {
+struct auxshim_sample_mdev_parent {
 	struct device *dev;
-	struct mdev_driver *mdev_driver;
-	struct mdev_type *type;
+	struct auxshim_sample_mdev_driver *mdev_driver;
+	struct auxshim_sample_mdev_type *type;
 	/* What mdev_register_device() is given, built at registration: */
 	struct mdev_parent_ops ops;
 	struct mdev_type_attribute type_attrs[AUXSHIM_SAMPLE_TYPE_ATTRS];
@@ -140,9 +198,9 @@ struct mdev_parent {
 	struct notifier_block bus_nb; /* its mdevs' removal, for .request */
 };
 
-struct vfio_device {
+struct auxshim_sample_vfio_device {
 	struct device *dev;
-	const struct vfio_device_ops *ops;
+	const struct auxshim_sample_vfio_device_ops *ops;
 	struct mutex lock; /* open_count, req_count */
 	unsigned int open_count;
 	struct notifier_block iommu_nb; /* type1's unmaps, for .dma_unmap */
@@ -151,29 +209,33 @@ struct vfio_device {
 	unsigned int req_count;
 };
 
-struct vfio_device_ops {
+struct auxshim_sample_vfio_device_ops {
 	char *name;
-	void (*release)(struct vfio_device *vdev);
-	int (*open_device)(struct vfio_device *vdev);
-	void (*close_device)(struct vfio_device *vdev);
-	ssize_t (*read)(struct vfio_device *vdev, char __user *buf,
-			size_t count, loff_t *ppos);
-	ssize_t (*write)(struct vfio_device *vdev, const char __user *buf,
-			 size_t count, loff_t *ppos);
-	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd,
+	void (*release)(struct auxshim_sample_vfio_device *vdev);
+	int (*open_device)(struct auxshim_sample_vfio_device *vdev);
+	void (*close_device)(struct auxshim_sample_vfio_device *vdev);
+	ssize_t (*read)(struct auxshim_sample_vfio_device *vdev,
+			char __user *buf, size_t count, loff_t *ppos);
+	ssize_t (*write)(struct auxshim_sample_vfio_device *vdev,
+			 const char __user *buf, size_t count, loff_t *ppos);
+	long (*ioctl)(struct auxshim_sample_vfio_device *vdev, unsigned int cmd,
 		      unsigned long arg);
-	void (*dma_unmap)(struct vfio_device *vdev, u64 iova, u64 length);
-	void (*request)(struct vfio_device *vdev, unsigned int count);
+	void (*dma_unmap)(struct auxshim_sample_vfio_device *vdev, u64 iova,
+			  u64 length);
+	void (*request)(struct auxshim_sample_vfio_device *vdev,
+			unsigned int count);
 };
 
 /*
  * vfio_mdev hands the mdev's file operations to the parent: route them to
- * the vfio_device_ops, with v6.1's semantics (open_device on the first
- * open, close_device on the last close, dma_unmap for the container's
- * unmaps, announced on v5.10 through an IOMMU notifier).  The mdev's driver
- * data is the driver's container, whose first member is the vfio_device.
+ * the auxshim_sample_vfio_device_ops, with v6.1's semantics (open_device on
+ * the first open, close_device on the last close, dma_unmap for the
+ * container's unmaps, announced on v5.10 through an IOMMU notifier).  The
+ * mdev's driver data is the driver's container, whose first member is the
+ * auxshim_sample_vfio_device.
  */
-static inline struct vfio_device *auxshim_sample_vdev(struct mdev_device *mdev)
+static inline struct auxshim_sample_vfio_device *
+auxshim_sample_vdev(struct mdev_device *mdev)
 {
 	return mdev_get_drvdata(mdev);
 }
@@ -182,8 +244,8 @@ static inline int auxshim_sample_iommu_notifier(struct notifier_block *nb,
 						unsigned long action,
 						void *data)
 {
-	struct vfio_device *vdev =
-		container_of(nb, struct vfio_device, iommu_nb);
+	struct auxshim_sample_vfio_device *vdev =
+		container_of(nb, struct auxshim_sample_vfio_device, iommu_nb);
 	struct vfio_iommu_type1_dma_unmap *unmap = data;
 
 	if (action == VFIO_IOMMU_NOTIFY_DMA_UNMAP)
@@ -193,7 +255,7 @@ static inline int auxshim_sample_iommu_notifier(struct notifier_block *nb,
 
 static inline int auxshim_sample_open(struct mdev_device *mdev)
 {
-	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	struct auxshim_sample_vfio_device *vdev = auxshim_sample_vdev(mdev);
 	unsigned long events = VFIO_IOMMU_NOTIFY_DMA_UNMAP;
 	int ret = 0;
 
@@ -220,7 +282,7 @@ out_unlock:
 
 static inline void auxshim_sample_release(struct mdev_device *mdev)
 {
-	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	struct auxshim_sample_vfio_device *vdev = auxshim_sample_vdev(mdev);
 
 	mutex_lock(&vdev->lock);
 	if (!--vdev->open_count) {
@@ -235,7 +297,7 @@ static inline ssize_t auxshim_sample_read(struct mdev_device *mdev,
 					  char __user *buf, size_t count,
 					  loff_t *ppos)
 {
-	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	struct auxshim_sample_vfio_device *vdev = auxshim_sample_vdev(mdev);
 
 	return vdev->ops->read(vdev, buf, count, ppos);
 }
@@ -244,7 +306,7 @@ static inline ssize_t auxshim_sample_write(struct mdev_device *mdev,
 					   const char __user *buf, size_t count,
 					   loff_t *ppos)
 {
-	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	struct auxshim_sample_vfio_device *vdev = auxshim_sample_vdev(mdev);
 
 	return vdev->ops->write(vdev, buf, count, ppos);
 }
@@ -252,7 +314,7 @@ static inline ssize_t auxshim_sample_write(struct mdev_device *mdev,
 static inline long auxshim_sample_ioctl(struct mdev_device *mdev,
 					unsigned int cmd, unsigned long arg)
 {
-	struct vfio_device *vdev = auxshim_sample_vdev(mdev);
+	struct auxshim_sample_vfio_device *vdev = auxshim_sample_vdev(mdev);
 
 	return vdev->ops->ioctl(vdev, cmd, arg);
 }
@@ -270,8 +332,9 @@ static inline long auxshim_sample_ioctl(struct mdev_device *mdev,
 
 static inline void auxshim_sample_req_work(struct work_struct *work)
 {
-	struct vfio_device *vdev = container_of(to_delayed_work(work),
-						struct vfio_device, req_work);
+	struct auxshim_sample_vfio_device *vdev =
+		container_of(to_delayed_work(work),
+			     struct auxshim_sample_vfio_device, req_work);
 
 	mutex_lock(&vdev->lock);
 	if (vdev->open_count) {
@@ -285,10 +348,10 @@ static inline void auxshim_sample_req_work(struct work_struct *work)
 static inline int auxshim_sample_bus_notify(struct notifier_block *nb,
 					    unsigned long action, void *data)
 {
-	struct mdev_parent *parent =
-		container_of(nb, struct mdev_parent, bus_nb);
+	struct auxshim_sample_mdev_parent *parent =
+		container_of(nb, struct auxshim_sample_mdev_parent, bus_nb);
 	struct mdev_device *mdev = mdev_from_dev(data);
-	struct vfio_device *vdev;
+	struct auxshim_sample_vfio_device *vdev;
 
 	if (action != BUS_NOTIFY_DEL_DEVICE || !mdev ||
 	    mdev_parent_dev(mdev) != parent->dev)
@@ -303,8 +366,9 @@ static inline int auxshim_sample_bus_notify(struct notifier_block *nb,
  * v5.10's vfio_pin_pages() takes the mdev's device and arrays of user and
  * physical pfns; v6.0's shape (pages, by IOVA, on the vfio device) on top.
  */
-static inline void auxshim_sample_vfio_unpin_pages(struct vfio_device *vdev,
-						   dma_addr_t iova, int npage)
+static inline void
+auxshim_sample_vfio_unpin_pages(struct auxshim_sample_vfio_device *vdev,
+				dma_addr_t iova, int npage)
 {
 	unsigned long pfn;
 	int i;
@@ -315,9 +379,10 @@ static inline void auxshim_sample_vfio_unpin_pages(struct vfio_device *vdev,
 	}
 }
 
-static inline int auxshim_sample_vfio_pin_pages(struct vfio_device *vdev,
-						dma_addr_t iova, int npage,
-						int prot, struct page **pages)
+static inline int
+auxshim_sample_vfio_pin_pages(struct auxshim_sample_vfio_device *vdev,
+			      dma_addr_t iova, int npage, int prot,
+			      struct page **pages)
 {
 	unsigned long pfn, phys;
 	int i, ret;
@@ -338,9 +403,6 @@ static inline int auxshim_sample_vfio_pin_pages(struct vfio_device *vdev,
 	return npage;
 }
 
-#define vfio_pin_pages auxshim_sample_vfio_pin_pages
-#define vfio_unpin_pages auxshim_sample_vfio_unpin_pages
-
 /*
  * v5.10's callbacks only name the parent's struct device: the parent
  * registered on it is found through a devres of that device.
@@ -349,9 +411,10 @@ static inline void auxshim_sample_parent_release(struct device *dev, void *res)
 {
 }
 
-static inline struct mdev_parent *auxshim_sample_parent(struct device *dev)
+static inline struct auxshim_sample_mdev_parent *
+auxshim_sample_parent(struct device *dev)
 {
-	struct mdev_parent **res;
+	struct auxshim_sample_mdev_parent **res;
 
 	res = devres_find(dev, auxshim_sample_parent_release, NULL, NULL);
 	return res ? *res : NULL;
@@ -361,7 +424,8 @@ static inline struct mdev_parent *auxshim_sample_parent(struct device *dev)
 static inline ssize_t auxshim_sample_name_show(struct kobject *kobj,
 					       struct device *dev, char *buf)
 {
-	struct mdev_type *mtype = auxshim_sample_parent(dev)->type;
+	struct auxshim_sample_mdev_type *mtype =
+		auxshim_sample_parent(dev)->type;
 
 	return sysfs_emit(buf, "%s\n", mtype->pretty_name ?: mtype->sysfs_name);
 }
@@ -370,7 +434,7 @@ static inline ssize_t auxshim_sample_description_show(struct kobject *kobj,
 						      struct device *dev,
 						      char *buf)
 {
-	struct mdev_parent *parent = auxshim_sample_parent(dev);
+	struct auxshim_sample_mdev_parent *parent = auxshim_sample_parent(dev);
 
 	return parent->mdev_driver->show_description(parent->type, buf);
 }
@@ -379,7 +443,7 @@ static inline ssize_t auxshim_sample_device_api_show(struct kobject *kobj,
 						     struct device *dev,
 						     char *buf)
 {
-	struct mdev_parent *parent = auxshim_sample_parent(dev);
+	struct auxshim_sample_mdev_parent *parent = auxshim_sample_parent(dev);
 
 	return sysfs_emit(buf, "%s\n", parent->mdev_driver->device_api);
 }
@@ -388,7 +452,7 @@ static inline ssize_t auxshim_sample_available_show(struct kobject *kobj,
 						    struct device *dev,
 						    char *buf)
 {
-	struct mdev_parent *parent = auxshim_sample_parent(dev);
+	struct auxshim_sample_mdev_parent *parent = auxshim_sample_parent(dev);
 
 	return sysfs_emit(buf, "%u\n",
 			  parent->mdev_driver->get_available(parent->type));
@@ -397,7 +461,7 @@ static inline ssize_t auxshim_sample_available_show(struct kobject *kobj,
 static inline int auxshim_sample_create(struct kobject *kobj,
 					struct mdev_device *mdev)
 {
-	struct mdev_parent *parent =
+	struct auxshim_sample_mdev_parent *parent =
 		auxshim_sample_parent(mdev_parent_dev(mdev));
 
 	return parent->mdev_driver->probe(mdev);
@@ -405,7 +469,7 @@ static inline int auxshim_sample_create(struct kobject *kobj,
 
 static inline int auxshim_sample_remove(struct mdev_device *mdev)
 {
-	struct mdev_parent *parent =
+	struct auxshim_sample_mdev_parent *parent =
 		auxshim_sample_parent(mdev_parent_dev(mdev));
 
 	/* vfio_mdev has seen the last close: no request is due any more. */
@@ -417,9 +481,10 @@ static inline int auxshim_sample_remove(struct mdev_device *mdev)
 typedef ssize_t auxshim_sample_type_show(struct kobject *, struct device *,
 					 char *);
 
-static inline void auxshim_sample_type_attr(struct mdev_parent *parent,
-					    unsigned int i, const char *name,
-					    auxshim_sample_type_show *show)
+static inline void
+auxshim_sample_type_attr(struct auxshim_sample_mdev_parent *parent,
+			 unsigned int i, const char *name,
+			 auxshim_sample_type_show *show)
 {
 	struct mdev_type_attribute *ta = &parent->type_attrs[i];
 
@@ -431,13 +496,16 @@ static inline void auxshim_sample_type_attr(struct mdev_parent *parent,
 	parent->type_attr_list[i] = &ta->attr;
 }
 
-static inline int mdev_register_parent(struct mdev_parent *parent,
-				       struct device *dev,
-				       struct mdev_driver *mdev_driver,
-				       struct mdev_type **types,
-				       unsigned int nr_types)
+/* clang-format would break after "(" (checkpatch OPEN_ENDED_LINE). */
+/* clang-format off */
+static inline int
+auxshim_sample_mdev_register_parent(struct auxshim_sample_mdev_parent *parent,
+				    struct device *dev,
+				    struct auxshim_sample_mdev_driver *mdev_driver,
+				    struct auxshim_sample_mdev_type **types,
+				    unsigned int nr_types)
 {
-	struct mdev_parent **res;
+	struct auxshim_sample_mdev_parent **res;
 	int ret;
 
 	if (nr_types != 1)
@@ -497,20 +565,25 @@ err_devres:
 	return ret;
 }
 
+/* clang-format on */
+
 /* Its mdevs are removed first: their requests go out meanwhile. */
-static inline void mdev_unregister_parent(struct mdev_parent *parent)
+static inline void
+auxshim_sample_mdev_unregister_parent(struct auxshim_sample_mdev_parent *parent)
 {
 	mdev_unregister_device(parent->dev);
 	bus_unregister_notifier(&mdev_bus_type, &parent->bus_nb);
 	devres_release(parent->dev, auxshim_sample_parent_release, NULL, NULL);
 }
 
-static inline int mdev_register_driver(struct mdev_driver *drv)
+static inline int
+auxshim_sample_mdev_register_driver(struct auxshim_sample_mdev_driver *drv)
 {
 	return 0;
 }
 
-static inline void mdev_unregister_driver(struct mdev_driver *drv)
+static inline void
+auxshim_sample_mdev_unregister_driver(struct auxshim_sample_mdev_driver *drv)
 {
 }
 
@@ -526,12 +599,12 @@ static inline void *auxshim_sample_mdev_get_drvdata(struct device *dev)
 	return mdev_get_drvdata(mdev_from_dev(dev));
 }
 
-/* The vfio_device must come first in its container, as on v6.1. */
+/* The auxshim_sample_vfio_device comes first in its container, as on v6.1. */
 static inline void *
-auxshim_sample_vfio_alloc_device(size_t size, size_t offset, struct device *dev,
-				 const struct vfio_device_ops *ops)
+auxshim_sample_vfio_alloc(size_t size, size_t offset, struct device *dev,
+			  const struct auxshim_sample_vfio_device_ops *ops)
 {
-	struct vfio_device *vdev;
+	struct auxshim_sample_vfio_device *vdev;
 
 	if (WARN_ON(offset))
 		return ERR_PTR(-EINVAL);
@@ -545,26 +618,37 @@ auxshim_sample_vfio_alloc_device(size_t size, size_t offset, struct device *dev,
 	return vdev;
 }
 
-#define vfio_alloc_device(type, member, dev, ops)         \
-	((struct type *)auxshim_sample_vfio_alloc_device( \
+#define auxshim_sample_vfio_alloc_device(type, member, dev, ops) \
+	((struct type *)auxshim_sample_vfio_alloc(               \
 		sizeof(struct type), offsetof(struct type, member), dev, ops))
 
-static inline int vfio_register_emulated_iommu_dev(struct vfio_device *vdev)
+/*
+ * Making the mdev a vfio device is vfio_mdev's business.  clang-format
+ * would break these after "(" (checkpatch OPEN_ENDED_LINE).
+ */
+/* clang-format off */
+static inline int
+auxshim_sample_vfio_register_emulated_iommu_dev(struct auxshim_sample_vfio_device *vdev)
 {
 	return 0;
 }
 
-static inline void vfio_unregister_group_dev(struct vfio_device *vdev)
+static inline void
+auxshim_sample_vfio_unregister_group_dev(struct auxshim_sample_vfio_device *vdev)
 {
 }
 
+/* clang-format on */
+
 /* The driver holds the only reference: the put is the last one. */
-static inline void vfio_put_device(struct vfio_device *vdev)
+static inline void
+auxshim_sample_vfio_put_device(struct auxshim_sample_vfio_device *vdev)
 {
 	vdev->ops->release(vdev);
 }
 
-static inline void vfio_free_device(struct vfio_device *vdev)
+static inline void
+auxshim_sample_vfio_free_device(struct auxshim_sample_vfio_device *vdev)
 {
 	kvfree(vdev);
 }
@@ -585,12 +669,14 @@ static inline void vfio_free_device(struct vfio_device *vdev)
 #define AUXSHIM_VFIO_REGION_INFO_OPS(fn)
 #endif
 
-typedef int auxshim_sample_region_info_fn(struct vfio_device *vdev,
-					  struct vfio_region_info *info,
-					  struct vfio_info_cap *caps);
+typedef int
+auxshim_sample_region_info_fn(struct auxshim_sample_vfio_device *vdev,
+			      struct vfio_region_info *info,
+			      struct vfio_info_cap *caps);
 
 static inline long
-auxshim_sample_region_info_ioctl(struct vfio_device *vdev, unsigned long arg,
+auxshim_sample_region_info_ioctl(struct auxshim_sample_vfio_device *vdev,
+				 unsigned long arg,
 				 auxshim_sample_region_info_fn *fn)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);

@@ -2,12 +2,16 @@
 /*
  * auxshim_sample's objects, shared by its three units:
  *
- *   sample.c  the module: edu's PCI driver, the mdev parent and driver, the
- *             auxshim/ sysfs knobs; calls attach.c and vdev.c
+ *   sample.c  the module: edu's PCI driver, the mdev parent and driver;
+ *             calls attach.c and vdev.c (and, in a test build, the harness)
  *   vdev.c    each mdev as a VFIO device: a mediated edu; calls attach.c
  *   attach.c  an mdev's domain, attached through auxshim; calls nothing of ours
  *
- * Include compat.h after this file's includes, last.
+ * and, in a test build only, test_harness.c (the auxshim/ sysfs knobs; not
+ * part of the template), which calls attach.c.
+ *
+ * compat.h renames no kernel identifier: the structs below use its
+ * auxshim_sample_* names for what v5.10 lacks or has with another meaning.
  */
 #ifndef AUXSHIM_SAMPLE_H
 #define AUXSHIM_SAMPLE_H
@@ -46,35 +50,32 @@ struct sample_dma_job {
 };
 
 struct sample_parent {
-	struct mdev_parent parent; /* the mdev core's view */
-	struct mdev_type type;
-	struct mdev_type *types[1];
+	struct auxshim_sample_mdev_parent parent; /* the mdev core's view */
+	struct auxshim_sample_mdev_type type;
+	struct auxshim_sample_mdev_type *types[1];
 	struct pci_dev *pdev;
 	void __iomem *bar;
 	bool aux; /* aux enabled on edu */
 	struct page *zero; /* clears edu's buffer for a new user */
 	/*
-	 * lock: protects slots, vfio_user, every mdev's attachment and edu's
-	 * DMA engine.  Taken after a sample_mdev's dma_lock, before its
+	 * lock: protects nr_mdevs, vfio_user, every mdev's attachment and
+	 * edu's DMA engine.  Taken after a sample_mdev's dma_lock, before its
 	 * regs_lock.
 	 */
 	struct mutex lock;
-	unsigned long slots;
+	unsigned int nr_mdevs;
 	struct sample_mdev *vfio_user; /* the mdev a VFIO user has open */
 };
 
 struct sample_mdev {
-	struct vfio_device vdev; /* first: vfio_alloc_device() wants it */
+	struct auxshim_sample_vfio_device
+		vdev; /* first: auxshim_sample_vfio_alloc_device() wants it */
 	struct sample_parent *sp;
 	struct device *dev; /* the mdev */
-	unsigned int slot;
-	/* The auxshim/ sysfs DMA test's pages (sample.c). */
-	struct page *src;
-	struct page *dst;
 	/* under sp->lock: */
 	struct iommu_domain *domain; /* NULL while detached */
 	struct iommu_group *group; /* held from attach to detach */
-	char result[80]; /* of the last dma_test */
+	struct sample_test *test; /* test_harness.c's, in a test build */
 
 	/* The mediated edu (vdev.c), while a VFIO user has the mdev open. */
 	struct mutex regs_lock; /* cfg, regs, job, triggers, opener, four below */
@@ -119,7 +120,7 @@ int sample_attach(struct sample_mdev *sm);
 void sample_detach(struct sample_mdev *sm);
 
 /* vdev.c */
-extern const struct vfio_device_ops sample_vfio_ops;
+extern const struct auxshim_sample_vfio_device_ops sample_vfio_ops;
 void sample_vdev_init(struct sample_mdev *sm);
 
 #endif /* AUXSHIM_SAMPLE_H */

@@ -63,7 +63,7 @@ module_param(dma_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(dma_timeout_ms,
 		 "how long a DMA command waits for edu, ms (a test knob)");
 
-static struct sample_mdev *to_sm(struct vfio_device *vdev)
+static struct sample_mdev *to_sm(struct auxshim_sample_vfio_device *vdev)
 {
 	return container_of(vdev, struct sample_mdev, vdev);
 }
@@ -362,7 +362,8 @@ static void sample_unpin_list(struct sample_mdev *sm, struct list_head *list)
 	struct sample_pin *pin, *next;
 
 	list_for_each_entry_safe(pin, next, list, node) {
-		vfio_unpin_pages(&sm->vdev, pin->pfn << PAGE_SHIFT, 1);
+		auxshim_sample_vfio_unpin_pages(&sm->vdev,
+						pin->pfn << PAGE_SHIFT, 1);
 		atomic_long_dec(&sample_pinned);
 		kfree(pin);
 		if (atomic_dec_and_test(&sm->loose))
@@ -464,8 +465,10 @@ static int sample_pin_range(struct sample_mdev *sm, u64 iova, u32 count,
 			return -ENOMEM;
 		pin->pfn = pfn;
 		sample_pin_holdoff(sm);
-		ret = vfio_pin_pages(&sm->vdev, pfn << PAGE_SHIFT, 1,
-				     IOMMU_READ | IOMMU_WRITE, &pin->page);
+		ret = auxshim_sample_vfio_pin_pages(&sm->vdev,
+						    pfn << PAGE_SHIFT, 1,
+						    IOMMU_READ | IOMMU_WRITE,
+						    &pin->page);
 		if (ret != 1) {
 			kfree(pin);
 			dev_dbg(sm->dev,
@@ -625,7 +628,7 @@ static void sample_power_on(struct sample_mdev *sm)
 
 /* ---- vfio_device_ops --------------------------------------------------- */
 
-static int sample_vfio_open(struct vfio_device *vdev)
+static int sample_vfio_open(struct auxshim_sample_vfio_device *vdev)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 	struct sample_parent *sp = sm->sp;
@@ -640,6 +643,7 @@ static int sample_vfio_open(struct vfio_device *vdev)
 			pci_name(sp->pdev), dev_name(sp->vfio_user->dev), ret);
 		goto out_unlock;
 	}
+	/* A test build's auxshim/attach knob (test_harness.c) attaches too. */
 	if (sm->domain) {
 		ret = -EBUSY;
 		dev_err(sm->dev,
@@ -671,7 +675,7 @@ out_unlock:
 	return ret;
 }
 
-static void sample_vfio_close(struct vfio_device *vdev)
+static void sample_vfio_close(struct auxshim_sample_vfio_device *vdev)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 	struct sample_parent *sp = sm->sp;
@@ -699,8 +703,8 @@ static void sample_vfio_close(struct vfio_device *vdev)
  * unpins, which take type1's iommu->lock, are unpin_work's, and the waits
  * for them and for a command's pins are bounded (see struct sample_pin).
  */
-static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
-				  u64 length)
+static void sample_vfio_dma_unmap(struct auxshim_sample_vfio_device *vdev,
+				  u64 iova, u64 length)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 	unsigned long first = iova >> PAGE_SHIFT;
@@ -734,8 +738,9 @@ static void sample_vfio_dma_unmap(struct vfio_device *vdev, u64 iova,
 	atomic_dec(&sm->unmapping);
 }
 
-static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
-			      size_t count, loff_t *ppos, bool write)
+static ssize_t sample_vfio_rw(struct auxshim_sample_vfio_device *vdev,
+			      char __user *ubuf, size_t count, loff_t *ppos,
+			      bool write)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 	unsigned int index = *ppos >> SAMPLE_OFFSET_SHIFT;
@@ -788,20 +793,20 @@ static ssize_t sample_vfio_rw(struct vfio_device *vdev, char __user *ubuf,
 	return count;
 }
 
-static ssize_t sample_vfio_read(struct vfio_device *vdev, char __user *buf,
-				size_t count, loff_t *ppos)
+static ssize_t sample_vfio_read(struct auxshim_sample_vfio_device *vdev,
+				char __user *buf, size_t count, loff_t *ppos)
 {
 	return sample_vfio_rw(vdev, buf, count, ppos, false);
 }
 
-static ssize_t sample_vfio_write(struct vfio_device *vdev,
+static ssize_t sample_vfio_write(struct auxshim_sample_vfio_device *vdev,
 				 const char __user *buf, size_t count,
 				 loff_t *ppos)
 {
 	return sample_vfio_rw(vdev, (char __user *)buf, count, ppos, true);
 }
 
-static int sample_region_info(struct vfio_device *vdev,
+static int sample_region_info(struct auxshim_sample_vfio_device *vdev,
 			      struct vfio_region_info *info,
 			      struct vfio_info_cap *caps)
 {
@@ -1004,8 +1009,8 @@ static long sample_reset(struct sample_mdev *sm)
 	return ret;
 }
 
-static long sample_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
-			      unsigned long arg)
+static long sample_vfio_ioctl(struct auxshim_sample_vfio_device *vdev,
+			      unsigned int cmd, unsigned long arg)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 
@@ -1047,7 +1052,8 @@ static void sample_req_log(struct sample_mdev *sm, const char *what,
 	/* clang-format on */
 }
 
-static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
+static void sample_vfio_request(struct auxshim_sample_vfio_device *vdev,
+				unsigned int count)
 {
 	struct sample_mdev *sm = to_sm(vdev);
 	bool log = !(count % SAMPLE_REQ_LOG_EVERY);
@@ -1068,12 +1074,12 @@ static void sample_vfio_request(struct vfio_device *vdev, unsigned int count)
 }
 
 /* v6.1 frees the device here; later kernels free it after .release. */
-static void sample_vfio_release(struct vfio_device *vdev)
+static void sample_vfio_release(struct auxshim_sample_vfio_device *vdev)
 {
-	vfio_free_device(vdev);
+	auxshim_sample_vfio_free_device(vdev);
 }
 
-const struct vfio_device_ops sample_vfio_ops = {
+const struct auxshim_sample_vfio_device_ops sample_vfio_ops = {
 	.name = KBUILD_MODNAME,
 	.release = sample_vfio_release,
 	.open_device = sample_vfio_open,
