@@ -6,16 +6,17 @@
 #   scripts/demo.sh [--kernel K]      K: 5.10, 6.1 (default: bookworm's own), 6.12, 7.3
 #
 # On a fresh Debian 12 machine: installs the host packages, fetches kernel K
-# into the cache, builds auxshim.ko and auxshim_sample.ko for it, boots it in
-# QEMU with an emulated VT-d and QEMU's edu device, and runs
-# tests/guest/sample_demo.sh there: two mdevs on edu; a userspace program
-# opens one as a VFIO device and has the mediated edu copy its buffer by
-# DMA through the mdev's own domain; then the auxshim/ knobs: one mdev
-# attached through the shim, a DMA test through its domain, the shim's
-# debugfs table, the second mdev refused with -EBUSY, detach, remove.  Each step is one of the
-# scripts the test suite uses (setup-host.sh, kernels.sh, build.sh,
-# guest.sh).  Prints a short transcript; exit status non-zero if any step
-# failed.  Full logs: $AUXSHIM_CACHE/runs/K/demo/.
+# into the cache, builds auxshim.ko and auxshim_sample.ko for it (a test
+# build: the knobs below are the sample's test harness), boots it in QEMU
+# with an emulated VT-d and QEMU's edu device, and runs
+# tests/guest/sample_demo.sh there: two mdevs on edu; a virtual machine
+# (the guest's QEMU) gets one as a PCI device, and its driver moves bytes
+# between its RAM and the mediated edu and gets MSI; a userspace program
+# has the mediated edu copy its buffer; then the auxshim/ knobs: attach,
+# a DMA test, the shim's debugfs table, -EBUSY for the second mdev, detach,
+# remove.  Each step is one of the scripts the test suite uses
+# (setup-host.sh, kernels.sh, build.sh, guest.sh).  Prints a short
+# transcript; non-zero exit if a step failed.  Logs: $AUXSHIM_CACHE/runs/K/demo/.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -60,12 +61,18 @@ progress "kernel $KERNEL from Debian's archive (scripts/kernels.sh)"
 run "kernel fetch" "$S/kernels.sh" fetch "$KERNEL"
 REL=$("$S/kernels.sh" path "$KERNEL" release)
 
-progress "build auxshim.ko and auxshim_sample.ko for $REL, W=1 (scripts/build.sh)"
-run "build" "$S/build.sh" "$KERNEL"
+# The demo's second part drives the sample's test harness (the auxshim/
+# sysfs knobs, src/sample/test_harness.c), which only a test build has: the
+# build "make check" makes for this kernel, and the guest takes its modules.
+BUILD_ARGS=$(kernel_fact "$KERNEL" build)
+progress "build auxshim.ko and auxshim_sample.ko for $REL, W=1 $BUILD_ARGS (scripts/build.sh)"
+# shellcheck disable=SC2086 # make arguments, one word each
+run "build" "$S/build.sh" "$KERNEL" $BUILD_ARGS
 
 progress "boot $REL in QEMU (TCG, intel-iommu, edu) and run the demo (scripts/guest.sh)"
 rc=0
 "$S/guest.sh" --kernel "$KERNEL" --out "$OUT" \
+	--modules-dir "$AUXSHIM_CACHE/build/$KERNEL/tree-test" \
 	"$AUXSHIM_SRC/tests/guest/sample_demo.sh" >"$OUT/guest.out" 2>&1 || rc=$?
 cat "$OUT/guest.out" >>"$LOG"
 

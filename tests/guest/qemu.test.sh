@@ -6,8 +6,10 @@
 # must show what the ABI promises (edu's IDs, a 1 MiB 32-bit memory BAR0,
 # no INTx, 256 bytes of config space with MSI at 0x40); while
 # QEMU holds the device the mdev is attached through the shim; quitting
-# QEMU releases it all.
-# auxshim-debug-skip: QEMU drives the same VFIO ABI the vfio suite drives under the debug kernel's checkers; its boot there (about 70 s) is kept out of the cold budget
+# QEMU releases it all.  Then a virtual machine uses the device: its
+# driver (tests/guest/vm_lib.sh, through QEMU's qtest protocol) assigns
+# BAR0, runs edu's factorial, DMAs between its RAM and edu, and gets MSI
+# into its RAM.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-host-files: /usr/bin/qemu-system-x86_64 /usr/share/seabios/bios-256k.bin
 # auxshim-host-files: /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so /usr/share/qemu/kvmvapic.bin
@@ -16,6 +18,7 @@
 # auxshim-order: 90
 
 . /tests/sample_lib.sh
+. /tests/vm_lib.sh
 
 PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
 MON=/tmp/qemu.mon
@@ -44,6 +47,23 @@ qemu_start() {
 	QPID=$!
 	exec 3>"$MON"
 }
+
+# QEMU's output $1 has no error.  One warning is the ABI's: no error IRQ
+# (index ERR has count 0); the line on SIGTERM is vm_stop's.
+qemu_no_error() {
+	! grep '^qemu-system-x86_64:' "$1" |
+		grep -v -e 'warning: vfio [^:]*: Could not enable error recovery for the device' \
+			-e 'terminating on signal 15 from pid'
+}
+
+# Results $1-attach-0, $1-pinned-0, $1-view-empty: QEMU has let go of $UA.
+released() {
+	ktap_expect "$1-attach-0" [ "$(cat "$(A "$UA" attach)")" = 0 ]
+	ktap_expect "$1-pinned-0" [ "$(cat "$PINNED")" = 0 ]
+	ktap_expect "$1-view-empty" view_empty
+}
+
+no_vtd_fault() { ! dmesg | grep -Ei 'DMAR.*fault'; }
 
 # The background removal $RM still runs.
 rm_running() { kill -0 "$RM" 2>/dev/null; }
@@ -89,12 +109,23 @@ qemu_suite() {
 	exec 3>&-
 	wait "$QPID"
 	ktap_expect qemu-exit-0 [ $? = 0 ]
-	# One warning is the ABI's: no error IRQ (index ERR has count 0).
-	ktap_expect qemu-no-error sh -c "! grep '^qemu-system-x86_64:' $QOUT | grep -v 'warning: vfio [^:]*: Could not enable error recovery for the device'"
+	ktap_expect qemu-no-error qemu_no_error "$QOUT"
 	ktap_expect qemu-closed-log dmesg_has "$UA: closed"
-	ktap_expect released-attach-0 [ "$(cat "$(A "$UA" attach)")" = 0 ]
-	ktap_expect released-pinned-0 [ "$(cat "$PINNED")" = 0 ]
-	ktap_expect released-view-empty view_empty
+	released released
+
+	# ---- a virtual machine's driver uses the device (vm_lib.sh): MMIO,
+	# DMA between its RAM and edu through the shim's domain, MSI into its
+	# RAM.
+	vm_start "$UA"
+	vm_drive vm
+	ktap_expect vm-holds-attached [ "$(cat "$(A "$UA" attach)")" = 1 ]
+	vm_stop
+	ktap_expect vm-qemu-exit-0 [ $? = 0 ]
+	cat "$VM_DIR/err"
+	ktap_expect vm-qemu-no-error qemu_no_error "$VM_DIR/err"
+	ktap_expect vm-no-vt-d-fault no_vtd_fault
+	ktap_expect vm-kernel-log-clean kernel_log_clean
+	released vm-released
 
 	# ---- removing the mdev while QEMU holds it: QEMU gets the request
 	# (vfio-pci's REQ notifier, x-req, on by default) and asks the machine
@@ -121,7 +152,7 @@ qemu_suite() {
 	ktap_expect req-qemu-removal-ends-on-quit rm_ends_within 2
 	ktap_expect req-qemu-gone [ ! -e "/sys/bus/mdev/devices/$UA" ]
 	ktap_expect req-qemu-pinned-0 [ "$(cat "$PINNED")" = 0 ]
-	ktap_expect no-vt-d-fault sh -c "! dmesg | grep -Ei 'DMAR.*fault'"
+	ktap_expect no-vt-d-fault no_vtd_fault
 	ktap_expect unload sh -c "rmmod auxshim_sample && rmmod auxshim"
 	ktap_expect kernel-log-clean kernel_log_clean
 }

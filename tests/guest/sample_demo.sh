@@ -1,17 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The guest half of "make demo" (scripts/demo.sh): one KTAP result per
-# step, with what the step showed as diagnostic lines.  First the VFIO
-# path (tests/vfio/vfio_client.c), then the auxshim/ sysfs knobs.  Not a test suite
-# (no .test.sh): "make check" runs tests/guest/sample.test.sh instead.
+# step, with what the step showed as diagnostic lines.  First a virtual
+# machine whose driver uses an mdev (tests/guest/vm_lib.sh), then the VFIO
+# path of a userspace program (tests/vfio/vfio_client.c), then the
+# auxshim/ sysfs knobs.  Not a test suite (no .test.sh): "make check" runs
+# tests/guest/qemu.test.sh and sample.test.sh instead.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
+# auxshim-host-files: /usr/bin/qemu-system-x86_64 /usr/share/seabios/bios-256k.bin
+# auxshim-host-files: /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so /usr/share/qemu/kvmvapic.bin
 # auxshim-timeout: 300
 
 . /tests/sample_lib.sh
+. /tests/vm_lib.sh
 
 # Each line of a file or command output as a diagnostic, indented.
 show() { while IFS= read -r l; do ktap_diag "    $l"; done; }
+
+# The sample's last open and close of A, from the kernel log.
+show_open_close() {
+	dmesg | grep -E "$UA: (opened|closed)" | tail -n 2 | sed 's/^\[ *[0-9.]*\] //' | show
+}
 
 demo() {
 	local bdf err
@@ -27,12 +37,22 @@ demo() {
 	ktap_expect "create mdev B ($UB)" mdev_create "$UB" || return
 	ktap_diag "    available_instances: $(cat "$TYPE/available_instances")"
 
+	# A virtual machine: QEMU gives it A as a PCI device, and the
+	# machine's driver (speaking QEMU's qtest protocol) programs it.
+	vm_start "$UA"
+	ktap_ok "a virtual machine gets A as a PCI device (-device vfio-pci,sysfsdev=...)"
+	ktap_diag "    $(qemu-system-x86_64 -version | sed -n '1s/ (.*//p'), q35, 64 MiB; its driver speaks qtest (tests/guest/vm_lib.sh)"
+	vm_drive vm show
+	vm_stop
+	ktap_expect "the machine quits: A is released" [ "$(cat "$(A "$UA" attach)")" = 0 ]
+	show_open_close
+
 	# The VFIO path: a userspace program opens A through its VFIO group
 	# and container, and has the mediated edu copy its own buffer.
 	ktap_expect "userspace opens A as a VFIO device; edu copies its buffer" \
 		sh -c "/tests/bin/vfio_client copy $UA 'hello from userspace, copied by edu through an auxshim domain' >/tmp/copy.out 2>&1"
 	show </tmp/copy.out
-	dmesg | grep -E "$UA: (opened|closed)" | sed 's/^\[ *[0-9.]*\] //' | show
+	show_open_close
 	ktap_diag "    (kernel $(uname -r): no aux domains, no mdev_set_iommu_device(); the shim attached A's domain to edu)"
 
 	ktap_expect "attach A through auxshim" mdev_attach "$UA" || return
