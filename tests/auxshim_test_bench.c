@@ -17,6 +17,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -163,10 +164,139 @@ static int bench_dev_cmp(const void *a, const void *b)
  * place in the table makes it cost, so one device says nothing about the
  * others.
  */
-static void bench_held_sweep(struct kt_test *t, unsigned int size,
-			     struct device *edu, struct bench_fill *fill,
-			     unsigned int n, struct iommu_domain *dom,
-			     unsigned long iters, unsigned int rounds, u64 *ns)
+/*
+ * Where the dearest devices' lookups read (their slots, displacements and
+ * the kernel's objects) is always printed; with bench_where=N, where every
+ * swept device's does, which pairs of pages cost what for the median and
+ * the worst (bench_pairs()), and the sweep again after each of N - 1
+ * rehashes of the table (a layout's outlier moves with its multiplier).
+ */
+static unsigned int bench_where;
+module_param(bench_where, uint, 0444);
+MODULE_PARM_DESC(bench_where, "non-zero: print where each held lookup reads; sweep again after N-1 rehashes");
+
+/* What auxshim_lut_domain() reads for @dev, as it finds it. */
+static void bench_where_dev(unsigned int size, const struct bench_dev *b)
+{
+	unsigned long key = (unsigned long)b->dev, hash, h, mask, g, i;
+	const struct auxshim_lut *lut;
+	const u8 *dispp;
+	u8 disp;
+
+	rcu_read_lock_sched();
+	lut = rcu_dereference_sched(auxshim_lut);
+	hash = READ_ONCE(lut->hash);
+	h = key * (hash | 1);
+	mask = ~0UL >> auxshim_lut_gshift(hash);
+	g = h >> auxshim_lut_gshift(hash);
+	dispp = &auxshim_lut_disp(lut, mask)[g];
+	disp = READ_ONCE(*dispp);
+	i = ((h >> auxshim_lut_hshift(hash)) + disp) & mask;
+	pr_info("        # bench where: %u groups: %u-th %llu.%02llux slot %lu group %lu disp %u slotp %lx dispp %lx dev %lx igroup %lx\n",
+		size, b->nth, b->fig.ratio / FIX, b->fig.ratio % FIX, i, g,
+		disp, (unsigned long)&lut->slot[i], (unsigned long)dispp,
+		key, (unsigned long)b->dev->iommu_group);
+	rcu_read_unlock_sched();
+}
+
+/* The pages every held lookup reads, whichever the device. */
+static void bench_where_fixed(unsigned int size)
+{
+	unsigned long here = (unsigned long)&size, pcpu = 0;
+	const struct auxshim_lut *lut;
+
+#ifdef CONFIG_X86
+	pcpu = this_cpu_read(this_cpu_off);
+#endif
+	rcu_read_lock_sched();
+	lut = rcu_dereference_sched(auxshim_lut);
+	pr_info("        # bench where: %u groups: lut %lx slots %lu hash %lx lutp %lx key %lx pcpu-off %lx cpu %d stack %lx shimfn %lx kernfn %lx\n",
+		size, (unsigned long)lut,
+		(~0UL >> auxshim_lut_gshift(lut->hash)) + 1, lut->hash,
+		(unsigned long)&auxshim_lut, (unsigned long)&auxshim_lut_used,
+		pcpu, raw_smp_processor_id(), here,
+		(unsigned long)bench_shim,
+		(unsigned long)iommu_get_domain_for_dev);
+	rcu_read_unlock_sched();
+}
+
+/*
+ * Which pair of pages makes a device dear (diagnostics): loops that read
+ * its slot alone, or with one other page the lookup reads: the per-CPU
+ * preempt count (rcu_read_lock_sched()), the table pointer, the table's
+ * header, the group's displacement.  ns per iteration, in hundredths.
+ */
+static noinline u64 bench_pair(const unsigned long *slot, const void *other,
+			       int what, unsigned long iters)
+{
+	unsigned long i, x = 0;
+	u64 t0 = ktime_get_ns();
+
+	switch (what) {
+	case 0:
+		for (i = 0; i < iters; i++)
+			x += READ_ONCE(*slot);
+		break;
+	case 1:
+		for (i = 0; i < iters; i++) {
+			preempt_disable_notrace();
+			x += READ_ONCE(*slot);
+			preempt_enable_notrace();
+		}
+		break;
+	default:
+		for (i = 0; i < iters; i++) {
+			x += READ_ONCE(*(const u8 *)other);
+			x += READ_ONCE(*slot);
+		}
+		break;
+	}
+	t0 = ktime_get_ns() - t0;
+	return x == 42 ? t0 + 1 : t0;
+}
+
+static void bench_pairs(unsigned int size, const char *which,
+			const struct bench_dev *b, unsigned long iters)
+{
+	static const char *const names[] = { "slot", "+pcpu", "+lutp",
+					     "+header", "+disp" };
+	unsigned long key = (unsigned long)b->dev, hash, h, mask, g, i;
+	const struct auxshim_lut *lut;
+	const void *other[5];
+	u64 v[5][3];
+	const u8 *dispp;
+	int w, r;
+
+	rcu_read_lock_sched();
+	lut = rcu_dereference_sched(auxshim_lut);
+	hash = READ_ONCE(lut->hash);
+	h = key * (hash | 1);
+	mask = ~0UL >> auxshim_lut_gshift(hash);
+	g = h >> auxshim_lut_gshift(hash);
+	dispp = &auxshim_lut_disp(lut, mask)[g];
+	i = ((h >> auxshim_lut_hshift(hash)) + *dispp) & mask;
+	other[0] = NULL;
+	other[1] = NULL;
+	other[2] = &auxshim_lut;
+	other[3] = &lut->hash;
+	other[4] = dispp;
+	for (r = 0; r < 3; r++)
+		for (w = 0; w < 5; w++)
+			v[w][r] = bench_pair(&lut->slot[i].key, other[w], w,
+					     iters);
+	rcu_read_unlock_sched();
+	for (w = 0; w < 5; w++)
+		pr_info("        # bench pair: %u groups: %s (the %u-th, %llu.%02llux): %s %llu ps\n",
+			size, which, b->nth, b->fig.ratio / FIX,
+			b->fig.ratio % FIX, names[w],
+			div64_u64(bench_median(v[w], 3) * 1000, iters));
+}
+
+static void bench_held_sweep_one(struct kt_test *t, unsigned int size,
+				 struct device *edu, struct bench_fill *fill,
+				 unsigned int n, struct iommu_domain *dom,
+				 unsigned long iters, unsigned int rounds,
+				 u64 *ns, unsigned int pass)
 {
 	unsigned int d = min_t(unsigned int, n, BENCH_SWEEP), i;
 	struct bench_dev *devs, worst = { };
@@ -185,9 +315,22 @@ static void bench_held_sweep(struct kt_test *t, unsigned int size,
 				       iommu_get_domain_for_dev(b->dev),
 				       max(iters / 4, 1UL), rounds, ns);
 	}
+	bench_where_fixed(size);
+	for (i = 0; bench_where && i < d; i++)
+		bench_where_dev(size, &devs[i]);
 	sort(devs, d, sizeof(*devs), bench_dev_cmp, NULL);
-	bench_print_row("lookup-held-median", size, devs[d / 2].fig.shim,
-			devs[d / 2].fig.kern, devs[d / 2].fig.ratio);
+	if (bench_where) {
+		bench_pairs(size, "worst", &devs[d - 1], iters);
+		bench_pairs(size, "median", &devs[d / 2], iters);
+	}
+	if (pass)
+		pr_info("        # bench rehash %u: median %llu.%02llux\n", pass,
+			devs[d / 2].fig.ratio / FIX,
+			devs[d / 2].fig.ratio % FIX);
+	else
+		bench_print_row("lookup-held-median", size,
+				devs[d / 2].fig.shim, devs[d / 2].fig.kern,
+				devs[d / 2].fig.ratio);
 	for (i = d; i-- > 0 && i + BENCH_RECHECK >= d;) {
 		struct bench_dev b = devs[i];
 
@@ -198,12 +341,35 @@ static void bench_held_sweep(struct kt_test *t, unsigned int size,
 			size, b.nth, devs[i].fig.ratio / FIX,
 			devs[i].fig.ratio % FIX, b.fig.ratio / FIX,
 			b.fig.ratio % FIX);
+		if (!bench_where)
+			bench_where_dev(size, &b);
 		if (b.fig.ratio >= worst.fig.ratio)
 			worst = b;
 	}
-	bench_print_row("lookup-held-worst", size, worst.fig.shim,
-			worst.fig.kern, worst.fig.ratio);
+	if (pass)
+		pr_info("        # bench rehash %u: worst %llu.%02llux (the %u-th)\n",
+			pass, worst.fig.ratio / FIX, worst.fig.ratio % FIX,
+			worst.nth);
+	else
+		bench_print_row("lookup-held-worst", size, worst.fig.shim,
+				worst.fig.kern, worst.fig.ratio);
 	kfree(devs);
+}
+
+static void bench_held_sweep(struct kt_test *t, unsigned int size,
+			     struct device *edu, struct bench_fill *fill,
+			     unsigned int n, struct iommu_domain *dom,
+			     unsigned long iters, unsigned int rounds, u64 *ns)
+{
+	unsigned int pass;
+
+	bench_held_sweep_one(t, size, edu, fill, n, dom, iters, rounds, ns, 0);
+	for (pass = 1; pass < bench_where; pass++) {
+		if (!KT_EXPECT_EQ(t, auxshim_test_lut_rehash(), 0))
+			return;
+		bench_held_sweep_one(t, size, edu, fill, n, dom, iters, rounds,
+				     ns, pass);
+	}
 }
 
 static void bench_fill_free(struct bench_fill *f, struct iommu_domain *dom)

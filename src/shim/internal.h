@@ -143,6 +143,8 @@ void auxshim_lut_key_done(void);
 size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
 unsigned long auxshim_core_lut_moved(void);
 int auxshim_core_lut_grow(void);
+int auxshim_core_lut_rehash(void);
+int auxshim_core_lut_move(const void *key);
 void auxshim_lut_exit(void);
 
 /* att.c: attachments and aux-enabled devices, and the aux-device API */

@@ -501,6 +501,57 @@ int auxshim_core_lut_grow(void)
 	return ret;
 }
 
+/* Replace the table by one of its size with a fresh multiplier; for the tests. */
+int auxshim_core_lut_rehash(void)
+{
+	struct auxshim_lut *old, *lut;
+	int ret = 0;
+
+	mutex_lock(&auxshim_lock);
+	old = auxshim_lut_cur();
+	if (old) {
+		lut = auxshim_lut_build(auxshim_lut_bits(old), old, 0);
+		if (lut)
+			auxshim_lut_replace(old, lut);
+		else
+			ret = -ENOMEM;
+	}
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
+/*
+ * Move @key's group to another displacement, as an attach does when a new
+ * key needs a taken slot (the table swept first when gone slots fill it);
+ * the table built anew if no displacement fits; for the tests: 0, -ENOENT
+ * if @key is not in the table, -ENOMEM.
+ */
+int auxshim_core_lut_move(const void *key)
+{
+	unsigned long k = (unsigned long)key;
+	struct auxshim_lut *lut;
+	int ret;
+
+	mutex_lock(&auxshim_lock);
+	ret = auxshim_lut_reserve(0);
+	lut = auxshim_lut_cur();
+	if (!ret && (!lut || auxshim_lut_find(lut, k, k) < 0))
+		ret = -ENOENT;
+	if (!ret &&
+	    !auxshim_lut_move(lut, auxshim_lut_group_of(lut, k), 0, NULL)) {
+		/* No displacement fits: built anew, as auxshim_lut_claim() does. */
+		struct auxshim_lut *nlut =
+			auxshim_lut_build(auxshim_lut_bits(lut), lut, 0);
+
+		if (nlut)
+			auxshim_lut_replace(lut, nlut);
+		else
+			ret = -ENOMEM;
+	}
+	mutex_unlock(&auxshim_lock);
+	return ret;
+}
+
 /* Module exit: no reader is left (every user of the lookup is unloaded). */
 void auxshim_lut_exit(void)
 {

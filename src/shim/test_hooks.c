@@ -176,3 +176,15 @@ int auxshim_test_lut_grow(void)
 	return auxshim_core_lut_grow();
 }
 EXPORT_SYMBOL_GPL(auxshim_test_lut_grow);
+
+int auxshim_test_lut_rehash(void)
+{
+	return auxshim_core_lut_rehash();
+}
+EXPORT_SYMBOL_GPL(auxshim_test_lut_rehash);
+
+int auxshim_test_lut_move(const void *key)
+{
+	return auxshim_core_lut_move(key);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_lut_move);

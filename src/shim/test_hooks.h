@@ -90,6 +90,19 @@ void auxshim_test_raw_detach(struct iommu_domain *domain,
  */
 int auxshim_test_lut_grow(void);
 
+/*
+ * Replace the lookup table by one of the same size built with a fresh
+ * multiplier (every key in a new place): 0 or -ENOMEM.
+ */
+int auxshim_test_lut_rehash(void);
+
+/*
+ * Move the hash group of @key (a device the shim holds) to another
+ * displacement, as an attach does to make room (the table built anew when
+ * none fits): 0, -ENOENT (not held) or -ENOMEM.
+ */
+int auxshim_test_lut_move(const void *key);
+
 /* The removal watchers' work for @dev (as if it were deleted and unbound). */
 void auxshim_test_forget(struct device *dev);
 
