@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The debug kernel ("debug" to kernels.sh, build.sh, guest.sh, check.sh):
-# Debian's linux-source-6.1 (the host distribution's own kernel version),
-# configured from tinyconfig plus scripts/debug-kernel/debug.config (KASAN,
+# Debian's linux-source-6.12 ($AUXSHIM_DEBUG_SOURCE in lib.sh: bookworm-security
+# has it, so the host may install it; a kernel with PASID attach, iommufd and
+# the VFIO device cdev, so the checkers see those paths), configured from tinyconfig plus scripts/debug-kernel/debug.config (KASAN,
 # lockdep, kmemleak, failslab, KUnit; VT-d, VFIO, mdev, mtty), built in the
 # cache, never installed.
 #
@@ -28,15 +29,15 @@ RECIPE="v1: ARCH=x86_64 tinyconfig + merge_config -m + olddefconfig; make bzImag
 ARCH=x86_64
 export ARCH
 
-src_tarball() { first_file /usr/src/linux-source-6.1.tar.*; }
+src_tarball() { first_file "/usr/src/$AUXSHIM_DEBUG_SOURCE".tar.*; }
 
-src_version() { dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null; }
+src_version() { dpkg-query -W -f='${Version}' "$AUXSHIM_DEBUG_SOURCE" 2>/dev/null; }
 
 need_source() {
 	if [ -z "$(src_tarball)" ] || [ -z "$(src_version)" ]; then
 		"$AUXSHIM_SRC/scripts/setup-host.sh" >&2
 	fi
-	[ -n "$(src_tarball)" ] || die "no /usr/src/linux-source-6.1.tar.* (Debian package linux-source-6.1; scripts/setup-host.sh installs it)"
+	[ -n "$(src_tarball)" ] || die "no /usr/src/$AUXSHIM_DEBUG_SOURCE.tar.* (Debian package $AUXSHIM_DEBUG_SOURCE; scripts/setup-host.sh installs it)"
 }
 
 key() {

@@ -412,7 +412,7 @@ main() {
 	# Keyed by the programs' sources: checkouts sharing one cache (two
 	# branches, CI) never run each other's binaries.
 	PROG_DIR=$AUXSHIM_CACHE/guest/bin-$(cat "$AUXSHIM_SRC"/tests/vfio/Makefile \
-		"$AUXSHIM_SRC"/tests/vfio/*.c | sha256sum | cut -c1-12)
+		"$AUXSHIM_SRC"/tests/vfio/*.[ch] | sha256sum | cut -c1-12)
 	mkdir -p "$PROG_DIR"
 	apply_headers
 	BOOT_TIMEOUT=120

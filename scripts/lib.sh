@@ -14,7 +14,7 @@ AUXSHIM_SRC=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 # The kernels we build and test on, one row each: the one place for what
 # differs between them (every script reads it through kernel_fact).
 # Columns, "-" for none, "," between words:
-#   kernel   short name ("debug": built from linux-source-6.1 with KASAN,
+#   kernel   short name ("debug": built from $AUXSHIM_DEBUG_SOURCE with KASAN,
 #            lockdep and kmemleak by scripts/debug-kernel.sh; check.sh runs
 #            it as a tier of its own)
 #   suites   Debian suites that may hold it (the newest ABI wins; kernels.sh)
@@ -41,7 +41,7 @@ AUXSHIM_KERNEL_TABLE='
 6.1      bookworm,bookworm-security          linux-headers-6\.1\.0-[0-9]+-amd64             -        gcc-12 none       refused -         AUXSHIM_TEST=1,C=2
 6.12     bookworm-security,bookworm-backports linux-headers-6\.12\.[0-9]+\+(deb12|bpo)-amd64  -        gcc-12 pasid      refused -         AUXSHIM_TEST=1
 7.3      trixie,trixie-backports             linux-headers-7\.3\.[0-9]+\+(deb13|bpo)-amd64   trixie   gcc-14 pasid      refused -         AUXSHIM_TEST=1
-debug    -                                   -                                              -        gcc-12 none       refused -         AUXSHIM_TEST=1
+debug    -                                   -                                              -        gcc-12 pasid      refused -         AUXSHIM_TEST=1
 '
 
 # kernel_fact K COLUMN: kernel K's entry in that column ("," printed as
@@ -58,6 +58,10 @@ kernel_fact() {
 # The stock kernels by short name, and the debug kernel's.
 AUXSHIM_KERNELS=$(awk '/^[0-9]/ { printf "%s%s", s, $1; s = " " }' <<<"$AUXSHIM_KERNEL_TABLE")
 AUXSHIM_DEBUG_KERNEL=debug
+# The Debian source package the debug kernel is built from
+# (scripts/debug-kernel.sh; scripts/setup-host.sh installs it).
+# shellcheck disable=SC2034 # (sourced: read by those two scripts)
+AUXSHIM_DEBUG_SOURCE=linux-source-6.12
 
 kernel_aux_backend() { kernel_fact "$1" aux; }
 kernel_unload_held() { kernel_fact "$1" unload; }

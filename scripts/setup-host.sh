@@ -48,6 +48,7 @@ clang-format:/usr/bin/clang-format
 shellcheck:/usr/bin/shellcheck
 mokutil:/usr/bin/mokutil
 linux-source-6.1:/usr/src/linux-source-6.1.tar.xz
+$AUXSHIM_DEBUG_SOURCE:/usr/src/$AUXSHIM_DEBUG_SOURCE.tar.xz
 "
 
 missing() {

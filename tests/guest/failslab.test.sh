@@ -4,7 +4,10 @@
 # kernel: CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS).  An attach is
 # triggered from this shell by a write to a sysfs knob: auxshim_test's
 # "hold" (edu's group, whole or direct through a lookup) and the sample's
-# mdev knob auxshim/attach (an mdev group, through the sample's lookup).
+# mdev knob auxshim/attach (an mdev group, through the sample's lookup);
+# and auxshim_mocktest's "hold" (a group of the test IOMMU driver's, by
+# lookup to a PASID-capable device: the PASID attach path on the debug
+# kernel, whose backend is PASID; the aux path on a kernel with aux).
 # For N = 1, 2, ... this task's Nth slab allocation fails (fail-nth, with
 # failslab's ignore-gfp-wait=N so that GFP_KERNEL allocations count), until
 # an attach runs with no injected failure.  After each failed attach: the
@@ -13,7 +16,7 @@
 # at the end kmemleak finds nothing of ours, and a clean attach, DMA and
 # detach still work.  On stock kernels the shim's test-build hook
 # (src/shim/test_hooks.c, suite auxshim_rollback) does this job.
-# auxshim-modules: auxshim auxshim_test auxshim_sample
+# auxshim-modules: auxshim auxshim_test auxshim_sample auxshim_mockiommu auxshim_mocktest
 # auxshim-kmods: kunit?
 # auxshim-kernels: debug
 # auxshim-timeout: 1200
@@ -25,6 +28,7 @@ FAIL_NTH=/proc/self/fail-nth
 VIEW=/sys/kernel/debug/auxshim/groups
 COUNTS=/sys/kernel/debug/auxshim_test/counts
 HOLD=/sys/module/auxshim_test/parameters/hold
+MOCK_HOLD=/sys/module/auxshim_mocktest/parameters/hold
 KMEMLEAK=/sys/kernel/debug/kmemleak
 MAX_N=300
 . /tests/sample_lib.sh
@@ -165,6 +169,20 @@ failslab_suite() {
 	ktap_expect mdev-detach-again mdev_detach "$UA"
 	ktap_expect mdev-remove mdev_remove "$UA"
 	ktap_expect unpinned [ "$(refcnt)" = "$r0" ]
+
+	# A group of the test IOMMU driver, by lookup: PASID (or aux) attach.
+	ktap_allow_mock_fwspec
+	ktap_expect load-auxshim_mockiommu ktap_insmod auxshim_mockiommu || return
+	ktap_expect load-auxshim_mocktest ktap_insmod auxshim_mocktest run_suites=0 || return
+	ktap_expect mock-backend-expected dmesg_has "auxshim_mocktest: # aux backend ${EXPECT_AUX_BACKEND:-<no entry in scripts/lib.sh for $KERNEL>};"
+	r0=$(refcnt)
+	failslab_loop mock-pasid "$MOCK_HOLD" lookup 0 'auxshim_mocktest: hold: auxshim_attach_group\(\) failed'
+	ktap_expect mock-pasid-clean-attach-held grep -q ' ok$' "$MOCK_HOLD"
+	ktap_expect mock-pasid-detach sh -c "echo 0 > $MOCK_HOLD"
+	ktap_expect mock-pasid-view-empty [ -z "$(grep '^group ' "$VIEW")" ]
+	ktap_expect mock-pasid-unpinned [ "$(refcnt)" = "$r0" ]
+	ktap_expect rmmod-auxshim_mocktest rmmod auxshim_mocktest
+	ktap_expect rmmod-auxshim_mockiommu rmmod auxshim_mockiommu
 
 	echo Y >"$FS/ignore-gfp-wait"
 

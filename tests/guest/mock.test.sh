@@ -17,6 +17,7 @@ mock_loaded() { [ -d "/sys/module/$1" ]; }
 
 mock_main() {
 	ktap_expect load-auxshim ktap_insmod auxshim || return 0
+	ktap_allow_mock_fwspec
 	ktap_expect load-mockiommu ktap_insmod auxshim_mockiommu || return 0
 	# The concurrency cases' duration: 5 s (make check-stress: 20).
 	ktap_expect load-mocktest ktap_insmod auxshim_mocktest stress_secs="$(ktap_stress 5 20)"

@@ -16,34 +16,7 @@
 # auxshim-order: 90
 
 . /tests/sample_lib.sh
-
-CLIENT=/tests/bin/vfio_client
-PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
-HOLD=
-
-# Start a client that holds mdev $1 open (a page pinned) until killed, or
-# (mode $2: req-close, req-ignore) until the REQ eventfd fires; its
-# output goes to /tmp/held.out.
-hold_start() {
-	rm -f /tmp/held
-	"$CLIENT" "${2:-hold}" "$1" /tmp/held >/tmp/held.out 2>&1 &
-	HOLD=$!
-	for _ in $(seq 1 300); do
-		[ -e /tmp/held ] && return 0
-		kill -0 "$HOLD" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-hold_stop() {
-	[ -n "$HOLD" ] || return 0
-	kill "$HOLD" 2>/dev/null
-	wait "$HOLD" 2>/dev/null
-	HOLD=
-}
-
-pinned_is() { [ "$(cat "$PINNED")" = "$1" ]; }
+. /tests/vfio_lib.sh
 
 # Run "$@" in the background; its status lands in /tmp/bg.rc.
 bg_start() {

@@ -6,7 +6,9 @@
 # case, and the suite stops there): refused commands completing at once
 # (EINVAL, EFAULT); commands that time out while edu still
 # runs them, then a close, an unmap, another command; commands and refused
-# commands raced by resets; commands raced by two unmapping threads.
+# commands raced by resets; commands raced by two unmapping threads; the
+# hammer (random use of the whole uAPI from several threads, removal of
+# the held mdev included), then the whole ABI document again.
 # auxshim-modules: auxshim auxshim_sample
 # auxshim-programs: vfio_client
 # auxshim-timeout: 400
@@ -14,36 +16,7 @@
 # auxshim-order: 90
 
 . /tests/sample_lib.sh
-
-CLIENT=/tests/bin/vfio_client
-PINNED=/sys/module/auxshim_sample/parameters/pinned_pages
-
-pinned_is() { [ "$(cat "$PINNED")" = "$1" ]; }
-dmar_faults() { dmesg | grep -cEi 'DMAR.*fault|DMAR: \[DMA (Read|Write)'; }
-no_new_dmar_fault() {
-	[ "$(dmar_faults)" = "$1" ] && return 0
-	dmesg | grep -Ei 'DMAR.*fault|DMAR: \[DMA (Read|Write)|fault addr' | tail -n 4
-	return 1
-}
-
-# Run the client's case $1 (arguments $2...) as the subtest vfio_$1; its
-# exit status (3: a call stuck in the kernel).
-client_case() {
-	local name=$1 rc
-	"$CLIENT" "$@" >"/tmp/$name.ktap" 2>&1
-	rc=$?
-	cat "/tmp/$name.ktap"
-	ktap_import_file "vfio_$name" "/tmp/$name.ktap"
-	return $rc
-}
-
-# A client stuck in the kernel holds the mdev for good: say so and stop.
-stuck() {
-	ktap_not_ok "$1-mdev-released" "a client call is stuck in the kernel: mdev $UA cannot be removed, the modules cannot unload"
-	# Selected by state, which busybox's pgrep cannot do.
-	# shellcheck disable=SC2009
-	ps -o pid,stat,comm 2>/dev/null | grep -E ' D' || true
-}
+. /tests/vfio_lib.sh
 
 vfio_dma_suite() {
 	local f0
@@ -79,6 +52,8 @@ vfio_dma_suite() {
 	[ $? = 3 ] && { stuck unmaps; return; }
 	ktap_expect unmaps-no-dmar-fault no_new_dmar_fault "$f0"
 	ktap_expect unmaps-pinned-0 pinned_is 0
+
+	hammer_case || return
 
 	ktap_expect remove mdev_remove "$UA"
 	ktap_expect final-unload-sample rmmod auxshim_sample

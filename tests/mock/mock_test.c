@@ -42,6 +42,11 @@ module_param(bench_rounds, int, 0444);
 MODULE_PARM_DESC(bench_rounds,
 		 "run only the attach benchmark, with this many rounds (make bench)");
 
+static bool run_suites = true;
+module_param(run_suites, bool, 0444);
+MODULE_PARM_DESC(run_suites,
+		 "run the KTAP suites at load (0: only the hold knob, for failslab.test.sh)");
+
 static int stress_secs = 20;
 module_param(stress_secs, int, 0444);
 MODULE_PARM_DESC(stress_secs, "length of the concurrency stress, seconds");
@@ -1532,6 +1537,110 @@ out:
 }
 
 /*
+ * Lookups of a key while its hash group moves: one device stays attached
+ * while the test moves its group from displacement to displacement as fast
+ * as it can (auxshim_test_lut_move()) and a reader on the other CPU looks
+ * it up.  A reader that read the old displacement and reaches the old slot
+ * after it was retired finds the key only by re-reading the displacement
+ * (auxshim.h): without that retry this case fails.
+ */
+#define MT_MOVE_SECS 3
+static struct device *mt_mv_dev;
+static struct iommu_domain *mt_mv_dom;
+static atomic_long_t mt_mv_bad, mt_mv_lookups;
+static bool mt_mv_stop;
+
+static int mt_mv_reader(void *unused)
+{
+	unsigned long n = 0, bad = 0;
+
+	while (!READ_ONCE(mt_mv_stop) && !kthread_should_stop()) {
+		if (auxshim_get_domain_for_dev(mt_mv_dev) != mt_mv_dom)
+			bad++;
+		if (!(++n % 4096))
+			cond_resched();
+	}
+	atomic_long_add(n, &mt_mv_lookups);
+	atomic_long_add(bad, &mt_mv_bad);
+	return 0;
+}
+
+static int mt_lookup_races_move(struct kt_test *t)
+{
+	unsigned long moves = 0, end;
+	struct task_struct *th = NULL;
+	unsigned int c0, c1;
+	struct mt_grp g = {};
+	struct mt_snap base;
+	int ret = 0, err = 0;
+
+	if (num_online_cpus() < 2) {
+		snprintf(mt_reason, sizeof(mt_reason),
+			 "needs 2 CPUs, has %u", num_online_cpus());
+		return -EOPNOTSUPP;
+	}
+	mt_mv_dom = mt_domain();
+	if (mt_fail(t, &ret, mt_mv_dom, "domain alloc"))
+		return ret;
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[4], 1), "making a group"))
+		goto out;
+	mt_snapshot(&base);
+	err = auxshim_attach_group(mt_mv_dom, g.group, auxshim_mock_sub_parent);
+	if (mt_fail(t, &ret, !err, "attach: %d", err))
+		goto out;
+	mt_mv_dev = g.subs[0];
+	if (mt_fail(t, &ret, iommu_get_domain_for_dev(mt_mv_dev) != mt_mv_dom,
+		    "the kernel's own call knows the domain: a miss would go unseen"))
+		goto out_detach;
+	mt_mv_stop = false;
+	atomic_long_set(&mt_mv_bad, 0);
+	atomic_long_set(&mt_mv_lookups, 0);
+	c0 = cpumask_first(cpu_online_mask);
+	c1 = cpumask_next(c0, cpu_online_mask);
+	th = kthread_create(mt_mv_reader, NULL, "mt-move/%u", c1);
+	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
+		th = NULL;
+		goto out_detach;
+	}
+	kthread_bind(th, c1);
+	get_task_struct(th);
+	wake_up_process(th);
+	set_cpus_allowed_ptr(current, cpumask_of(c0));
+	end = jiffies + MT_MOVE_SECS * HZ;
+	while (time_before(jiffies, end)) {
+		err = auxshim_test_lut_move(mt_mv_dev);
+		if (err)
+			break;
+		if (!(++moves % 64))
+			cond_resched();
+	}
+	set_cpus_allowed_ptr(current, cpu_online_mask);
+	WRITE_ONCE(mt_mv_stop, true);
+	kthread_stop(th);
+	put_task_struct(th);
+	kt_info(t, "%lu moves, %ld lookups, %ld wrong", moves,
+		atomic_long_read(&mt_mv_lookups), atomic_long_read(&mt_mv_bad));
+	if (mt_fail(t, &ret, !err, "move %lu: %d", moves, err))
+		goto out_detach;
+	if (mt_fail(t, &ret, moves >= 1000 &&
+		    atomic_long_read(&mt_mv_lookups) >= 1000,
+		    "the race did not run (%lu moves, %ld lookups)", moves,
+		    atomic_long_read(&mt_mv_lookups)))
+		goto out_detach;
+	mt_fail(t, &ret, !atomic_long_read(&mt_mv_bad),
+		"%ld lookups missed a key while its group moved",
+		atomic_long_read(&mt_mv_bad));
+out_detach:
+	auxshim_detach_group(mt_mv_dom, g.group);
+	if (!ret)
+		mt_fail_idle(t, &ret, &base);
+out:
+	mt_grp_free(&g);
+	mt_domain_free(mt_mv_dom);
+	return ret;
+}
+
+/*
  * Device removal: a sub-device leaves an attached group (device_unregister)
  * and a backing device goes away; their records go, the rest stays.
  */
@@ -1674,10 +1783,14 @@ static int mt_hold_set(const char *val, const struct kernel_param *kp)
 		if (mt_aux)
 			auxshim_dev_enable_aux(mt_p[0]);
 		ret = mt_grp_make(&mt_hold_grp, &mt_p[0], 1);
-		if (!ret)
+		if (!ret) {
 			ret = auxshim_attach_group(mt_hold_dom,
 						   mt_hold_grp.group,
 						   auxshim_mock_sub_parent);
+			if (ret)
+				pr_info("hold: auxshim_attach_group() failed: %d\n",
+					ret);
+		}
 		if (!ret)
 			ret = mt_hold_check();
 		mt_held = true;
@@ -1738,6 +1851,7 @@ MT_CASE(device_removal)
 MT_CASE(no_stale_after_detach)
 MT_CASE(no_rcu_user_after_detach_sync)
 MT_CASE(lookup_races_resize)
+MT_CASE(lookup_races_move)
 
 static int mt_devices_ret;	/* creating the mock devices failed: why */
 static char mt_no_route[96];	/* the skip reason without a mock IOMMU */
@@ -1781,7 +1895,8 @@ MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
 	 KT_CASE(concurrency_stress),
 	 KT_CASE(no_stale_after_detach),
 	 KT_CASE(no_rcu_user_after_detach_sync),
-	 KT_CASE(lookup_races_resize));
+	 KT_CASE(lookup_races_resize),
+	 KT_CASE(lookup_races_move));
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
 
@@ -1968,7 +2083,8 @@ static int __init mocktest_init(void)
 	mt_aux = strcmp(auxshim_test_aux_backend(), "none") != 0;
 	if (route)
 		mt_devices_ret = mt_add_devices();
-	kt_run_suites(bench_rounds ? mt_bench_suites : mt_suites);
+	if (run_suites)
+		kt_run_suites(bench_rounds ? mt_bench_suites : mt_suites);
 	if (mt_devices_ret) {
 		mt_remove_devices();
 		return mt_devices_ret;
