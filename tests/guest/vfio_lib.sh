@@ -65,12 +65,17 @@ client_case_as() {
 	return $rc
 }
 
-# A client stuck in the kernel holds the mdev for good: say so and stop.
+# A client stuck in the kernel holds the mdev for good: say so, show where
+# every thread of every client still there is, and stop.  (The client's
+# own watchdog has shown its threads when the bound ran out.)
 stuck() {
+	local t
 	ktap_not_ok "$1-mdev-released" "a client call is stuck in the kernel: mdev $UA cannot be removed, the modules cannot unload"
-	# Selected by state, which busybox's pgrep cannot do.
-	# shellcheck disable=SC2009
-	ps -o pid,stat,comm 2>/dev/null | grep -E ' D' || true
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = vfio_client ] || continue
+		echo "# ${t#/proc/}: $(sed -n 's/^State:[[:space:]]*//p' "$t/status")"
+		sed 's/^/#   /' "$t/stack" 2>/dev/null
+	done
 }
 
 # The hammer (vfio_client hammer: random use of the whole uAPI from several

@@ -1483,6 +1483,46 @@ static void *shared(size_t n)
  * "@name-calls-bounded" and the child is left behind (its threads sleep in
  * the kernel for good: it could not be reaped).  Exit status 3 then.
  */
+/*
+ * Where each thread of process @pid is: its state (R: running, in user
+ * space or not; S, D: asleep in the kernel) and its kernel stack, as
+ * diagnostics.  So a bound exceeded tells a call stuck in the kernel from
+ * one that loops in user space.
+ */
+static void dump_threads(pid_t pid)
+{
+	char path[PATH_MAX], line[256];
+	struct dirent *e;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", pid,
+			 e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "State:", 6))
+				diag("thread %s: %.*s", e->d_name,
+				     (int)strcspn(line + 7, "\n"), line + 7);
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid,
+			 e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			diag("  %.*s", (int)strcspn(line, "\n"), line);
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+}
+
 static int run_bounded(const char *name, int (*fn)(const char *, int),
 		       const char *uuid, int arg)
 {
@@ -1512,6 +1552,7 @@ static int run_bounded(const char *name, int (*fn)(const char *, int),
 
 			if (!s || now_ns() - s <= call_limit * 1e9)
 				continue;
+			dump_threads(pid);
 			result(false, case_name,
 			       "%s (thread %d) has not returned after %.0f s: stuck in the kernel; the process is left behind",
 			       __atomic_load_n(&clocks[t].what,
@@ -1682,8 +1723,18 @@ static int cmd_unmaps(const char *uuid, int secs)
 
 static long resetrace_max_lck;
 
+/*
+ * Resets, each after a pause of 0-4 ms.  A reset refuses commands (EBUSY)
+ * while it runs, about 0.2 s on the debug kernel; back to back, the window
+ * between two was a few microseconds, which the command writer's retries
+ * (one pwrite() each, tens of microseconds there) could miss for seconds:
+ * its longest call took 0.3 s, 1.0 s, 4.5 s, and over the 15 s bound in 3
+ * boots of 7 (resetrace-calls-bounded).  A command still takes 100 ms or
+ * more, so resets keep landing on commands in flight.
+ */
 static void *resetter_run(void *arg)
 {
+	unsigned int seed = (unsigned int)now_ns();
 	struct medu *m = arg;
 	long n = 0;
 
@@ -1695,6 +1746,7 @@ static void *resetter_run(void *arg)
 		if (n < 0)
 			break;
 		n++;
+		usleep(rand_r(&seed) % 4000);
 	}
 	return (void *)n;
 }
@@ -1713,13 +1765,19 @@ static void *lck_sampler_run(void *arg)
 	return NULL;
 }
 
+/* The most EBUSY refusals one start_cmd() met (resetrace's diagnostic). */
+static long start_busy_max;
+
 /* Write the command register until it is not refused with EBUSY. */
 static int start_cmd(struct medu *m, uint32_t cmd)
 {
+	long busy = 0;
 	int ret;
 
 	while ((ret = w32(m, R_CMD, cmd | CMD_START)) == -EBUSY)
-		;
+		busy++;
+	if (busy > start_busy_max)
+		start_busy_max = busy;
 	return ret;
 }
 
@@ -1775,8 +1833,8 @@ static int cmd_resetrace(const char *uuid, int secs)
 	stop_all();
 	pthread_join(reset_th, &resets);
 	pthread_join(lck_th, NULL);
-	diag("%d rounds, %ld resets; VmLck %ld kB before, at most %ld kB",
-	     rounds, (long)resets, lck0, resetrace_max_lck);
+	diag("%d rounds, %ld resets, at most %ld EBUSY for one command; VmLck %ld kB before, at most %ld kB",
+	     rounds, (long)resets, start_busy_max, lck0, resetrace_max_lck);
 	result(!errs && (long)resets > 0, "resetrace-writes-and-resets",
 	       "register writes failed %d times, resets: %ld", errs,
 	       (long)resets);
