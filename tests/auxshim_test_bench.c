@@ -175,23 +175,36 @@ static unsigned int bench_where;
 module_param(bench_where, uint, 0444);
 MODULE_PARM_DESC(bench_where, "non-zero: print where each held lookup reads; sweep again after N-1 rehashes");
 
+/*
+ * The slot auxshim_lut_domain() probes for @dev in @lut, as it finds it:
+ * its group in *@g, the group's displacement byte in *@dispp.  Under
+ * rcu_read_lock_sched().
+ */
+static unsigned long bench_probe(const struct auxshim_lut *lut,
+				 const struct device *dev, unsigned long *g,
+				 const u8 **dispp)
+{
+	unsigned long hash = READ_ONCE(lut->hash);
+	unsigned long h = (unsigned long)dev * (hash | 1);
+	unsigned long mask = ~0UL >> auxshim_lut_gshift(hash);
+
+	*g = h >> auxshim_lut_gshift(hash);
+	*dispp = &auxshim_lut_disp(lut, mask)[*g];
+	return ((h >> auxshim_lut_hshift(hash)) + READ_ONCE(**dispp)) & mask;
+}
+
 /* What auxshim_lut_domain() reads for @dev, as it finds it. */
 static void bench_where_dev(unsigned int size, const struct bench_dev *b)
 {
-	unsigned long key = (unsigned long)b->dev, hash, h, mask, g, i;
+	unsigned long key = (unsigned long)b->dev, g, i;
 	const struct auxshim_lut *lut;
 	const u8 *dispp;
 	u8 disp;
 
 	rcu_read_lock_sched();
 	lut = rcu_dereference_sched(auxshim_lut);
-	hash = READ_ONCE(lut->hash);
-	h = key * (hash | 1);
-	mask = ~0UL >> auxshim_lut_gshift(hash);
-	g = h >> auxshim_lut_gshift(hash);
-	dispp = &auxshim_lut_disp(lut, mask)[g];
+	i = bench_probe(lut, b->dev, &g, &dispp);
 	disp = READ_ONCE(*dispp);
-	i = ((h >> auxshim_lut_hshift(hash)) + disp) & mask;
 	pr_info("        # bench where: %u groups: %u-th %llu.%02llux slot %lu group %lu disp %u slotp %lx dispp %lx dev %lx igroup %lx\n",
 		size, b->nth, b->fig.ratio / FIX, b->fig.ratio % FIX, i, g,
 		disp, (unsigned long)&lut->slot[i], (unsigned long)dispp,
@@ -260,7 +273,7 @@ static void bench_pairs(unsigned int size, const char *which,
 {
 	static const char *const names[] = { "slot", "+pcpu", "+lutp",
 					     "+header", "+disp" };
-	unsigned long key = (unsigned long)b->dev, hash, h, mask, g, i;
+	unsigned long g, i;
 	const struct auxshim_lut *lut;
 	const void *other[5];
 	u64 v[5][3];
@@ -269,12 +282,7 @@ static void bench_pairs(unsigned int size, const char *which,
 
 	rcu_read_lock_sched();
 	lut = rcu_dereference_sched(auxshim_lut);
-	hash = READ_ONCE(lut->hash);
-	h = key * (hash | 1);
-	mask = ~0UL >> auxshim_lut_gshift(hash);
-	g = h >> auxshim_lut_gshift(hash);
-	dispp = &auxshim_lut_disp(lut, mask)[g];
-	i = ((h >> auxshim_lut_hshift(hash)) + *dispp) & mask;
+	i = bench_probe(lut, b->dev, &g, &dispp);
 	other[0] = NULL;
 	other[1] = NULL;
 	other[2] = &auxshim_lut;
