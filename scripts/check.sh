@@ -40,8 +40,9 @@
 # tested against the stock kernels' header packages); a guest file with
 # "# auxshim-debug-skip: REASON" is skipped there with REASON; the guests'
 # timeouts are scaled (scripts/guest.sh); its shared boot's "checkers" row
-# is the checkers' own cases (on, still on, kmemleak), once a boot.
-# --bench never runs it unless named.
+# is the checkers' own cases (on, still on, kmemleak), once a boot (two
+# boots when split_shared splits them, cold).  --bench never runs it
+# unless named.
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
@@ -208,7 +209,7 @@ job_estimate() {
 	local f
 	case $1 in
 	host) f=$AUXSHIM_CACHE/runs/host/$2/seconds ;;
-	*) f=$AUXSHIM_CACHE/runs/$1/$(suite_name "$2")/seconds ;;
+	*) f=$AUXSHIM_CACHE/runs/$1/$(suite_name "${2#@}")/seconds ;;
 	esac
 	cat "$f" 2>/dev/null || echo 60
 }
@@ -231,7 +232,7 @@ dequeue() {
 }
 
 run_job() {
-	local t0 k=$1
+	local t0 k=$1 files
 	t0=$(now)
 	case $k in
 	host)
@@ -242,7 +243,15 @@ run_job() {
 		mkdir -p "$AUXSHIM_CACHE/runs/host/$2"
 		echo $(($(now) - t0)) >"$AUXSHIM_CACHE/runs/host/$2/seconds"
 		;;
-	*) run_own_boot "$k" "$2" ;;
+	*)
+		case $2 in
+		@*)
+			mapfile -t files <"$RUN_DIR/boot.${2#@}"
+			run_boot "$k" "$AUXSHIM_CACHE/runs/$k/${2#@}" "${files[@]}"
+			;;
+		*) run_own_boot "$k" "$2" ;;
+		esac
+		;;
 	esac
 }
 
@@ -284,8 +293,12 @@ check_guests() {
 		fi
 	done
 	if [ ${#shared[@]} -gt 0 ]; then
-		# shellcheck disable=SC2046 # file paths, one word each
-		run_boot "$k" "$runs/shared" $(by_order "${shared[@]}")
+		mapfile -t shared < <(by_order "${shared[@]}")
+		if [ -n "$FLOAT" ] && [ "$LANE" = debug ] && [ ${#shared[@]} -ge 4 ]; then
+			split_shared "$k" "${shared[@]}"
+		else
+			run_boot "$k" "$runs/shared" "${shared[@]}"
+		fi
 	fi
 	for f in "${own[@]}"; do
 		if [ -n "$FLOAT" ]; then
@@ -295,6 +308,59 @@ check_guests() {
 		fi
 	done
 	[ $((${#shared[@]} + ${#own[@]})) -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files to run"
+}
+
+# The seconds suite FILE $2 took in kernel $1's last shared boot (60).
+suite_estimate() {
+	local d=$AUXSHIM_CACHE/runs/$1 s
+	s=$(suite_name "$2")
+	cat "$d/shared/$s/seconds" 2>/dev/null || cat "$d/shared2/$s/seconds" 2>/dev/null || echo 60
+}
+
+# When the stock lane expects to be done with kernels "$@" (seconds since
+# the epoch), by their last run: each one's shared boot, plus 30 s of
+# build and DKMS (the boots of their own wait in the queue).
+stock_eta() {
+	local k t=$(now)
+	for k in "$@"; do
+		t=$((t + 30 + $(cat "$AUXSHIM_CACHE/runs/$k/shared/seconds" 2>/dev/null || echo 240)))
+	done
+	echo "$t"
+}
+
+# split_shared KERNEL FILE...: the shared boot of the debug lane.  When
+# the stock lane expects to be done (stock.eta) before half of the debug
+# boot would be (a cold run: the debug kernel's build took about as long
+# as the stock kernels), two boots instead of one: the later suites (by
+# order) in the second, queued, so that the stock lane takes it when it is
+# free first.  The halves balance the suites' seconds of their last run.
+# Otherwise one boot (warm: the debug lane reaches its guests at once, and
+# a debug boot's fixed cost, about a minute, is paid once).
+split_shared() {
+	local k=$1 f total=0 half=0 t first=() second=() eta
+	shift
+	for f in "$@"; do
+		total=$((total + $(suite_estimate "$k" "$f")))
+	done
+	eta=$(cat "$RUN_DIR/stock.eta" 2>/dev/null || echo 0)
+	if [ $((eta - $(now))) -ge $((total / 2)) ]; then
+		log "$k: the stock lane expects to be busy $((eta - $(now))) s more, half of this boot takes about $((total / 2)) s: one boot"
+		run_boot "$k" "$AUXSHIM_CACHE/runs/$k/shared" "$@"
+		return
+	fi
+	for f in "$@"; do
+		t=$(suite_estimate "$k" "$f")
+		if [ ${#second[@]} -eq 0 ] && [ $((2 * (half + t))) -le "$total" ]; then
+			first+=("$f")
+			half=$((half + t))
+		else
+			second+=("$f")
+		fi
+	done
+	log "$k: the stock lane expects to be done in $((eta - $(now))) s, half of this boot takes about $((total / 2)) s: the boot in two, the second queued (${#first[@]} and ${#second[@]} suites)"
+	printf '%s\n' "${second[@]}" >"$RUN_DIR/boot.shared2"
+	enqueue "$k" @shared2
+	run_boot "$k" "$AUXSHIM_CACHE/runs/$k/shared" "${first[@]}"
 }
 
 check_kernel() {
@@ -439,7 +505,14 @@ main() {
 	elif [ -n "$debug" ]; then
 		LANE=debug check_kernel "$debug"
 	fi
-	for k in $stock; do check_kernel "$k"; done
+	# shellcheck disable=SC2086 # kernel names, one word each
+	set -- $stock
+	for k in $stock; do
+		stock_eta "$@" >"$RUN_DIR/stock.eta"
+		check_kernel "$k"
+		shift
+	done
+	now >"$RUN_DIR/stock.eta"
 	if [ "$MODE" = test ]; then
 		if want_suite package; then
 			case " $kernels " in
