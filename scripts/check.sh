@@ -321,7 +321,8 @@ suite_estimate() {
 # the epoch), by their last run: each one's shared boot, plus 30 s of
 # build and DKMS (the boots of their own wait in the queue).
 stock_eta() {
-	local k t=$(now)
+	local k t
+	t=$(now)
 	for k in "$@"; do
 		t=$((t + 30 + $(cat "$AUXSHIM_CACHE/runs/$k/shared/seconds" 2>/dev/null || echo 240)))
 	done
