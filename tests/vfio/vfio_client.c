@@ -1833,8 +1833,9 @@ static int cmd_resetrace(const char *uuid, int secs)
 	stop_all();
 	pthread_join(reset_th, &resets);
 	pthread_join(lck_th, NULL);
-	diag("%d rounds, %ld resets, at most %ld EBUSY for one command; VmLck %ld kB before, at most %ld kB",
-	     rounds, (long)resets, start_busy_max, lck0, resetrace_max_lck);
+	diag("%d rounds, %ld resets (a command met EBUSY %ld times at most)",
+	     rounds, (long)resets, start_busy_max);
+	diag("VmLck %ld kB before, at most %ld kB", lck0, resetrace_max_lck);
 	result(!errs && (long)resets > 0, "resetrace-writes-and-resets",
 	       "register writes failed %d times, resets: %ld", errs,
 	       (long)resets);
