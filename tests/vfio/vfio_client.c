@@ -2273,8 +2273,10 @@ static void hop_dma(struct medu *m, unsigned int *seed, int t)
 
 /*
  * A good command started and left running: what closes, removals, resets
- * and unmaps then meet is edu mid-transfer.  Its registers may be
- * rewritten by another worker before the start: any refusal is fine.
+ * and unmaps then meet is edu mid-transfer.  Half of them on the worker's
+ * own map window (when it is mapped), which its next map/unmap may take
+ * away under the transfer.  Its registers may be rewritten by another
+ * worker before the start: any refusal is fine.
  */
 static void hop_start(struct medu *m, unsigned int *seed, int t)
 {
@@ -2282,6 +2284,10 @@ static void hop_start(struct medu *m, unsigned int *seed, int t)
 	uint32_t dir = rand_r(seed) % 2 ? CMD_TO_CLIENT : 0;
 	uint64_t iova = MEM_IOVA + off;
 	int ret;
+
+	if (rand_r(seed) % 2)
+		iova = HAMMER_IOVA + t * 0x10000ULL +
+		       rand_r(seed) % (8192 - DEV_BUF_LEN + 1);
 
 	call_begin(t, "starting a command");
 	ret = w64(m, R_SRC, dir ? DEV_BUF : iova);
