@@ -496,14 +496,28 @@ static void unmapped_iova(struct kt_test *t)
 	struct tctx *c = t->priv;
 	struct edu *e = c->e;
 	u8 *src, *dst, *victim, *saved = NULL;
-	struct page *page = NULL;
+	struct page *page = NULL, *reject[4] = { };
+	unsigned int nrej = 0, i;
 	phys_addr_t pa = 0;
 	int ret;
 
 	src = page_address(c->src);
 	dst = page_address(c->dst);
-	/* ZONE_DMA: below 16 MiB, so within edu's 28-bit reach. */
-	page = alloc_page(GFP_KERNEL | GFP_DMA);
+	/*
+	 * ZONE_DMA: below 16 MiB, so within edu's 28-bit reach.  Not the page
+	 * at IOVA_SRC's or IOVA_DST's address (the allocator handed out the
+	 * one at 1 or 2 MiB once in a debug boot): set aside, take another.
+	 */
+	for (;;) {
+		page = alloc_page(GFP_KERNEL | GFP_DMA);
+		if (!page || nrej == ARRAY_SIZE(reject))
+			break;
+		pa = page_to_phys(page);
+		if ((pa >> PAGE_SHIFT) != (IOVA_SRC >> PAGE_SHIFT) &&
+		    (pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT))
+			break;
+		reject[nrej++] = page;
+	}
 	saved = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!KT_EXPECT_TRUE_MSG(t, page && saved, "no memory for the victim page"))
 		goto out;
@@ -549,6 +563,8 @@ out:
 	kfree(saved);
 	if (page)
 		__free_page(page);
+	for (i = 0; i < nrej; i++)
+		__free_page(reject[i]);
 }
 
 /*
