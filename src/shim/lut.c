@@ -342,18 +342,31 @@ int auxshim_lut_reserve(unsigned long n)
  * anew if no displacement fits.  A claim is no key to readers.  Room was
  * made by auxshim_lut_reserve().
  */
+/*
+ * Replace @old by a table of its size built anew (a fresh multiplier),
+ * with @extra in it too unless 0: 0 or -ENOMEM (@old kept).
+ */
+static int auxshim_lut_rebuild(struct auxshim_lut *old, unsigned long extra)
+{
+	struct auxshim_lut *lut;
+
+	lockdep_assert_held(&auxshim_lock);
+	lut = auxshim_lut_build(auxshim_lut_bits(old), old, extra);
+	if (!lut)
+		return -ENOMEM;
+	auxshim_lut_replace(old, lut);
+	return 0;
+}
+
 int auxshim_lut_claim(const void *key)
 {
-	struct auxshim_lut *old = auxshim_lut_cur(), *lut;
+	struct auxshim_lut *old = auxshim_lut_cur();
 	unsigned long claim = (unsigned long)key | 1;
 
 	lockdep_assert_held(&auxshim_lock);
-	if (!auxshim_lut_put(old, claim, NULL)) {
-		lut = auxshim_lut_build(auxshim_lut_bits(old), old, claim);
-		if (!lut)
-			return -ENOMEM;
-		auxshim_lut_replace(old, lut);
-	}
+	if (!auxshim_lut_put(old, claim, NULL) &&
+	    auxshim_lut_rebuild(old, claim))
+		return -ENOMEM;
 	auxshim_lut_claims++;
 	return 0;
 }
@@ -504,18 +517,13 @@ int auxshim_core_lut_grow(void)
 /* Replace the table by one of its size with a fresh multiplier; for the tests. */
 int auxshim_core_lut_rehash(void)
 {
-	struct auxshim_lut *old, *lut;
+	struct auxshim_lut *old;
 	int ret = 0;
 
 	mutex_lock(&auxshim_lock);
 	old = auxshim_lut_cur();
-	if (old) {
-		lut = auxshim_lut_build(auxshim_lut_bits(old), old, 0);
-		if (lut)
-			auxshim_lut_replace(old, lut);
-		else
-			ret = -ENOMEM;
-	}
+	if (old)
+		ret = auxshim_lut_rebuild(old, 0);
 	mutex_unlock(&auxshim_lock);
 	return ret;
 }
@@ -537,17 +545,10 @@ int auxshim_core_lut_move(const void *key)
 	lut = auxshim_lut_cur();
 	if (!ret && (!lut || auxshim_lut_find(lut, k, k) < 0))
 		ret = -ENOENT;
+	/* No displacement fits: built anew, as auxshim_lut_claim() does. */
 	if (!ret &&
-	    !auxshim_lut_move(lut, auxshim_lut_group_of(lut, k), 0, NULL)) {
-		/* No displacement fits: built anew, as auxshim_lut_claim() does. */
-		struct auxshim_lut *nlut =
-			auxshim_lut_build(auxshim_lut_bits(lut), lut, 0);
-
-		if (nlut)
-			auxshim_lut_replace(lut, nlut);
-		else
-			ret = -ENOMEM;
-	}
+	    !auxshim_lut_move(lut, auxshim_lut_group_of(lut, k), 0, NULL))
+		ret = auxshim_lut_rebuild(lut, 0);
 	mutex_unlock(&auxshim_lock);
 	return ret;
 }

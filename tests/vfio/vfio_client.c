@@ -284,6 +284,14 @@ static int mem_alloc(struct medu *m)
 	return 0;
 }
 
+/* mem_alloc(), then m->mem mapped at MEM_IOVA by @step: 0 or -errno. */
+static int mem_alloc_map(struct medu *m, const char *step)
+{
+	int ret = mem_alloc(m);
+
+	return ret ? ret : at(m, step, mem_map(m, m->mem, MEM_IOVA, MEM_LEN));
+}
+
 /*
  * The iommufd half of medu_open(), up to the device fd: the cdev, bound to
  * /dev/iommu, an IOAS with our memory (if @map_mem), attached (if
@@ -332,10 +340,7 @@ static int medu_open_iommufd(struct medu *m, const char *uuid, bool map_mem,
 		return ret;
 	m->ioas = alloc.out_ioas_id;
 	if (map_mem) {
-		ret = mem_alloc(m);
-		if (!ret)
-			ret = at(m, "IOMMU_IOAS_MAP",
-				 mem_map(m, m->mem, MEM_IOVA, MEM_LEN));
+		ret = mem_alloc_map(m, "IOMMU_IOAS_MAP");
 		if (ret < 0)
 			return ret;
 	}
@@ -384,10 +389,7 @@ static int medu_open_type1(struct medu *m, const char *uuid, bool map_mem)
 	if (ret < 0)
 		return ret;
 	if (map_mem) {
-		ret = mem_alloc(m);
-		if (!ret)
-			ret = at(m, "VFIO_IOMMU_MAP_DMA",
-				 mem_map(m, m->mem, MEM_IOVA, MEM_LEN));
+		ret = mem_alloc_map(m, "VFIO_IOMMU_MAP_DMA");
 		if (ret < 0)
 			return ret;
 	}
