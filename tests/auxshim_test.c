@@ -504,9 +504,10 @@ static void unmapped_iova(struct kt_test *t)
 	src = page_address(c->src);
 	dst = page_address(c->dst);
 	/*
-	 * ZONE_DMA: below 16 MiB, so within edu's 28-bit reach.  Not the page
-	 * at IOVA_SRC's or IOVA_DST's address (the allocator handed out the
-	 * one at 1 or 2 MiB once in a debug boot): set aside, take another.
+	 * ZONE_DMA: below 16 MiB, so within edu's 28-bit reach (without
+	 * CONFIG_ZONE_DMA, GFP_DMA is any page: every target kernel has it).
+	 * Not the page at IOVA_SRC's or IOVA_DST's address, which ZONE_DMA
+	 * holds too: set aside, take another.
 	 */
 	for (;;) {
 		page = alloc_page(GFP_KERNEL | GFP_DMA);
@@ -524,7 +525,8 @@ static void unmapped_iova(struct kt_test *t)
 	pa = page_to_phys(page);
 	if (!KT_EXPECT_TRUE_MSG(t, pa < SZ_256M && (pa >> PAGE_SHIFT) != (IOVA_SRC >> PAGE_SHIFT) &&
 				(pa >> PAGE_SHIFT) != (IOVA_DST >> PAGE_SHIFT),
-				"victim page at %pa unusable", &pa))
+				"victim page at %pa unusable (GFP_DMA%s)", &pa,
+				IS_ENABLED(CONFIG_ZONE_DMA) ? "" : ": no CONFIG_ZONE_DMA"))
 		goto out;
 	victim = page_address(page);
 	get_random_bytes(victim, PAGE_SIZE);
