@@ -23,7 +23,10 @@
 # them all.  --stress runs the guest loops at their full counts (make
 # check-stress; ktap_stress in tests/guest/ktap.sh).  --bench runs only the
 # tests/guest/*.bench.sh files instead, a boot each (no DKMS, no timeouts
-# counted as tests).  Prints a per-kernel, per-suite summary; the last
+# counted as tests).  Without the debug tier, a helper lane takes the boots
+# of their own and the host tiers as they are queued, and half of the last
+# kernel's shared boot (split_last).  Prints a per-kernel, per-suite
+# summary, then each failed suite's failed cases; the last
 # line is exactly "N passed, N failed, N skipped", summed from the counts
 # of the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse
 # --json, see lib.sh ktap_counts).  Exit status non-zero if anything
@@ -292,29 +295,36 @@ check_guests() {
 			own+=("$f")
 		fi
 	done
+	# Queued first, so that a free lane takes them while this one boots.
+	if [ -n "$FLOAT" ]; then
+		for f in "${own[@]}"; do enqueue "$k" "$f"; done
+	fi
 	if [ ${#shared[@]} -gt 0 ]; then
 		mapfile -t shared < <(by_order "${shared[@]}")
 		if [ -n "$FLOAT" ] && [ "$LANE" = debug ] && [ ${#shared[@]} -ge 4 ]; then
 			split_shared "$k" "${shared[@]}"
+		elif [ -n "$HELPER" ] && [ "$k" = "$LAST_STOCK" ] && [ ${#shared[@]} -ge 2 ]; then
+			split_last "$k" "${own[@]}" -- "${shared[@]}"
 		else
 			run_boot "$k" "$runs/shared" "${shared[@]}"
 		fi
 	fi
-	for f in "${own[@]}"; do
-		if [ -n "$FLOAT" ]; then
-			enqueue "$k" "$f"
-		else
-			run_own_boot "$k" "$f"
-		fi
-	done
+	if [ -z "$FLOAT" ]; then
+		for f in "${own[@]}"; do run_own_boot "$k" "$f"; done
+	fi
 	[ $((${#shared[@]} + ${#own[@]})) -gt 0 ] || log "$k: no tests/guest/*.$MODE.sh files to run"
 }
 
 # The seconds suite FILE $2 took in kernel $1's last shared boot (60).
 suite_estimate() {
-	local d=$AUXSHIM_CACHE/runs/$1 s
+	local s f best=''
 	s=$(suite_name "$2")
-	cat "$d/shared/$s/seconds" 2>/dev/null || cat "$d/shared2/$s/seconds" 2>/dev/null || echo 60
+	# The newest of the shared boots' (they may have been split).
+	for f in "$AUXSHIM_CACHE/runs/$1"/shared*/"$s"/seconds; do
+		[ -f "$f" ] || continue
+		if [ -z "$best" ] || [ "$f" -nt "$best" ]; then best=$f; fi
+	done
+	cat "$best" 2>/dev/null || echo 60
 }
 
 # When the stock lane expects to be done with kernels "$@" (seconds since
@@ -338,7 +348,7 @@ stock_eta() {
 # Otherwise one boot (warm: the debug lane reaches its guests at once, and
 # a debug boot's fixed cost, about a minute, is paid once).
 split_shared() {
-	local k=$1 f total=0 half=0 t first=() second=() eta
+	local k=$1 f total=0 eta
 	shift
 	for f in "$@"; do
 		total=$((total + $(suite_estimate "$k" "$f")))
@@ -349,19 +359,66 @@ split_shared() {
 		run_boot "$k" "$AUXSHIM_CACHE/runs/$k/shared" "$@"
 		return
 	fi
-	for f in "$@"; do
-		t=$(suite_estimate "$k" "$f")
-		if [ ${#second[@]} -eq 0 ] && [ $((2 * (half + t))) -le "$total" ]; then
-			first+=("$f")
-			half=$((half + t))
-		else
-			second+=("$f")
-		fi
+	log "$k: the stock lane expects to be done in $((eta - $(now))) s, half of this boot takes about $((total / 2)) s: the boot in two, the second queued"
+	split_boot "$k" 2 -- "$@"
+}
+
+# split_boot KERNEL PARTS [SECONDS...] -- FILE...: the suites in up to PARTS
+# boots of about equal time (by their last run: the longest first, each
+# into the boot with least so far; in each boot, the order of
+# "# auxshim-order:", so type1's suites stay last); the first runs here,
+# the others ("@shared2", ...) are queued for the other lanes.  SECONDS:
+# jobs already queued, which those lanes take too.
+split_boot() {
+	local k=$1 parts=$2 f t i best n=0 sizes=''
+	local -a load=() part=() files=()
+	shift 2
+	for i in $(seq 1 "$parts"); do load[i]=0 part[i]=''; done
+	while [ "$1" != -- ]; do
+		best=$((parts > 1 ? 2 : 1))
+		for i in $(seq "$best" "$parts"); do
+			[ "${load[i]}" -ge "${load[best]}" ] || best=$i
+		done
+		load[best]=$((load[best] + $1))
+		shift
 	done
-	log "$k: the stock lane expects to be done in $((eta - $(now))) s, half of this boot takes about $((total / 2)) s: the boot in two, the second queued (${#first[@]} and ${#second[@]} suites)"
-	printf '%s\n' "${second[@]}" >"$RUN_DIR/boot.shared2"
-	enqueue "$k" @shared2
-	run_boot "$k" "$AUXSHIM_CACHE/runs/$k/shared" "${first[@]}"
+	shift
+	while read -r t f; do
+		best=1
+		for i in $(seq 2 "$parts"); do
+			[ "${load[i]}" -ge "${load[best]}" ] || best=$i
+		done
+		load[best]=$((load[best] + t))
+		part[best]="${part[best]}$f"$'\n'
+	done < <(for f in "$@"; do echo "$(suite_estimate "$k" "$f") $f"; done | sort -k1,1nr)
+	for i in $(seq 2 "$parts"); do
+		[ -n "${part[i]}" ] || continue
+		n=$((n + 1))
+		mapfile -t files <<<"${part[i]%$'\n'}"
+		by_order "${files[@]}" >"$RUN_DIR/boot.shared$((n + 1))"
+		enqueue "$k" "@shared$((n + 1))"
+		sizes="$sizes + $(echo -n "${part[i]}" | grep -c .)"
+	done
+	mapfile -t files <<<"${part[1]%$'\n'}"
+	mapfile -t files < <(by_order "${files[@]}")
+	log "$k: the shared boot in $((n + 1)): ${#files[@]}$sizes suites, the first here, the others queued"
+	run_boot "$k" "$AUXSHIM_CACHE/runs/$k/shared" "${files[@]}"
+}
+
+# split_last KERNEL OWN-FILE... -- FILE...: the last stock kernel's shared
+# boot when the helper lanes (no debug lane) have nothing else to take: one
+# part per lane, the boots of their own (already queued) counted in the
+# helpers' parts.
+split_last() {
+	local k=$1
+	local -a owns=()
+	shift
+	while [ "$1" != -- ]; do
+		owns+=("$(job_estimate "$k" "$1")")
+		shift
+	done
+	shift
+	split_boot "$k" $((HELPER + 1)) "${owns[@]}" -- "$@"
 }
 
 check_kernel() {
@@ -442,7 +499,7 @@ print_summary() {
 		[ -n "$k" ] || continue
 		printf '%-6s %-12s %6d %6d %7d %6d  %s\n' "$k" "$suite" "$p" "$f" "$s" "$t" "$note"
 		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
-	done < <(cat "$RUN_DIR"/main.rows "$RUN_DIR"/debug.rows "$RUN_DIR"/host.rows 2>/dev/null |
+	done < <(cat "$RUN_DIR"/*.rows 2>/dev/null |
 		awk -F'|' -v order="$AUXSHIM_KERNELS $AUXSHIM_DEBUG_KERNEL host" '
 			BEGIN { n = split(order, o, " "); for (i = 1; i <= n; i++) at[o[i]] = i }
 			{ print (($1 in at) ? at[$1] : n + 1) "|" $0 }' | sort -s -t'|' -k1,1n | cut -d'|' -f2-)
@@ -454,13 +511,30 @@ print_summary() {
 		while IFS= read -r w; do printf ' %s %ss;' "${w%%:*}" "${w#*:}"; done <"$RUN_DIR/lanes"
 		echo
 	fi
+	# CI shows the end of the output: the failures again, just above the
+	# last line, with the first failed cases of each.
+	while IFS='|' read -r k suite p f s t note; do
+		[ "${f:-0}" -gt 0 ] || continue
+		printf 'FAILED %s/%s: %s failed%s\n' "$k" "$suite" "$f" "${note:+ ($note)}"
+		failed_cases "$k" "$suite" | head -n 8 | sed 's/^/    /'
+	done < <(cat "$RUN_DIR"/*.rows 2>/dev/null)
 	echo "$tp passed, $tf failed, $ts skipped"
 	[ "$tf" -eq 0 ]
 }
 
+# The failed cases of kernel $1's suite $2, by its last KTAP (the leaves the
+# parser marked [FAILED], and the lines that say why).
+failed_cases() {
+	local f
+	for f in "$AUXSHIM_CACHE/runs/$1"/shared*/"$2"/ktap.parsed "$AUXSHIM_CACHE/runs/$1/$2"/ktap.parsed; do
+		[ -f "$f" ] || continue
+		grep -E '\[FAILED\]|EXPECTATION FAILED|^# .*(stuck|timed out|bound)' "$f" | grep -v '^====' | grep -v '\[FAILED\] [^ ]* =*$' || true
+	done
+}
+
 main() {
-	local kernels="" k stock="" debug="" lane=""
-	MODE=test SUITES='' STRESS='' START=$(now) FLOAT=''
+	local kernels="" k stock="" debug="" lane="" i helpers=()
+	MODE=test SUITES='' STRESS='' START=$(now) FLOAT='' HELPER='' LAST_STOCK=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernels) kernels=$2; shift ;;
@@ -468,7 +542,7 @@ main() {
 		--suites) SUITES=$2; shift ;;
 		--stress) STRESS=1 ;;
 		--fresh) export AUXSHIM_FRESH=1 ;;
-		-h | --help) sed -n '4,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h | --help) sed -n '4,48s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument '$1' (see --help)" ;;
 		esac
 		shift
@@ -505,6 +579,27 @@ main() {
 		lane=$!
 	elif [ -n "$debug" ]; then
 		LANE=debug check_kernel "$debug"
+	elif [ "$MODE" = test ] && [ -n "$stock" ]; then
+		# No debug lane: a helper lane takes the boots of their own and
+		# the host tiers as they are queued, and half of the last
+		# kernel's shared boot (split_last), so that both cores work.
+		HELPER=${AUXSHIM_HELPERS:-2}
+		log "$HELPER helper lanes take the queued boots beside the stock kernels"
+		FLOAT=1
+		LAST_STOCK=${stock##* }
+		: >"$RUN_DIR/queue.open"
+		for i in $(seq 1 "$HELPER"); do
+			(
+				LANE=helper$i
+				drain
+				lane_wall "helper$i" $(($(now) - START))
+			) &
+			helpers+=($!)
+		done
+	fi
+	# Lint reads only the tree: queued at once, for the first free lane.
+	if [ "$MODE" = test ] && [ -n "$FLOAT" ] && want_suite lint; then
+		enqueue host lint
 	fi
 	# shellcheck disable=SC2086 # kernel names, one word each
 	set -- $stock
@@ -521,14 +616,17 @@ main() {
 			*) LANE=host record host package 0 0 1 0 "needs 6.1 among the kernels" ;;
 			esac
 		fi
-		if want_suite lint; then
-			if [ -n "$FLOAT" ]; then enqueue host lint; else LANE=host check_lint; fi
+		if want_suite lint && [ -z "$FLOAT" ]; then
+			LANE=host check_lint
 		fi
 	fi
-	if [ -n "$lane" ]; then
+	if [ -n "$FLOAT" ]; then
 		rm -f "$RUN_DIR/queue.open"
 		drain
 		lane_wall main $(($(now) - START))
+	fi
+	[ ${#helpers[@]} -eq 0 ] || wait "${helpers[@]}" || true
+	if [ -n "$lane" ]; then
 		wait "$lane" || true
 		log "==== the debug kernel's lane ===="
 		cat "$RUN_DIR/debug.log" >&2
