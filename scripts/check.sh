@@ -23,9 +23,10 @@
 # them all.  --stress runs the guest loops at their full counts (make
 # check-stress; ktap_stress in tests/guest/ktap.sh).  --bench runs only the
 # tests/guest/*.bench.sh files instead, a boot each (no DKMS, no timeouts
-# counted as tests).  Without the debug tier, a helper lane takes the boots
-# of their own and the host tiers as they are queued, and half of the last
-# kernel's shared boot (split_last).  Prints a per-kernel, per-suite
+# counted as tests).  Without the debug tier, helper lanes (AUXSHIM_HELPERS,
+# 2) take the boots of their own and the host tiers as they are queued, and
+# a part each of the last kernel's shared boot (split_last).  Prints a
+# per-kernel, per-suite
 # summary, then each failed suite's failed cases; the last
 # line is exactly "N passed, N failed, N skipped", summed from the counts
 # of the kernel's own KTAP parser (tools/testing/kunit/kunit.py parse
@@ -374,20 +375,21 @@ split_boot() {
 	local -a load=() part=() files=()
 	shift 2
 	for i in $(seq 1 "$parts"); do load[i]=0 part[i]=''; done
-	while [ "$1" != -- ]; do
-		best=$((parts > 1 ? 2 : 1))
-		for i in $(seq "$best" "$parts"); do
+	# least FIRST: the part from FIRST on with the least load so far.
+	least() {
+		best=$1
+		for i in $(seq "$1" "$parts"); do
 			[ "${load[i]}" -ge "${load[best]}" ] || best=$i
 		done
+	}
+	while [ "$1" != -- ]; do
+		least $((parts > 1 ? 2 : 1))
 		load[best]=$((load[best] + $1))
 		shift
 	done
 	shift
 	while read -r t f; do
-		best=1
-		for i in $(seq 2 "$parts"); do
-			[ "${load[i]}" -ge "${load[best]}" ] || best=$i
-		done
+		least 1
 		load[best]=$((load[best] + t))
 		part[best]="${part[best]}$f"$'\n'
 	done < <(for f in "$@"; do echo "$(suite_estimate "$k" "$f") $f"; done | sort -k1,1nr)
@@ -397,7 +399,7 @@ split_boot() {
 		mapfile -t files <<<"${part[i]%$'\n'}"
 		by_order "${files[@]}" >"$RUN_DIR/boot.shared$((n + 1))"
 		enqueue "$k" "@shared$((n + 1))"
-		sizes="$sizes + $(echo -n "${part[i]}" | grep -c .)"
+		sizes="$sizes + ${#files[@]}"
 	done
 	mapfile -t files <<<"${part[1]%$'\n'}"
 	mapfile -t files < <(by_order "${files[@]}")
@@ -528,7 +530,8 @@ failed_cases() {
 	local f
 	for f in "$AUXSHIM_CACHE/runs/$1"/shared*/"$2"/ktap.parsed "$AUXSHIM_CACHE/runs/$1/$2"/ktap.parsed; do
 		[ -f "$f" ] || continue
-		grep -E '\[FAILED\]|EXPECTATION FAILED|^# .*(stuck|timed out|bound)' "$f" | grep -v '^====' | grep -v '\[FAILED\] [^ ]* =*$' || true
+		# Not the parser's "==== [FAILED] SUITE ====" lines.
+		grep -E '\[FAILED\]|EXPECTATION FAILED|^# .*(stuck|timed out|bound)' "$f" | grep -v '^=' || true
 	done
 }
 
@@ -580,8 +583,8 @@ main() {
 	elif [ -n "$debug" ]; then
 		LANE=debug check_kernel "$debug"
 	elif [ "$MODE" = test ] && [ -n "$stock" ]; then
-		# No debug lane: a helper lane takes the boots of their own and
-		# the host tiers as they are queued, and half of the last
+		# No debug lane: helper lanes take the boots of their own and
+		# the host tiers as they are queued, and a part each of the last
 		# kernel's shared boot (split_last), so that both cores work.
 		HELPER=${AUXSHIM_HELPERS:-2}
 		log "$HELPER helper lanes take the queued boots beside the stock kernels"
