@@ -150,7 +150,8 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * costs, but for groups shared with held devices, a load of that byte
  * before the kernel's call.
  *
- * Written only by the shim under its lock, read under RCU-sched.  A slot's
+ * Written only by the shim under its lock; read with no lock and no mark
+ * (see AUXSHIM_LUT_MARKED).  A slot's
  * domain is set before its key is published and never changes while its
  * key does; a removed key becomes AUXSHIM_LUT_GONE and such a slot is not
  * reused in place.  To make room, the writer moves a group whole: it
@@ -170,15 +171,34 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * between the shim and every module built against this header: such a
  * module reads the table itself.  Its version is part of the names of the
  * symbols the shim exports for the reader, so that a module built against
- * another layout fails to load ("Unknown symbol auxshim_lut_v2" in the
+ * another layout fails to load ("Unknown symbol auxshim_lut_v3" in the
  * kernel log; rebuild it against the loaded shim's header) instead of
  * misreading the table.  Any change between the two "lookup ABI" lines
  * bumps AUXSHIM_LUT_ABI; scripts/lint.sh fails on a change without one.
  */
 /* lookup ABI: begin */
-#define AUXSHIM_LUT_ABI 2
+#define AUXSHIM_LUT_ABI 3
 #define auxshim_lut __PASTE(auxshim_lut_v, AUXSHIM_LUT_ABI)
 #define auxshim_lut_used __PASTE(auxshim_lut_used_v, AUXSHIM_LUT_ABI)
+
+/*
+ * The reader takes no lock and marks nothing: writing and testing the
+ * preemption count would cost more than the rest of the lookup.  A
+ * replaced table is freed only when no lookup can still be in it: after an
+ * RCU Tasks grace period (every task has since switched of its own accord
+ * or been in user space, so none is left in a lookup, even one preempted
+ * there), then an RCU grace period (lookups from interrupts on an idle
+ * CPU, which RCU Tasks does not wait for).  Without preemption an RCU grace
+ * period alone does it.  Only a preemptible kernel without RCU Tasks has
+ * no such grace period: there the reader disables preemption (RCU-sched).
+ * The shim and the modules that read its table are built against the same
+ * kernel configuration, so both sides agree.
+ */
+#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
+#define AUXSHIM_LUT_MARKED 1
+#else
+#define AUXSHIM_LUT_MARKED 0
+#endif
 
 #define AUXSHIM_LUT_FREE 0UL
 #define AUXSHIM_LUT_GONE 1UL
@@ -222,22 +242,33 @@ static __always_inline u8 *auxshim_lut_disp(const struct auxshim_lut *lut,
 	return (u8 *)&lut->slot[mask + 1];
 }
 
+/* The readers' table: valid until the reader returns (AUXSHIM_LUT_MARKED). */
+static __always_inline const struct auxshim_lut *auxshim_lut_read_begin(void)
+{
+	if (AUXSHIM_LUT_MARKED)
+		rcu_read_lock_sched_notrace();
+	return rcu_dereference_raw(auxshim_lut);
+}
+
+static __always_inline void auxshim_lut_read_end(void)
+{
+	if (AUXSHIM_LUT_MARKED)
+		rcu_read_unlock_sched_notrace();
+}
+
 /*
- * The domain the shim attached to @dev, or NULL: one probe, at the home of
- * its hash plus its group's displacement; after a miss, again if the
+ * The domain @lut holds for @key, or NULL: one probe, at the home of its
+ * hash plus its group's displacement; after a miss, again if the
  * displacement changed meanwhile (the group moved).
  */
 static __always_inline struct iommu_domain *
-auxshim_lut_domain(struct device *dev)
+auxshim_lut_probe(const struct auxshim_lut *lut, unsigned long key)
 {
-	unsigned long key = (unsigned long)dev, hash, h, mask, i;
+	unsigned long hash, h, mask, i;
 	struct iommu_domain *domain = NULL;
-	const struct auxshim_lut *lut;
 	const u8 *dispp;
 	u8 disp;
 
-	rcu_read_lock_sched_notrace();
-	lut = rcu_dereference_sched(auxshim_lut);
 	hash = READ_ONCE(lut->hash);
 	h = key * (hash | 1);
 	mask = ~0UL >> auxshim_lut_gshift(hash);
@@ -255,7 +286,18 @@ auxshim_lut_domain(struct device *dev)
 			break;
 		disp = READ_ONCE(*dispp);
 	}
-	rcu_read_unlock_sched_notrace();
+	return domain;
+}
+
+/* The domain the shim attached to @dev, or NULL. */
+static __always_inline struct iommu_domain *
+auxshim_lut_domain(struct device *dev)
+{
+	const struct auxshim_lut *lut = auxshim_lut_read_begin();
+	struct iommu_domain *domain;
+
+	domain = auxshim_lut_probe(lut, (unsigned long)dev);
+	auxshim_lut_read_end();
 	return domain;
 }
 

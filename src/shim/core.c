@@ -17,7 +17,7 @@
 
 /*
  * auxshim_lock serializes every writer and protects the lookup table
- * (whose readers use RCU-sched), the writers' indexes auxshim_grps,
+ * (whose readers take no lock, auxshim.h), the writers' indexes auxshim_grps,
  * auxshim_recs and auxshim_atts, auxshim_auxdevs, auxshim_pending and all
  * the objects and counts hanging off them.  Lock order: auxshim_lock, then
  * the IOMMU core's group locks.  Never held across a lookup callback or a

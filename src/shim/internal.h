@@ -144,6 +144,7 @@ size_t auxshim_core_lut_bytes(unsigned long *keys, unsigned long *slots);
 unsigned long auxshim_core_lut_moved(void);
 int auxshim_core_lut_grow(void);
 int auxshim_core_lut_rehash(void);
+void auxshim_core_lut_frees(long *retired, long *freed);
 int auxshim_core_lut_move(const void *key);
 void auxshim_lut_exit(void);
 

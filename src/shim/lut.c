@@ -300,13 +300,44 @@ static struct auxshim_lut *auxshim_lut_build(unsigned int bits,
 	}
 }
 
-/* Readers of @old finish on it; it is freed after a grace period. */
+/* Tables replaced and freed since load, for the tests. */
+static atomic_long_t auxshim_lut_retired = ATOMIC_LONG_INIT(0);
+static atomic_long_t auxshim_lut_freed = ATOMIC_LONG_INIT(0);
+
+static void auxshim_lut_free_rcu(struct rcu_head *rcu)
+{
+	kvfree(container_of(rcu, struct auxshim_lut, rcu));
+	atomic_long_inc(&auxshim_lut_freed);
+}
+
+static void __maybe_unused auxshim_lut_free_tasks(struct rcu_head *rcu)
+{
+	call_rcu(rcu, auxshim_lut_free_rcu);
+}
+
+/*
+ * Readers of @old finish on it; it is freed when none can be left
+ * (AUXSHIM_LUT_MARKED in auxshim.h): after an RCU Tasks grace period and
+ * an RCU one, or an RCU one alone where a reader marks or cannot be
+ * preempted.
+ */
 static void auxshim_lut_replace(struct auxshim_lut *old,
 				struct auxshim_lut *lut)
 {
 	rcu_assign_pointer(auxshim_lut, lut);
-	if (old)
-		kvfree_rcu(old, rcu);
+	if (!old)
+		return;
+	atomic_long_inc(&auxshim_lut_retired);
+	if (IS_ENABLED(CONFIG_TASKS_RCU))
+		call_rcu_tasks(&old->rcu, auxshim_lut_free_tasks);
+	else
+		call_rcu(&old->rcu, auxshim_lut_free_rcu);
+}
+
+void auxshim_core_lut_frees(long *retired, long *freed)
+{
+	*freed = atomic_long_read(&auxshim_lut_freed);
+	*retired = atomic_long_read(&auxshim_lut_retired);
 }
 
 /*
@@ -557,6 +588,9 @@ int auxshim_core_lut_move(const void *key)
 void auxshim_lut_exit(void)
 {
 	cancel_delayed_work_sync(&auxshim_lut_off);
-	/* Replaced tables go by kvfree_rcu(): no callback of ours is left. */
+	/* Replaced tables: no callback of ours may be left. */
+	if (IS_ENABLED(CONFIG_TASKS_RCU))
+		rcu_barrier_tasks();
+	rcu_barrier();
 	kvfree(rcu_dereference_protected(auxshim_lut, true));
 }

@@ -183,6 +183,12 @@ int auxshim_test_lut_rehash(void)
 }
 EXPORT_SYMBOL_GPL(auxshim_test_lut_rehash);
 
+void auxshim_test_lut_frees(long *retired, long *freed)
+{
+	auxshim_core_lut_frees(retired, freed);
+}
+EXPORT_SYMBOL_GPL(auxshim_test_lut_frees);
+
 int auxshim_test_lut_move(const void *key)
 {
 	return auxshim_core_lut_move(key);

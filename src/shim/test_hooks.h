@@ -97,6 +97,13 @@ int auxshim_test_lut_grow(void);
 int auxshim_test_lut_rehash(void);
 
 /*
+ * Lookup tables replaced since load, and of them those freed: a table is
+ * freed only when no lookup can still be reading it, even one preempted in
+ * the middle.  @freed is read first: it never exceeds @retired.
+ */
+void auxshim_test_lut_frees(long *retired, long *freed);
+
+/*
  * Move the hash group of @key (a device the shim holds) to another
  * displacement, as an attach does to make room (the table built anew when
  * none fits): 0, -ENOENT (not held) or -ENOMEM.

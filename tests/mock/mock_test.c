@@ -1641,6 +1641,149 @@ out:
 }
 
 /*
+ * A replaced table outlives every lookup still reading it, marked or not
+ * (AUXSHIM_LUT_MARKED in auxshim.h): a reader on the other CPU takes the
+ * table as auxshim_get_domain_for_dev() does and, before its probe, spins
+ * without ever switching of its own accord (as a lookup preempted between
+ * its loads); the table is replaced meanwhile.  It must not be freed while
+ * the reader holds it, the reader's probe must still find the key, and it
+ * must be freed once the reader is done.  A table freed after an RCU grace
+ * period alone (call_rcu() for call_rcu_tasks()) fails here on a
+ * preemptible kernel: the spinning reader is no RCU reader.
+ */
+#define MT_KEEP_HOLD_MS 2000
+#define MT_KEEP_WAIT_SECS 30
+static struct device *mt_kp_dev;
+static struct iommu_domain *mt_kp_answer;
+static bool mt_kp_have, mt_kp_release, mt_kp_done;
+
+static int mt_kp_reader(void *unused)
+{
+	unsigned long end = jiffies + 4 * msecs_to_jiffies(MT_KEEP_HOLD_MS);
+	const struct auxshim_lut *lut = auxshim_lut_read_begin();
+
+	WRITE_ONCE(mt_kp_have, true);
+	while (!READ_ONCE(mt_kp_release) && time_before(jiffies, end))
+		cpu_relax();
+	mt_kp_answer = auxshim_lut_probe(lut, (unsigned long)mt_kp_dev);
+	auxshim_lut_read_end();
+	smp_store_release(&mt_kp_done, true); /* after mt_kp_answer */
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Wait up to MT_KEEP_WAIT_SECS for every replaced table to be freed. */
+static bool mt_kp_all_freed(long *retired, long *freed)
+{
+	unsigned long end = jiffies + MT_KEEP_WAIT_SECS * HZ;
+
+	for (;;) {
+		auxshim_test_lut_frees(retired, freed);
+		if (*freed == *retired || !time_before(jiffies, end))
+			return *freed == *retired;
+		msleep(20);
+	}
+}
+
+static int mt_replaced_table_outlives_reader(struct kt_test *t)
+{
+	struct task_struct *th = NULL;
+	long retired, freed, r0, f0;
+	struct iommu_domain *d;
+	unsigned long end, t0, held;
+	unsigned int c0, c1;
+	struct mt_grp g = {};
+	struct mt_snap base;
+	int ret = 0, err;
+
+	if (num_online_cpus() < 2) {
+		snprintf(mt_reason, sizeof(mt_reason),
+			 "needs 2 CPUs, has %u", num_online_cpus());
+		return -EOPNOTSUPP;
+	}
+	d = mt_domain();
+	if (mt_fail(t, &ret, d, "domain alloc"))
+		return ret;
+	if (mt_fail(t, &ret, !mt_grp_make(&g, &mt_p[4], 1), "making a group"))
+		goto out;
+	mt_snapshot(&base);
+	err = auxshim_attach_group(d, g.group, auxshim_mock_sub_parent);
+	if (mt_fail(t, &ret, !err, "attach: %d", err))
+		goto out;
+	mt_kp_dev = g.subs[0];
+	if (mt_fail(t, &ret, mt_kp_all_freed(&r0, &f0),
+		    "%ld of %ld replaced tables still not freed after %d s",
+		    r0 - f0, r0, MT_KEEP_WAIT_SECS))
+		goto out_detach;
+	mt_kp_answer = NULL;
+	mt_kp_have = false;
+	mt_kp_release = false;
+	mt_kp_done = false;
+	c0 = cpumask_first(cpu_online_mask);
+	c1 = cpumask_next(c0, cpu_online_mask);
+	th = kthread_create(mt_kp_reader, NULL, "mt-keep/%u", c1);
+	if (mt_fail(t, &ret, !IS_ERR(th), "thread: %ld", PTR_ERR(th))) {
+		th = NULL;
+		goto out_detach;
+	}
+	kthread_bind(th, c1);
+	get_task_struct(th);
+	wake_up_process(th);
+	end = jiffies + MT_KEEP_WAIT_SECS * HZ;
+	while (!READ_ONCE(mt_kp_have) && time_before(jiffies, end))
+		msleep(20);
+	if (mt_fail(t, &ret, READ_ONCE(mt_kp_have), "the reader never ran"))
+		goto out_stop;
+	err = auxshim_test_lut_rehash();
+	if (mt_fail(t, &ret, !err, "rehash: %d", err))
+		goto out_stop;
+	/* The reader holds the replaced table: it must stay. */
+	t0 = jiffies;
+	end = t0 + msecs_to_jiffies(MT_KEEP_HOLD_MS);
+	do {
+		msleep(20);
+		auxshim_test_lut_frees(&retired, &freed);
+	} while (freed == f0 && time_before(jiffies, end));
+	held = jiffies;
+	WRITE_ONCE(mt_kp_release, true);
+	if (mt_fail(t, &ret, retired == r0 + 1,
+		    "the rehash replaced %ld tables, not 1", retired - r0))
+		goto out_stop;
+	if (mt_fail(t, &ret, freed == f0,
+		    "the replaced table was freed while a lookup held it (within %u ms of the rehash)",
+		    jiffies_to_msecs(held - t0)))
+		goto out_stop;
+	end = jiffies + MT_KEEP_WAIT_SECS * HZ;
+	/* mt_kp_answer is read after mt_kp_done */
+	while (!smp_load_acquire(&mt_kp_done) && time_before(jiffies, end))
+		msleep(20);
+	if (mt_fail(t, &ret, READ_ONCE(mt_kp_done) && mt_kp_answer == d,
+		    "the held table's probe: %p, not the domain %p",
+		    mt_kp_answer, d))
+		goto out_stop;
+	t0 = jiffies;
+	if (mt_fail(t, &ret, mt_kp_all_freed(&retired, &freed),
+		    "the replaced table was not freed %d s after its reader left",
+		    MT_KEEP_WAIT_SECS))
+		goto out_stop;
+	kt_info(t, "replaced table kept while its reader held it (%d ms), freed %u ms after it left",
+		MT_KEEP_HOLD_MS, jiffies_to_msecs(jiffies - t0));
+out_stop:
+	WRITE_ONCE(mt_kp_release, true);
+	kthread_stop(th);
+	put_task_struct(th);
+out_detach:
+	auxshim_detach_group(d, g.group);
+	if (!ret)
+		mt_fail_idle(t, &ret, &base);
+out:
+	mt_grp_free(&g);
+	mt_domain_free(d);
+	return ret;
+}
+
+/*
  * Device removal: a sub-device leaves an attached group (device_unregister)
  * and a backing device goes away; their records go, the rest stays.
  */
@@ -1852,6 +1995,7 @@ MT_CASE(no_stale_after_detach)
 MT_CASE(no_rcu_user_after_detach_sync)
 MT_CASE(lookup_races_resize)
 MT_CASE(lookup_races_move)
+MT_CASE(replaced_table_outlives_reader)
 
 static int mt_devices_ret;	/* creating the mock devices failed: why */
 static char mt_no_route[96];	/* the skip reason without a mock IOMMU */
@@ -1896,7 +2040,8 @@ MT_SUITE(mock_concurrency_suite, "auxshim_concurrency",
 	 KT_CASE(no_stale_after_detach),
 	 KT_CASE(no_rcu_user_after_detach_sync),
 	 KT_CASE(lookup_races_resize),
-	 KT_CASE(lookup_races_move));
+	 KT_CASE(lookup_races_move),
+	 KT_CASE(replaced_table_outlives_reader));
 MT_SUITE(mock_removal_suite, "auxshim_removal",
 	 KT_CASE(device_removal));
 
