@@ -40,7 +40,8 @@ done
 plot() {	# plot <png> <title> <ylabel> <op>...
 	local png=$1 title=$2 ylabel=$3 k op lines=""
 	shift 3
-	command -v gnuplot >/dev/null || return 0
+	# No plot rather than an earlier run's.
+	command -v gnuplot >/dev/null || { rm -f "$png"; return 0; }
 	for k in $KERNELS; do
 		for op in "$@"; do
 			awk -F, -v k="$k" -v op="$op" '$1 == k && $2 == op && $3 > 0 { print $3, $6 }' \

@@ -46,6 +46,7 @@ dh-dkms:/usr/bin/dh_dkms
 lintian:/usr/bin/lintian
 clang-format:/usr/bin/clang-format
 shellcheck:/usr/bin/shellcheck
+gnuplot-nox:/usr/bin/gnuplot
 mokutil:/usr/bin/mokutil
 linux-source-6.1:/usr/src/linux-source-6.1.tar.xz
 $AUXSHIM_DEBUG_SOURCE:/usr/src/$AUXSHIM_DEBUG_SOURCE.tar.xz
