@@ -187,14 +187,15 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * replaced table is freed only when no lookup can still be in it: after an
  * RCU Tasks grace period (every task has since switched of its own accord
  * or been in user space, so none is left in a lookup, even one preempted
- * there), then an RCU grace period (lookups from interrupts on an idle
- * CPU, which RCU Tasks does not wait for).  Without preemption an RCU grace
- * period alone does it.  Only a preemptible kernel without RCU Tasks has
- * no such grace period: there the reader disables preemption (RCU-sched).
- * The shim and the modules that read its table are built against the same
- * kernel configuration, so both sides agree.
+ * there), then an RCU grace period (lookups in interrupts, on an idle CPU
+ * too, which RCU Tasks does not wait for).  Without a preemption count an
+ * RCU grace period alone does it: RCU cannot tell that a tick interrupted
+ * kernel code outside any reader.  With one (PREEMPT_COUNT) RCU takes such
+ * a tick for a quiescent state, so a kernel that has it but not RCU Tasks
+ * gets an RCU-sched reader.  The shim and the modules that read its table
+ * are built against the same kernel configuration: both sides agree.
  */
-#if defined(CONFIG_PREEMPTION) && !defined(CONFIG_TASKS_RCU)
+#if defined(CONFIG_PREEMPT_COUNT) && !defined(CONFIG_TASKS_RCU)
 #define AUXSHIM_LUT_MARKED 1
 #else
 #define AUXSHIM_LUT_MARKED 0

@@ -310,7 +310,7 @@ static void auxshim_lut_free_rcu(struct rcu_head *rcu)
 	atomic_long_inc(&auxshim_lut_freed);
 }
 
-static void __maybe_unused auxshim_lut_free_tasks(struct rcu_head *rcu)
+static void auxshim_lut_free_tasks(struct rcu_head *rcu)
 {
 	call_rcu(rcu, auxshim_lut_free_rcu);
 }
@@ -318,8 +318,8 @@ static void __maybe_unused auxshim_lut_free_tasks(struct rcu_head *rcu)
 /*
  * Readers of @old finish on it; it is freed when none can be left
  * (AUXSHIM_LUT_MARKED in auxshim.h): after an RCU Tasks grace period and
- * an RCU one, or an RCU one alone where a reader marks or cannot be
- * preempted.
+ * an RCU one; without RCU Tasks, after an RCU one (the reader is then
+ * marked, or the kernel has no preemption count).
  */
 static void auxshim_lut_replace(struct auxshim_lut *old,
 				struct auxshim_lut *lut)
