@@ -1648,8 +1648,10 @@ out:
  * its loads); the table is replaced meanwhile.  It must not be freed while
  * the reader holds it, the reader's probe must still find the key, and it
  * must be freed once the reader is done.  A table freed after an RCU grace
- * period alone (call_rcu() for call_rcu_tasks()) fails here on a
- * preemptible kernel: the spinning reader is no RCU reader.
+ * period alone (call_rcu() for call_rcu_tasks()) fails here on a kernel
+ * with a preemption count: RCU takes a tick that finds the count zero for a
+ * quiescent state, so the spinning reader is no RCU reader.  The info line
+ * says which reader and which grace periods the kernel under test has.
  */
 #define MT_KEEP_HOLD_MS 2000
 #define MT_KEEP_WAIT_SECS 30
@@ -1767,8 +1769,10 @@ static int mt_replaced_table_outlives_reader(struct kt_test *t)
 		    "the replaced table was not freed %d s after its reader left",
 		    MT_KEEP_WAIT_SECS))
 		goto out_stop;
-	kt_info(t, "replaced table kept while its reader held it (%d ms), freed %u ms after it left",
-		MT_KEEP_HOLD_MS, jiffies_to_msecs(jiffies - t0));
+	kt_info(t, "replaced table kept while its reader held it (%d ms), freed %u ms after it left (reader %s; %s)",
+		MT_KEEP_HOLD_MS, jiffies_to_msecs(jiffies - t0),
+		AUXSHIM_LUT_MARKED ? "RCU-sched" : "unmarked",
+		IS_ENABLED(CONFIG_TASKS_RCU) ? "RCU Tasks, then RCU" : "RCU");
 out_stop:
 	WRITE_ONCE(mt_kp_release, true);
 	kthread_stop(th);
