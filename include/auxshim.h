@@ -189,10 +189,11 @@ void auxshim_detach_group(struct iommu_domain *domain,
  * or been in user space, so none is left in a lookup, even one preempted
  * there), then an RCU grace period (lookups in interrupts, on an idle CPU
  * too, which RCU Tasks does not wait for).  Without a preemption count an
- * RCU grace period alone does it: RCU cannot tell that a tick interrupted
- * kernel code outside any reader.  With one (PREEMPT_COUNT) RCU takes such
- * a tick for a quiescent state, so a kernel that has it but not RCU Tasks
- * gets an RCU-sched reader.  The shim and the modules that read its table
+ * RCU grace period alone does it: RCU cannot tell whether a tick in kernel
+ * code interrupted a reader, so it takes no such tick for a quiescent
+ * state.  With one (PREEMPT_COUNT) it takes a tick that finds the count
+ * zero for one, so a kernel that has it but not RCU Tasks gets an
+ * RCU-sched reader.  The shim and the modules that read its table
  * are built against the same kernel configuration: both sides agree.
  */
 #if defined(CONFIG_PREEMPT_COUNT) && !defined(CONFIG_TASKS_RCU)

@@ -208,7 +208,7 @@ run_compat_names() {
 LUT_ABI_HASHES="
 1	8a4640ac845eac8f
 2	73ae6cb984a4201d
-3	c9c3bae71680cbc2
+3	aab10bde878294f9
 "
 
 lut_abi_hash() {
